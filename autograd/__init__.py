@@ -1,0 +1,18 @@
+"""A reverse-mode autograd engine for learning and checking backpropagation.
+
+``Value`` is a scalar node (micrograd's surface); ``backward()`` applies the
+chain rule through the recorded graph. ``gradcheck`` compares gradients with
+finite differences and names the operation whose derivative is wrong.
+"""
+
+from .check import GradcheckError, gradcheck, local_mismatches, numerical_gradient
+from .graph import DivisionByZeroError, DomainError, is_grad_enabled, no_grad, topological_order
+from .value import SCALAR_OPS, ScalarOp, Value, dot, sum  # noqa: A004
+
+__all__ = [
+    "Value", "dot", "no_grad", "is_grad_enabled", "topological_order",
+    "gradcheck", "numerical_gradient", "local_mismatches", "GradcheckError",
+    "DomainError", "DivisionByZeroError", "ScalarOp", "SCALAR_OPS",
+]
+# ``autograd.sum`` is public but left out of __all__ so ``from autograd import *``
+# does not shadow the builtin.

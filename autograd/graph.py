@@ -1,0 +1,90 @@
+"""What both engines share: grad mode, the iterative topological order, the backward driver.
+
+A node (a ``Value`` or a ``Tensor``) carries four things the driver relies on:
+
+- ``_inputs``: the nodes it was computed from, in order, duplicates kept;
+- ``_op``: the operation that made it (``None`` for a leaf), whose
+  ``contributions(node)`` returns upstream x local derivative for each input;
+- ``grad``: the accumulated gradient;
+- ``_fresh_grad()``: the zero a non-leaf starts each backward pass with.
+
+Nothing here recurses, so graphs of any depth go backward.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator
+
+
+class DomainError(ValueError):
+    """An operation was asked for a value outside its domain (log of 0, 0 ** -1, ...)."""
+
+
+class DivisionByZeroError(DomainError, ZeroDivisionError):
+    """Division by zero; both a ``DomainError`` and Python's ``ZeroDivisionError``."""
+
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad()``: whether operations record their inputs."""
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Context manager under which operations record nothing: results are leaves."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def topological_order(root: Any) -> list:
+    """Every node ``root`` depends on, each once, inputs before the nodes made from them.
+
+    Iterative depth-first search (an explicit stack of input iterators), so a
+    chain of a million operations needs no Python recursion.
+    """
+    order: list = []
+    visited = {root}
+    stack = [(root, iter(root._inputs))]
+    while stack:
+        node, inputs = stack[-1]
+        for child in inputs:
+            if child not in visited:
+                visited.add(child)
+                if child._inputs:
+                    stack.append((child, iter(child._inputs)))
+                    break
+                order.append(child)  # a leaf is finished as soon as it is seen
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def run_backward(root: Any, seed: Any) -> list:
+    """Propagate ``seed`` (d root / d root) to every node ``root`` depends on.
+
+    Each non-leaf starts the pass at zero and ends it holding d root / d node
+    for this pass; leaves accumulate (``+=``) across passes, as in PyTorch.
+    Returns the topological order it walked.
+    """
+    order = topological_order(root)
+    for node in order:
+        if node._op is not None:
+            node.grad = node._fresh_grad()
+    root.grad = root.grad + seed
+    for node in reversed(order):
+        op = node._op
+        if op is None:
+            continue
+        for child, contribution in zip(node._inputs, op.contributions(node)):
+            if contribution is not None:
+                child.grad = child.grad + contribution
+    return order

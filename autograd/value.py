@@ -1,0 +1,351 @@
+"""The scalar ``Value``: one float, its gradient, its inputs and how it was made.
+
+Every operation is one ``ScalarOp``: its forward formula and its local
+derivatives written side by side. A node stores only its inputs, its op and
+(for ops with a parameter such as the slope of leaky ReLU) a context; the local
+derivatives are computed from those when backward, a drawing, ``explain`` or
+``gradcheck`` asks. A node never refers back to itself, so graphs form no
+reference cycles and are freed by reference counting alone.
+
+Conventions (see the README's table):
+
+- derivative at a kink: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = slope
+  (PyTorch's choices);
+- out of domain (log of x <= 0, a negative base to a non-integer power,
+  0 to a negative power, division by 0): ``DomainError`` (a ``ValueError``);
+- overflow gives +-inf, never an exception or a warning (``Value(1000).exp()``
+  is inf); sigmoid and tanh saturate to their limits.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from . import graph
+from .graph import DivisionByZeroError, DomainError
+
+Number = numbers.Real  # int, float, bool and numpy's real scalars
+
+
+class ScalarOp:
+    """An operation on floats: ``forward(xs, ctx) -> out`` and
+    ``derivatives(xs, out, ctx) -> [d out / d x_i for each i]``."""
+
+    __slots__ = ("name", "symbol", "forward", "derivatives")
+
+    def __init__(self, name: str, symbol: str, forward: Callable, derivatives: Callable):
+        self.name = name
+        self.symbol = symbol
+        self.forward = forward
+        self.derivatives = derivatives
+
+    def local_derivatives(self, node: "Value") -> list[float]:
+        """d node / d input for each of ``node``'s inputs, in order."""
+        return self.derivatives([x.data for x in node._inputs], node.data, node._ctx)
+
+    def contributions(self, node: "Value") -> list[float]:
+        """upstream x local for each input: what backward adds to each input's grad."""
+        g = node.grad
+        return [g * d for d in self.derivatives([x.data for x in node._inputs], node.data, node._ctx)]
+
+    def __repr__(self) -> str:
+        return f"ScalarOp({self.name!r})"
+
+
+def _overflow_safe_pow(a: float, b: float) -> float:
+    """a ** b for a >= 0 or integer b, giving +-inf on overflow and DomainError outside the domain."""
+    if a == 0.0 and b < 0:
+        raise DivisionByZeroError(f"0 ** {b!r} is undefined (0 to a negative power)")
+    if a < 0 and not float(b).is_integer():
+        raise DomainError(f"({a!r}) ** {b!r} is undefined: a negative base needs an integer exponent")
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        return -math.inf if (a < 0 and float(b) % 2 == 1) else math.inf
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def _sigmoid(x: float) -> float:
+    # Two branches so exp never sees a large positive argument.
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _log(x: float) -> float:
+    if x <= 0:
+        raise DomainError(f"log is defined for x > 0, got x = {x!r}")
+    return math.log(x)
+
+
+def _div(xs, ctx):
+    if xs[1] == 0:
+        raise DivisionByZeroError(f"division by zero: {xs[0]!r} / {xs[1]!r}")
+    return xs[0] / xs[1]
+
+
+def _pow_const_derivative(xs, out, n):
+    if n == 0:
+        return [0.0]
+    if xs[0] == 0.0 and n < 1:
+        return [math.inf]  # e.g. d sqrt(x)/dx at 0
+    return [n * _overflow_safe_pow(xs[0], n - 1)]
+
+
+def _pow_derivatives(xs, out, ctx):
+    a, b = xs
+    d_base = b * _overflow_safe_pow(a, b - 1) if not (a == 0.0 and b < 1) else (0.0 if b == 0 else math.inf)
+    if a > 0:
+        d_exponent = out * math.log(a)
+    elif a == 0 and b > 0:
+        d_exponent = 0.0  # a ** b * log(a) -> 0 as a -> 0+
+    else:
+        d_exponent = math.nan  # a ** b is not defined for a <= 0 near a non-integer b
+    return [d_base, d_exponent]
+
+
+def _dot_forward(xs, n):
+    total = xs[2 * n] if len(xs) > 2 * n else 0.0
+    for w, x in zip(xs[:n], xs[n : 2 * n]):
+        total += w * x
+    return total
+
+
+def _dot_derivatives(xs, out, n):
+    # d/dw_i = x_i, d/dx_i = w_i, d/db = 1
+    return xs[n : 2 * n] + xs[:n] + [1.0] * (len(xs) - 2 * n)
+
+
+def _step(x: float, below: float) -> float:
+    return 1.0 if x > 0 else below
+
+
+ADD = ScalarOp("add", "+", lambda xs, c: xs[0] + xs[1], lambda xs, o, c: [1.0, 1.0])
+SUB = ScalarOp("sub", "-", lambda xs, c: xs[0] - xs[1], lambda xs, o, c: [1.0, -1.0])
+MUL = ScalarOp("mul", "*", lambda xs, c: xs[0] * xs[1], lambda xs, o, c: [xs[1], xs[0]])
+DIV = ScalarOp("div", "/", _div, lambda xs, o, c: [1.0 / xs[1], -xs[0] / (xs[1] * xs[1])])
+NEG = ScalarOp("neg", "-", lambda xs, c: -xs[0], lambda xs, o, c: [-1.0])
+POW_CONST = ScalarOp("pow", "^", lambda xs, n: _overflow_safe_pow(xs[0], n), _pow_const_derivative)
+POW = ScalarOp("pow", "^", lambda xs, c: _overflow_safe_pow(xs[0], xs[1]), _pow_derivatives)
+EXP = ScalarOp("exp", "exp", lambda xs, c: _exp(xs[0]), lambda xs, o, c: [o])
+LOG = ScalarOp("log", "log", lambda xs, c: _log(xs[0]), lambda xs, o, c: [1.0 / xs[0]])
+TANH = ScalarOp("tanh", "tanh", lambda xs, c: math.tanh(xs[0]), lambda xs, o, c: [1.0 - o * o])
+SIGMOID = ScalarOp("sigmoid", "σ", lambda xs, c: _sigmoid(xs[0]), lambda xs, o, c: [o * (1.0 - o)])
+RELU = ScalarOp("relu", "ReLU", lambda xs, c: xs[0] if xs[0] > 0 else 0.0, lambda xs, o, c: [_step(xs[0], 0.0)])
+LEAKY_RELU = ScalarOp(
+    "leaky_relu", "LeakyReLU",
+    lambda xs, slope: xs[0] if xs[0] > 0 else slope * xs[0],
+    lambda xs, o, slope: [_step(xs[0], slope)],
+)
+ABS = ScalarOp(
+    "abs", "|·|", lambda xs, c: abs(xs[0]),
+    lambda xs, o, c: [1.0 if xs[0] > 0 else (-1.0 if xs[0] < 0 else 0.0)],
+)
+SUM = ScalarOp("sum", "Σ", lambda xs, c: math.fsum(xs), lambda xs, o, c: [1.0] * len(xs))
+DOT = ScalarOp("dot", "Σwx+b", _dot_forward, _dot_derivatives)
+
+#: Every operation of the scalar engine, by name (the mutation script and the docs walk it).
+SCALAR_OPS: dict[str, ScalarOp] = {
+    op.name if op is not POW_CONST else "pow_const": op
+    for op in (ADD, SUB, MUL, DIV, NEG, POW_CONST, POW, EXP, LOG, TANH, SIGMOID,
+               RELU, LEAKY_RELU, ABS, SUM, DOT)
+}
+
+
+def _to_float(data: object, what: str = "Value") -> float:
+    """``data`` as a Python float, or TypeError naming what was received."""
+    if isinstance(data, (bool, np.bool_)):
+        return float(data)
+    if isinstance(data, Number):
+        return float(data)
+    if isinstance(data, np.ndarray) and data.ndim == 0 and np.issubdtype(data.dtype, np.number):
+        return float(data)
+    received = type(data).__name__
+    hint = " (convert the string with float() first)" if isinstance(data, str) else ""
+    hint = hint or (" (a Value holds one number; use autograd.Tensor for arrays)"
+                    if isinstance(data, (list, tuple, np.ndarray)) else "")
+    raise TypeError(f"{what} expects a real number (int, float, bool or numpy scalar), got {received}: {data!r}{hint}")
+
+
+class Value:
+    """A scalar node of the computation graph.
+
+    ``Value(2.0, label="x")`` makes a leaf. Arithmetic with Values and plain
+    numbers (on either side) makes new nodes that remember their inputs, so
+    ``backward()`` can apply the chain rule through them.
+    """
+
+    __slots__ = ("data", "grad", "label", "_inputs", "_op", "_ctx")
+
+    def __init__(self, data: float, label: str = "", _inputs: tuple = (), _op: ScalarOp | None = None,
+                 _ctx: object = None):
+        if type(data) is not float:
+            data = _to_float(data)
+        if not isinstance(label, str):
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}: {label!r}")
+        self.data = data
+        self.grad = 0.0
+        self.label = label
+        self._inputs = _inputs
+        self._op = _op
+        self._ctx = _ctx
+
+    # -- graph bookkeeping -------------------------------------------------
+    @property
+    def inputs(self) -> tuple["Value", ...]:
+        """The nodes this one was computed from, in order, duplicates kept."""
+        return self._inputs
+
+    @property
+    def op(self) -> ScalarOp | None:
+        """The operation that made this node, or None for a leaf."""
+        return self._op
+
+    def _fresh_grad(self) -> float:
+        return 0.0
+
+    def backward(self) -> None:
+        """Compute d self / d node for every node self depends on (reverse mode).
+
+        Walks the graph in reverse topological order without recursion. Leaves
+        *accumulate*: calling ``backward()`` twice doubles their ``grad``, as
+        in PyTorch; zero them between steps (``zero_grad()`` in ``nn``). Each
+        intermediate node holds the gradient of the latest pass.
+        """
+        graph.run_backward(self, 1.0)
+
+    # -- arithmetic ------------------------------------------------------
+    def __add__(self, other):
+        return apply(ADD, (self, _coerce(other, "+")))
+
+    def __radd__(self, other):
+        return apply(ADD, (_coerce(other, "+"), self))
+
+    def __sub__(self, other):
+        return apply(SUB, (self, _coerce(other, "-")))
+
+    def __rsub__(self, other):
+        return apply(SUB, (_coerce(other, "-"), self))
+
+    def __mul__(self, other):
+        return apply(MUL, (self, _coerce(other, "*")))
+
+    def __rmul__(self, other):
+        return apply(MUL, (_coerce(other, "*"), self))
+
+    def __truediv__(self, other):
+        return apply(DIV, (self, _coerce(other, "/")))
+
+    def __rtruediv__(self, other):
+        return apply(DIV, (_coerce(other, "/"), self))
+
+    def __neg__(self):
+        return apply(NEG, (self,))
+
+    def __pos__(self):
+        return self
+
+    def __pow__(self, exponent):
+        """``self ** n`` for a number n (one input), or ``self ** v`` for a Value v
+        (two inputs; the exponent gets the gradient a ** b * log(a))."""
+        if isinstance(exponent, Value):
+            return apply(POW, (self, exponent))
+        return apply(POW_CONST, (self,), _to_float(exponent, "Value ** exponent"))
+
+    def __rpow__(self, base):
+        return apply(POW, (_coerce(base, "**"), self))
+
+    def __abs__(self):
+        return apply(ABS, (self,))
+
+    def __float__(self) -> float:
+        return self.data
+
+    # -- functions -------------------------------------------------------
+    def exp(self) -> "Value":
+        """e ** x (inf when x > ~709.78: no exception, no warning)."""
+        return apply(EXP, (self,))
+
+    def log(self) -> "Value":
+        """Natural logarithm; ``DomainError`` for x <= 0."""
+        return apply(LOG, (self,))
+
+    def tanh(self) -> "Value":
+        """tanh x; derivative 1 - tanh² x."""
+        return apply(TANH, (self,))
+
+    def sigmoid(self) -> "Value":
+        """σ(x) = 1 / (1 + e^-x), computed without overflow; derivative σ(1 - σ)."""
+        return apply(SIGMOID, (self,))
+
+    def relu(self) -> "Value":
+        """max(x, 0); derivative 1 for x > 0, else 0 (0 at the kink)."""
+        return apply(RELU, (self,))
+
+    def leaky_relu(self, slope: float = 0.01) -> "Value":
+        """x for x > 0, else slope·x; derivative 1 for x > 0, else slope (slope at the kink)."""
+        return apply(LEAKY_RELU, (self,), _to_float(slope, "leaky_relu slope"))
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+
+
+def _coerce(other: object, symbol: str) -> Value:
+    if isinstance(other, Value):
+        return other
+    if isinstance(other, (Number, np.bool_)) and not isinstance(other, np.ndarray):
+        return Value(other)
+    raise TypeError(
+        f"unsupported operand for {symbol}: Value and {type(other).__name__} ({other!r}); "
+        "expected a Value or a real number"
+    )
+
+
+def apply(op: ScalarOp, inputs: tuple[Value, ...], ctx: object = None) -> Value:
+    """Compute ``op`` on ``inputs``; record the inputs unless inside ``no_grad()``."""
+    data = op.forward([x.data for x in inputs], ctx)
+    if graph._grad_enabled:
+        return Value(data, "", inputs, op, ctx)
+    return Value(data)
+
+
+def _as_values(items: Iterable, what: str) -> tuple[Value, ...]:
+    if isinstance(items, (str, bytes, Value)) or not isinstance(items, Iterable):
+        raise TypeError(f"{what} expects a sequence of Values or numbers, got {type(items).__name__}")
+    return tuple(_coerce(v, what) for v in items)
+
+
+def sum(values: Iterable[Value | float]) -> Value:  # noqa: A001 - mirrors numpy.sum / torch.sum
+    """Σ vᵢ as ONE node with n inputs (local derivatives all 1)."""
+    inputs = _as_values(values, "autograd.sum")
+    if not inputs:
+        raise ValueError("autograd.sum needs at least one value, got an empty sequence")
+    return apply(SUM, inputs)
+
+
+def dot(weights: Sequence[Value | float], inputs: Sequence[Value | float], bias: Value | float | None = None) -> Value:
+    """z = Σ wᵢ xᵢ + b as ONE node: a neuron's pre-activation.
+
+    Its inputs are w₀…wₙ₋₁, x₀…xₙ₋₁ and b (if given); the local derivatives
+    are ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1.
+    """
+    ws = _as_values(weights, "autograd.dot weights")
+    xs = _as_values(inputs, "autograd.dot inputs")
+    if len(ws) != len(xs):
+        raise ValueError(f"autograd.dot needs as many weights as inputs, got {len(ws)} weights and {len(xs)} inputs")
+    if not ws:
+        raise ValueError("autograd.dot needs at least one weight and one input, got none")
+    tail = () if bias is None else (_coerce(bias, "autograd.dot bias"),)
+    return apply(DOT, ws + xs + tail, len(ws))
