@@ -7,7 +7,8 @@ finite differences and names the operation whose derivative is wrong.
 
 from .check import GradcheckError, gradcheck, local_mismatches, numerical_gradient
 from .graph import DivisionByZeroError, DomainError, is_grad_enabled, no_grad, topological_order
-from .value import SCALAR_OPS, ScalarOp, Value, dot, sum  # noqa: A004
+from .value import SCALAR_OPS, ScalarOp, Value, dot
+from .value import sum as sum  # noqa: A004 - explicit re-export
 
 __all__ = [
     "Value", "dot", "no_grad", "is_grad_enabled", "topological_order",

@@ -13,8 +13,8 @@ formula, so the message names the operation whose derivative is wrong.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from . import graph
 from .graph import topological_order

@@ -14,7 +14,8 @@ Nothing here recurses, so graphs of any depth go backward.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 class DomainError(ValueError):

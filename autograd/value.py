@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -43,11 +43,11 @@ class ScalarOp:
         self.forward = forward
         self.derivatives = derivatives
 
-    def local_derivatives(self, node: "Value") -> list[float]:
+    def local_derivatives(self, node: Value) -> list[float]:
         """d node / d input for each of ``node``'s inputs, in order."""
         return self.derivatives([x.data for x in node._inputs], node.data, node._ctx)
 
-    def contributions(self, node: "Value") -> list[float]:
+    def contributions(self, node: Value) -> list[float]:
         """upstream x local for each input: what backward adds to each input's grad."""
         g = node.grad
         return [g * d for d in self.derivatives([x.data for x in node._inputs], node.data, node._ctx)]
@@ -203,7 +203,7 @@ class Value:
 
     # -- graph bookkeeping -------------------------------------------------
     @property
-    def inputs(self) -> tuple["Value", ...]:
+    def inputs(self) -> tuple[Value, ...]:
         """The nodes this one was computed from, in order, duplicates kept."""
         return self._inputs
 
@@ -273,27 +273,27 @@ class Value:
         return self.data
 
     # -- functions -------------------------------------------------------
-    def exp(self) -> "Value":
+    def exp(self) -> Value:
         """e ** x (inf when x > ~709.78: no exception, no warning)."""
         return apply(EXP, (self,))
 
-    def log(self) -> "Value":
+    def log(self) -> Value:
         """Natural logarithm; ``DomainError`` for x <= 0."""
         return apply(LOG, (self,))
 
-    def tanh(self) -> "Value":
+    def tanh(self) -> Value:
         """tanh x; derivative 1 - tanh² x."""
         return apply(TANH, (self,))
 
-    def sigmoid(self) -> "Value":
+    def sigmoid(self) -> Value:
         """σ(x) = 1 / (1 + e^-x), computed without overflow; derivative σ(1 - σ)."""
         return apply(SIGMOID, (self,))
 
-    def relu(self) -> "Value":
+    def relu(self) -> Value:
         """max(x, 0); derivative 1 for x > 0, else 0 (0 at the kink)."""
         return apply(RELU, (self,))
 
-    def leaky_relu(self, slope: float = 0.01) -> "Value":
+    def leaky_relu(self, slope: float = 0.01) -> Value:
         """x for x > 0, else slope·x; derivative 1 for x > 0, else slope (slope at the kink)."""
         return apply(LEAKY_RELU, (self,), _to_float(slope, "leaky_relu slope"))
 
