@@ -6,7 +6,9 @@ A node (a ``Value`` or a ``Tensor``) carries four things the driver relies on:
 - ``_op``: the operation that made it (``None`` for a leaf), whose
   ``contributions(node)`` returns upstream x local derivative for each input;
 - ``grad``: the accumulated gradient;
-- ``_fresh_grad()``: the zero a non-leaf starts each backward pass with.
+- ``_fresh_grad()``: the zero a non-leaf starts each backward pass with (and a
+  leaf whose ``grad`` is None; a Tensor that requires no grad returns None and
+  is never given one, since its consumers' ops contribute None to it).
 
 Nothing here recurses, so graphs of any depth go backward.
 """
@@ -78,7 +80,8 @@ def run_backward(root: Any, seed: Any) -> list:
     """
     order = topological_order(root)
     for node in order:
-        if node._op is not None:
+        # A leaf whose grad is None (a Tensor before its first pass) starts at its _fresh_grad() too.
+        if node._op is not None or node.grad is None:
             node.grad = node._fresh_grad()
     root.grad = root.grad + seed
     for node in reversed(order):
