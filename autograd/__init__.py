@@ -6,6 +6,8 @@ finite differences and names the operation whose derivative is wrong.
 """
 
 from .check import GradcheckError, gradcheck, local_mismatches, numerical_gradient
+from .draw import GraphvizNotFoundError, draw, frames
+from .explain import explain, verify
 from .graph import DivisionByZeroError, DomainError, is_grad_enabled, no_grad, topological_order
 from .value import SCALAR_OPS, ScalarOp, Value, dot
 from .value import sum as sum  # noqa: A004 - explicit re-export
@@ -17,3 +19,4 @@ __all__ = [
 ]
 # ``autograd.sum`` is public but left out of __all__ so ``from autograd import *``
 # does not shadow the builtin.
+__all__ += ["draw", "frames", "explain", "verify", "GraphvizNotFoundError"]

@@ -1,0 +1,291 @@
+"""explain(): the backward pass step by step; verify(): checking the hand-worked 2-2-1 table.
+
+Expected numbers come from the chain rule written out below with plain floats
+(the report's formulas) and from central finite differences, never from the
+engine's own gradients.
+"""
+
+import math
+from pathlib import Path
+
+import pytest
+
+import autograd
+from autograd import Value
+from autograd.explain import WITHIN_ROUNDING, WRONG, format_number, latex_name
+from autograd.worked_example import load_hand_table, two_two_one
+
+TABLE_PATH = Path(autograd.__file__).parent / "data" / "hand_derivation_2-2-1.json"
+X = (0.5, -1.5)
+Y = 1.0
+PARAMS = {"w00[1]": 0.1, "w01[1]": -0.2, "w10[1]": 0.4, "w11[1]": 0.2, "b0[1]": 0.0, "b1[1]": -0.1,
+          "w00[2]": 0.3, "w01[2]": -0.4, "b0[2]": 0.2}
+
+
+def sig(z):
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def loss_of(p):
+    a0 = sig(p["w00[1]"] * X[0] + p["w01[1]"] * X[1] + p["b0[1]"])
+    a1 = sig(p["w10[1]"] * X[0] + p["w11[1]"] * X[1] + p["b1[1]"])
+    yhat = sig(p["w00[2]"] * a0 + p["w01[2]"] * a1 + p["b0[2]"])
+    return 0.5 * (yhat - Y) ** 2
+
+
+def chain_rule():
+    """The report's section 5 formulas in floats."""
+    p = PARAMS
+    z0 = p["w00[1]"] * X[0] + p["w01[1]"] * X[1] + p["b0[1]"]
+    z1 = p["w10[1]"] * X[0] + p["w11[1]"] * X[1] + p["b1[1]"]
+    a0, a1 = sig(z0), sig(z1)
+    z2 = p["w00[2]"] * a0 + p["w01[2]"] * a1 + p["b0[2]"]
+    yhat = sig(z2)
+    d2 = (yhat - Y) * yhat * (1 - yhat)
+    d0 = d2 * p["w00[2]"] * a0 * (1 - a0)
+    d1 = d2 * p["w01[2]"] * a1 * (1 - a1)
+    return dict(z0=z0, z1=z1, a0=a0, a1=a1, z2=z2, yhat=yhat, C=0.5 * (yhat - Y) ** 2, d2=d2, d0=d0, d1=d1,
+                grads={"w00[2]": d2 * a0, "w01[2]": d2 * a1, "b0[2]": d2, "w00[1]": d0 * X[0],
+                       "w01[1]": d0 * X[1], "b0[1]": d0, "w10[1]": d1 * X[0], "w11[1]": d1 * X[1], "b1[1]": d1},
+                x_grads=(d0 * p["w00[1]"] + d1 * p["w10[1]"], d0 * p["w01[1]"] + d1 * p["w11[1]"]))
+
+
+def finite_difference(name, h=1e-6):
+    up, down = dict(PARAMS), dict(PARAMS)
+    up[name] += h
+    down[name] -= h
+    return (loss_of(up) - loss_of(down)) / (2 * h)
+
+
+# -- explain -----------------------------------------------------------------------------------------------
+
+def test_steps_visit_every_operation_once_after_all_its_consumers():
+    ex = two_two_one()
+    steps = autograd.explain(ex.loss).steps
+    order = autograd.topological_order(ex.loss)
+    assert len(steps) == sum(n.op is not None for n in order) == 9
+    assert [s.index for s in steps] == list(range(1, 10))
+    assert steps[0].node is ex.loss and steps[0].upstream == 1.0
+    position = {s.node: s.index for s in steps}
+    for s in steps:
+        for consumer in order:
+            if s.node in consumer.inputs:
+                assert position[consumer] < s.index, "a node was visited before one of its consumers"
+    assert [s.node.label for s in steps[2:5]] == ["ŷ-y", "a0[2]", "z0[2]"]
+
+
+def test_each_step_records_upstream_local_contribution_and_accumulated():
+    ex = two_two_one()
+    r = chain_rule()
+    steps = {s.node.label: s for s in autograd.explain(ex.loss).steps if s.node.label}
+    s = steps["a0[2]"]
+    assert s.op == "sigmoid"
+    assert s.upstream == pytest.approx(r["yhat"] - Y, abs=1e-15)
+    assert s.local_derivatives[0] == pytest.approx(r["yhat"] * (1 - r["yhat"]), abs=1e-15)
+    assert s.contributions[0] == pytest.approx(r["d2"], abs=1e-15)
+    s = steps["z0[1]"]
+    assert s.op == "dot" and s.upstream == pytest.approx(r["d0"], abs=1e-15)
+    p = PARAMS
+    assert s.local_derivatives == pytest.approx([X[0], X[1], p["w00[1]"], p["w01[1]"], 1.0], abs=1e-15)
+    assert s.contributions == pytest.approx([r["d0"] * v for v in s.local_derivatives], abs=1e-15)
+    # z1[1] is visited before z0[1]: x0's grad holds z1's share, then both.
+    i = [x.label for x in s.inputs].index("x0")
+    assert steps["z1[1]"].accumulated[i] == pytest.approx(r["d1"] * p["w10[1]"], abs=1e-15)
+    assert s.accumulated[i] == pytest.approx(r["x_grads"][0], abs=1e-15)
+
+
+def test_final_gradients_match_finite_differences_and_the_chain_rule():
+    ex = two_two_one()
+    grads = autograd.explain(ex.loss).grads
+    r = chain_rule()
+    for name, p in ex.parameters.items():
+        assert grads[p] == pytest.approx(finite_difference(name), abs=1e-9), name
+        assert grads[p] == pytest.approx(r["grads"][name], abs=1e-15), name
+
+
+def test_explain_leaves_the_graph_grads_untouched():
+    ex = two_two_one()
+    order = autograd.topological_order(ex.loss)
+    autograd.explain(ex.loss)
+    assert all(n.grad == 0.0 for n in order)
+    ex.loss.backward()
+    ex.loss.backward()  # leaves now hold twice the gradient: explain must neither read nor reset that
+    before = {n: n.grad for n in order}
+    ex_steps = autograd.explain(ex.loss)
+    assert {n: n.grad for n in order} == before
+    w = ex.parameters["w00[1]"]
+    assert ex_steps.grads[w] == pytest.approx(before[w] / 2, abs=1e-15)
+
+
+def test_a_node_used_twice_gets_two_contributions():
+    a = Value(3.0, label="a")
+    d = a + a
+    (step,) = autograd.explain(d).steps
+    assert step.inputs == (a, a)
+    assert step.contributions == (1.0, 1.0)
+    assert step.accumulated == (1.0, 2.0)
+    assert a.grad == 0.0
+
+
+def test_grads_after_k_steps():
+    ex = two_two_one()
+    explanation = autograd.explain(ex.loss)
+    assert explanation.grads_after(0) == {ex.loss: 1.0}
+    after4 = explanation.grads_after(4)  # C, pow, ŷ-y, a0[2]
+    assert after4[ex.z["z0[2]"]] == pytest.approx(chain_rule()["d2"], abs=1e-15)
+    assert ex.parameters["w00[2]"] not in after4
+    with pytest.raises(ValueError, match="from 0 to 9"):
+        explanation.grads_after(10)
+
+
+def test_text_markdown_and_latex_use_the_reports_notation():
+    ex = two_two_one()
+    explanation = autograd.explain(ex.loss)
+    text = explanation.to_text()
+    assert text.splitlines()[0] == "backward of C: seed ∂C/∂C = 1.0000, 9 steps"
+    assert "upstream ∂C/∂node" in text
+    z2_line = next(line for line in text.splitlines() if line.split()[1:2] == ["z0[2]"])
+    assert z2_line.split()[:5] == ["5", "z0[2]", "Σwx+b", "-0.1117", "w00[2]"]
+    md = explanation.to_markdown()
+    assert md.startswith("| step | node | op |")
+    assert "| 4 | $a_0^{[2]}$ | `σ` | -0.4512 | $z_0^{[2]}$ | 0.2476 | -0.1117 | -0.1117 |" in md
+    latex = explanation.to_latex()
+    assert latex.startswith("\\begin{align*}") and latex.endswith("\\end{align*}")
+    assert r"\delta_0^{[1]} &= \frac{\partial C}{\partial a_0^{[1]}} \cdot \sigma'(z_0^{[1]}) = (-0.0335)(0.2425)" \
+        in latex
+    assert r"\frac{\partial C}{\partial w_{01}^{[1]}} &= \delta_0^{[1]} \cdot x_1 = (-0.0081)(-1.5000) = 0.0122" \
+        in latex
+    # x0 feeds two neurons: its grad accumulates over two lines
+    assert latex.count(r"\frac{\partial C}{\partial x_0} &\mathrel{+}=") == 2
+
+
+@pytest.mark.parametrize("label, expected", [
+    ("w01[1]", "w_{01}^{[1]}"), ("w1_12[2]", "w_{1,12}^{[2]}"), ("z0[1]", "z_0^{[1]}"),
+    ("a12[3]", "a_{12}^{[3]}"), ("b1[2]", "b_1^{[2]}"), ("x0", "x_0"), ("ŷ-y", r"\hat{y}-y"),
+    ("yhat", r"\hat{y}"), ("pow#5", r"\text{pow\#5}"),
+])
+def test_latex_names(label, expected):
+    assert latex_name(label) == expected
+
+
+@pytest.mark.parametrize("x, digits, expected", [
+    (0.0041, 4, "0.0041"), (-0.111717, 4, "-0.1117"), (4e-5, 4, "4.000e-05"), (0.0, 4, "0.0000"),
+    (1234567.0, 4, "1.235e+06"), (math.inf, 4, "inf"), (0.5866, 2, "0.59"),
+])
+def test_format_number(x, digits, expected):
+    assert format_number(x, digits) == expected
+
+
+def test_explain_rejects_a_non_node():
+    with pytest.raises(TypeError, match="got float"):
+        autograd.explain(1.5)
+
+
+# -- verify ------------------------------------------------------------------------------------------------
+
+# Every verdict on the shipped table, decided by the rule in verify's docstring.
+VERDICTS = {
+    "z0[1]": "agrees", "z1[1]": "agrees", "a0[1]": "agrees", "a1[1]": "agrees", "z0[2]": "agrees",
+    "yhat": "agrees",
+    "C": "wrong",  # ½(0.5488 − 1)² = 0.101791; the table says 0.1010
+    "sigma_prime(z0[2])": "agrees",
+    "delta[2]": "wrong",  # −0.4512 × 0.2476 = −0.111717 → −0.1117; the table says −0.1118
+    "sigma_prime(z0[1])": "agrees", "sigma_prime(z1[1])": "agrees", "delta0[1]": "agrees", "delta1[1]": "agrees",
+    "w00[2]": "agrees within hand rounding",  # −0.1118 × 0.5866 = −0.065582; exact −0.065536
+    "w01[2]": "agrees",
+    "b0[2]": "agrees within hand rounding",  # carries the table's −0.1118
+    "w00[1]": "agrees",
+    "w01[1]": "agrees within hand rounding",  # −0.0081 × −1.5 = 0.01215; exact 0.012191
+    "b0[1]": "agrees",
+    "w10[1]": "agrees within hand rounding",  # 0.0111 × 0.5 = 0.00555; exact 0.005530
+    "w11[1]": "agrees", "b1[1]": "agrees",
+}
+
+
+def test_verify_pins_every_verdict_of_the_2_2_1_table():
+    report = autograd.verify(TABLE_PATH, two_two_one())
+    assert {e.name: e.verdict for e in report.entries} == VERDICTS
+    assert [e.name for e in report.entries] == list(VERDICTS)  # the table's order
+    assert report.first_wrong.name == "C"
+    assert [e.name for e in report.wrong] == ["C", "delta[2]"]
+
+
+def test_verify_reports_hand_exact_and_recomputed_values():
+    report = autograd.verify(load_hand_table(), two_two_one().loss)
+    r = chain_rule()
+    c = report["C"]
+    assert (c.hand, c.decimals) == (0.1010, 4)
+    assert c.exact == pytest.approx(r["C"], abs=1e-15)
+    assert c.recomputed == pytest.approx(0.5 * (0.5488 - 1) ** 2, abs=1e-15)
+    d = report["delta[2]"]
+    assert d.recomputed == pytest.approx((0.5488 - 1) * 0.2476, abs=1e-15)
+    assert d.exact == pytest.approx(r["d2"], abs=1e-15)
+    assert abs(d.hand - d.recomputed) > d.tolerance  # 0.83 units of the 4th decimal: beyond its own rounding
+    w = report["w00[2]"]
+    assert w.recomputed == pytest.approx(-0.1118 * 0.5866, abs=1e-15)  # from the hand's δ, not the exact one
+    assert w.exact == pytest.approx(r["grads"]["w00[2]"], abs=1e-15)
+    s = report["sigma_prime(z0[1])"]
+    assert s.kind == "local derivative"
+    assert s.exact == pytest.approx(r["a0"] * (1 - r["a0"]), abs=1e-15)
+    assert s.recomputed == pytest.approx(0.5866 * (1 - 0.5866), abs=1e-15)
+    h = report["delta0[1]"]
+    assert h.recomputed == pytest.approx(-0.1118 * 0.3 * 0.2425, abs=1e-15)  # hand's δ[2] and σ′
+    z = report["z0[2]"]
+    assert z.recomputed == pytest.approx(0.3 * 0.5866 - 0.4 * 0.4502 + 0.2, abs=1e-15)
+
+
+def test_verify_text_names_the_first_wrong_step():
+    text = autograd.verify(TABLE_PATH, two_two_one()).to_text()
+    assert "First wrong step: C = 0.1010, but the hand's own entries give mul(0.5, 0.203581) = 0.101791" in text
+    assert "Also wrong: delta[2] = -0.1118, but (-0.4512)×(0.2476) = -0.111717 (0.8 units away)." in text
+    assert text.splitlines()[-1] == "16 agree, 4 agree within hand rounding, 2 wrong (of 22)."
+
+
+def test_an_early_slip_does_not_make_later_lines_wrong():
+    table = load_hand_table()
+    table["forward"]["a0[1]"] = 0.5966  # slip
+    table["forward"]["z0[2]"] = 0.1989  # 0.3 × 0.5966 − 0.4 × 0.4502 + 0.2 = 0.19890: consistent with the slip
+    report = autograd.verify(table, two_two_one())
+    assert report["a0[1]"].verdict == WRONG
+    assert report["z0[2]"].verdict == WITHIN_ROUNDING
+    assert report.first_wrong.name == "a0[1]"
+
+
+def test_correcting_the_loss_moves_the_first_wrong_step_to_delta2():
+    table = load_hand_table()
+    table["loss"]["C"] = 0.1018
+    report = autograd.verify(table, two_two_one())
+    assert report["C"].verdict == "agrees"
+    assert report.first_wrong.name == "delta[2]"
+
+
+def test_verify_flat_table_counts_the_decimals_written():
+    ex = two_two_one()
+    report = autograd.verify({"yhat": 0.549, "C": 0.1018, "a1[1]": 0.4501}, ex)
+    assert [(e.decimals, e.verdict) for e in report.entries] == [(3, "agrees"), (4, "agrees"), (4, "wrong")]
+
+
+def test_verify_does_not_change_grads():
+    ex = two_two_one()
+    autograd.verify(TABLE_PATH, ex)
+    assert all(n.grad == 0.0 for n in autograd.topological_order(ex.loss))
+
+
+def test_unknown_names_are_listed_with_the_known_ones():
+    with pytest.raises(ValueError) as info:
+        autograd.verify({"z9[1]": 0.1, "foo": 1.0, "C": 0.1}, two_two_one())
+    message = str(info.value)
+    assert "['z9[1]', 'foo']" in message
+    for known in ("C", "yhat", "z0[1]", "delta0[1]", "sigma_prime(z0[1])", "w01[1]"):
+        assert f"'{known}'" in message
+
+
+def test_verify_rejects_bad_input():
+    with pytest.raises(TypeError, match="must be a number"):
+        autograd.verify({"C": "0.1"}, two_two_one())
+    with pytest.raises(TypeError, match="dict or a path"):
+        autograd.verify([("C", 0.1)], two_two_one())
+    with pytest.raises(ValueError, match="does not exist"):
+        autograd.verify("no/such/table.json", two_two_one())
+    with pytest.raises(TypeError, match="loss node"):
+        autograd.verify({"C": 0.1}, object())
