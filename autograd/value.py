@@ -316,6 +316,12 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
 
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows a Value as the drawing of its graph (``autograd.draw``; needs Graphviz's dot)."""
+        from .draw import notebook_svg  # lazily: drawing is not on the arithmetic path
+
+        return notebook_svg(self)
+
 
 def _coerce(other: object, symbol: str) -> Value:
     if isinstance(other, Value):
