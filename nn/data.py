@@ -1,0 +1,169 @@
+"""Data sets: the lab reports' two toy sets, the classic toy sets, iris and the 8x8 digits.
+
+Every loader returns ``(X, y)`` with ``X`` a float64 array of shape (n, d).
+Binary sets give ``y`` as float64 0./1. of shape (n,); multi-class sets give
+integer class indices (int64, shape (n,)). Random sets take ``seed`` (an int or
+a ``numpy.random.Generator``) and give the same points for the same seed.
+Iris and digits are shipped in ``nn/datasets/`` (see its README for origin and
+licence); nothing is downloaded and scikit-learn is not needed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import math
+import numbers
+from collections.abc import Callable
+from importlib import resources
+
+import numpy as np
+
+from .init import Seed, as_generator
+
+
+def _count(n: object, what: str = "n", minimum: int = 1) -> int:
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < minimum:
+        raise ValueError(f"{what} must be an int >= {minimum}, got {n!r}")
+    return int(n)
+
+
+def generate_linear(n: int = 100, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The reports' linearly separable set: n points uniform in the unit square,
+    label 1 above the diagonal (x₀ ≤ x₁, as the lab's ``pt[0] > pt[1] -> 0``), else 0."""
+    X = as_generator(seed).uniform(0.0, 1.0, (_count(n), 2))
+    y = (X[:, 0] <= X[:, 1]).astype(np.float64)
+    return X, y
+
+
+def generate_XOR_easy() -> tuple[np.ndarray, np.ndarray]:
+    """The reports' 21 XOR points, in the lab's order: for i = 0..10, (0.1i, 0.1i) with label 0
+    and, except at the centre i = 5, (0.1i, 1 - 0.1i) with label 1."""
+    inputs, labels = [], []
+    for i in range(11):
+        inputs.append([0.1 * i, 0.1 * i])
+        labels.append(0.0)
+        if 0.1 * i == 0.5:
+            continue
+        inputs.append([0.1 * i, 1 - 0.1 * i])
+        labels.append(1.0)
+    return np.array(inputs, dtype=np.float64), np.array(labels, dtype=np.float64)
+
+
+def make_moons(n: int = 200, noise: float = 0.1, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (scikit-learn's recipe, in numpy): the upper moon
+    (cos t, sin t) has label 0, the lower one (1 - cos t, 0.5 - sin t) label 1, t in [0, π];
+    Gaussian noise of standard deviation ``noise``; rows shuffled."""
+    n = _count(n, minimum=2)
+    if not isinstance(noise, (int, float)) or isinstance(noise, bool) or not noise >= 0:
+        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
+    rng = as_generator(seed)
+    n_upper = n // 2
+    n_lower = n - n_upper
+    t_upper, t_lower = np.linspace(0, math.pi, n_upper), np.linspace(0, math.pi, n_lower)
+    X = np.vstack([np.column_stack([np.cos(t_upper), np.sin(t_upper)]),
+                   np.column_stack([1 - np.cos(t_lower), 0.5 - np.sin(t_lower)])])
+    y = np.concatenate([np.zeros(n_upper), np.ones(n_lower)])
+    if noise:
+        X = X + rng.normal(0.0, float(noise), X.shape)
+    order = rng.permutation(n)
+    return X[order], y[order]
+
+
+def make_blobs(n: int = 100, centers: np.ndarray | list = ((-1.0, -1.0), (1.0, 1.0)), std: float = 0.5,
+               seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Isotropic Gaussian blobs: n points split as evenly as possible over the centers
+    (class c around ``centers[c]``, standard deviation ``std``); rows shuffled.
+    Two centers give binary float labels, more give integer class indices."""
+    n = _count(n)
+    centers = np.asarray(centers, dtype=np.float64)
+    if centers.ndim != 2 or len(centers) < 2:
+        raise ValueError(f"centers must be an array of shape (k >= 2, d), got shape {centers.shape}")
+    if not isinstance(std, (int, float)) or isinstance(std, bool) or not std > 0:
+        raise ValueError(f"std must be a number > 0, got {std!r}")
+    rng = as_generator(seed)
+    k = len(centers)
+    counts = [n // k + (1 if c < n % k else 0) for c in range(k)]
+    X = np.vstack([rng.normal(centers[c], std, (counts[c], centers.shape[1])) for c in range(k)])
+    labels = np.repeat(np.arange(k), counts)
+    order = rng.permutation(n)
+    y = labels[order].astype(np.float64) if k == 2 else labels[order]
+    return X[order], y
+
+
+def generate_eagles_and_chickens(n: int = 100, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The two-class blob set of seed report 004: chickens (label 0) and eagles (label 1),
+    features (wingspan, body mass) standardised; two Gaussian blobs around (-1, -0.5) and (1, 0.5)
+    with standard deviation 0.45, so the classes barely overlap."""
+    return make_blobs(n, centers=((-1.0, -0.5), (1.0, 0.5)), std=0.45, seed=seed)
+
+
+def _dataset_file(name: str) -> bytes:
+    return resources.files("nn").joinpath(f"datasets/{name}").read_bytes()
+
+
+def _load_csv_gz(name: str, header: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A gzipped CSV as shipped by scikit-learn: optionally a header line (n, d, class names...),
+    then rows of features with the label last."""
+    text = gzip.decompress(_dataset_file(name)).decode("ascii")
+    if header:
+        text = text.partition("\n")[2]
+    data = np.loadtxt(io.StringIO(text), delimiter=",")
+    return data[:, :-1].astype(np.float64), data[:, -1].astype(np.int64)
+
+
+#: Iris feature and class names, in column / label order.
+IRIS_FEATURES = ("sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)")
+IRIS_CLASSES = ("setosa", "versicolor", "virginica")
+
+
+def load_iris() -> tuple[np.ndarray, np.ndarray]:
+    """Fisher's iris: X (150, 4) float64 (see ``IRIS_FEATURES``), y (150,) int64 in {0, 1, 2} (``IRIS_CLASSES``)."""
+    return _load_csv_gz("iris.csv.gz", header=True)
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The UCI 8x8 handwritten digits: X (1797, 64) float64 pixel counts 0..16 (row-major 8x8 images;
+    ``X[i].reshape(8, 8)``), y (1797,) int64 digits 0..9. Stands in for MNIST, which cannot be downloaded here."""
+    return _load_csv_gz("digits.csv.gz", header=False)
+
+
+def train_test_split(X: np.ndarray, y: np.ndarray, test_size: float | int = 0.25, seed: Seed = 0,
+                     shuffle: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``X_train, X_test, y_train, y_test`` (scikit-learn's order). ``test_size`` is a fraction
+    in (0, 1) or a number of rows; with ``shuffle`` the rows are permuted by ``seed`` first."""
+    X, y = np.asarray(X), np.asarray(y)
+    n = len(X)
+    if len(y) != n:
+        raise ValueError(f"X and y must have the same number of rows, got {n} and {len(y)}")
+    if isinstance(test_size, float) and 0 < test_size < 1:
+        n_test = int(math.ceil(test_size * n))
+    elif isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool) and 0 < test_size < n:
+        n_test = int(test_size)
+    else:
+        raise ValueError(f"test_size must be a fraction in (0, 1) or a row count in [1, {n - 1}], got {test_size!r}")
+    if not 0 < n_test < n:
+        raise ValueError(f"test_size={test_size!r} leaves an empty train or test set for {n} rows")
+    order = as_generator(seed).permutation(n) if shuffle else np.arange(n)
+    test, train = order[:n_test], order[n_test:]
+    return X[train], X[test], y[train], y[test]
+
+
+#: Every data set by its command-line name: a function returning (X, y).
+DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+    "linear": generate_linear,
+    "xor": generate_XOR_easy,
+    "moons": make_moons,
+    "blobs": generate_eagles_and_chickens,
+    "iris": load_iris,
+    "digits": load_digits,
+}
+
+
+def load(name: str, n: int | None = None, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The data set called ``name`` (see ``DATASETS``); ``n`` and ``seed`` go to the generated ones."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; expected one of {sorted(DATASETS)}")
+    if name in ("linear", "moons", "blobs"):
+        return DATASETS[name](**({} if n is None else {"n": n}), seed=seed)
+    return DATASETS[name]()

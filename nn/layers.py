@@ -1,0 +1,323 @@
+"""Networks: micrograd-style ``Neuron`` and ``Layer`` on Values, and ``MLP`` for any engine.
+
+Names follow the lab reports (layer l counts from 1 at the first hidden layer):
+
+- ``w{j}{k}[l]``: the weight from input k to neuron j of layer l (w₀₁⁽¹⁾ is ``w01[1]``);
+  when j or k is 10 or more an underscore keeps the name unambiguous: ``w3_12[2]``;
+- ``b{j}[l]``: the bias of neuron j of layer l;
+- ``z{j}[l]`` and ``a{j}[l]``: the labels of neuron j's pre-activation node (one
+  ``autograd.dot`` node) and activation node, so a drawing can group nodes by neuron and layer.
+
+The engine is chosen in one place, :data:`ENGINES`: an entry says how to build
+one dense layer from its weight arrays and how to run a forward pass. Only
+``"value"`` is registered here; the Tensor engine registers ``"tensor"`` with
+:func:`register_engine`.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from autograd import Value, dot
+
+from .activations import Activation, get_activation
+from .init import Seed, init_mlp
+from .module import Module
+
+
+def weight_name(j: int, k: int, l: int) -> str:
+    """``w{j}{k}[l]``, or ``w{j}_{k}[l]`` when j or k has two or more digits."""
+    return f"w{j}{k}[{l}]" if j < 10 and k < 10 else f"w{j}_{k}[{l}]"
+
+
+def bias_name(j: int, l: int) -> str:
+    """``b{j}[l]``."""
+    return f"b{j}[{l}]"
+
+
+class Neuron(Module):
+    """One neuron on Values: z = Σₖ wₖ xₖ + b (one ``autograd.dot`` node), a = f(z).
+
+    ``Neuron([0.1, -0.2], bias=0.0, activation="sigmoid", j=0, l=1)`` holds
+    ``w00[1]``, ``w01[1]`` and ``b0[1]``; ``bias=None`` leaves the bias out.
+    """
+
+    def __init__(self, weights: Sequence[float], bias: float | None = 0.0,
+                 activation: str | Activation | None = "identity", j: int = 0, l: int = 1):
+        self.j, self.l = int(j), int(l)
+        self.w = [Value(w, weight_name(self.j, k, self.l)) for k, w in enumerate(weights)]
+        if not self.w:
+            raise ValueError("Neuron needs at least one weight, got none")
+        self.b = None if bias is None else Value(bias, bias_name(self.j, self.l))
+        self.activation = get_activation(activation)
+        # Labels are made once here: forward runs thousands of times per epoch.
+        self._z_label = f"z{self.j}[{self.l}]"
+        self._a_label = f"a{self.j}[{self.l}]"
+        self._named = [(w.label, w) for w in self.w] + ([] if self.b is None else [(self.b.label, self.b)])
+
+    def _own_parameters(self) -> list[tuple[str, Value]]:
+        return self._named
+
+    def preactivation(self, x: Sequence[Value | float]) -> Value:
+        """z = w·x + b as one node labelled ``z{j}[l]``."""
+        z = dot(self.w, x, self.b)
+        z.label = self._z_label
+        return z
+
+    def forward(self, x: Sequence[Value | float]) -> Value:
+        """a = f(w·x + b), labelled ``a{j}[l]`` (with the identity, a is z itself)."""
+        z = dot(self.w, x, self.b)
+        z.label = self._z_label
+        a = self.activation(z)
+        if a is not z:
+            a.label = self._a_label
+        return a
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)} inputs, {self.activation!r}, bias={self.b is not None}, j={self.j}, l={self.l})"
+
+
+class Layer(Module):
+    """A dense layer of ``n_out`` neurons on Values, each seeing all ``n_in`` inputs.
+
+    ``Layer(2, 16, activation="relu", index=1, init="normal", seed=0)`` draws
+    its weights with ``nn.init``; ``Layer.from_arrays(W, b, activation, index)``
+    takes them (W of shape (n_out, n_in), b of shape (n_out,) or None).
+    """
+
+    def __init__(self, n_in: int, n_out: int, activation: str | Activation | None = "identity", bias: bool = True,
+                 index: int = 1, init: str = "normal", seed: Seed = None):
+        (W, b), = init_mlp([_positive_int(n_in, "n_in"), _positive_int(n_out, "n_out")], init, seed, bias)
+        self._build(W, b, get_activation(activation), index)
+
+    @classmethod
+    def from_arrays(cls, W: np.ndarray, b: np.ndarray | None, activation: str | Activation | None,
+                    index: int) -> Layer:
+        """A layer with the given weights: ``W[j, k]`` becomes ``w{j}{k}[index]``, ``b[j]`` becomes ``b{j}[index]``."""
+        layer = cls.__new__(cls)
+        layer._build(np.asarray(W, dtype=np.float64), None if b is None else np.asarray(b, dtype=np.float64),
+                     get_activation(activation), index)
+        return layer
+
+    def _build(self, W: np.ndarray, b: np.ndarray | None, activation: Activation, index: int) -> None:
+        if W.ndim != 2 or (b is not None and b.shape != (W.shape[0],)):
+            raise ValueError(f"Layer needs W of shape (n_out, n_in) and b of shape (n_out,), got W {W.shape} and "
+                             f"b {None if b is None else b.shape}")
+        self.index = _positive_int(index, "index")
+        self.n_out, self.n_in = W.shape
+        self.activation = activation
+        # A whole-layer activation (softmax) is applied by the layer; elementwise ones by each neuron.
+        per_neuron = activation if activation.elementwise else get_activation("identity")
+        self.neurons = [Neuron(W[j].tolist(), None if b is None else float(b[j]), per_neuron, j, self.index)
+                        for j in range(self.n_out)]
+
+    @property
+    def bias(self) -> bool:
+        return self.neurons[0].b is not None
+
+    def forward(self, x: Sequence[Value | float]) -> list[Value]:
+        """The layer's activations for one sample ``x`` (n_in Values or numbers)."""
+        if self.activation.elementwise:
+            return [n(x) for n in self.neurons]
+        outputs = self.activation([n.preactivation(x) for n in self.neurons])
+        for n, a in zip(self.neurons, outputs):
+            a.label = n._a_label
+        return outputs
+
+    def _own_state(self) -> dict[str, np.ndarray]:
+        state = {f"W[{self.index}]": np.array([[w.data for w in n.w] for n in self.neurons], dtype=np.float64)}
+        if self.bias:
+            state[f"b[{self.index}]"] = np.array([n.b.data for n in self.neurons], dtype=np.float64)
+        return state
+
+    def _load_own_state(self, state) -> None:
+        W = state[f"W[{self.index}]"]
+        for n, row in zip(self.neurons, W.tolist()):
+            for w, value in zip(n.w, row):
+                w.data = value
+        if self.bias:
+            for n, value in zip(self.neurons, state[f"b[{self.index}]"].tolist()):
+                n.b.data = value
+
+    def __repr__(self) -> str:
+        return f"Layer({self.n_in} -> {self.n_out}, {self.activation!r}, bias={self.bias})"
+
+
+# -- engines -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Engine:
+    """How one engine builds and runs an MLP.
+
+    ``make_layer(W, b, activation, index)`` builds dense layer ``index`` from
+    float64 arrays; ``forward(model, x)`` runs the model's layers on ``x``.
+    """
+
+    name: str
+    make_layer: Callable[[np.ndarray, np.ndarray | None, Activation, int], Module]
+    forward: Callable[[MLP, Any], Any]
+    description: str = ""
+
+
+#: The engines MLP can be built on, by name.
+ENGINES: dict[str, Engine] = {}
+
+
+def register_engine(engine: Engine) -> None:
+    """Make ``MLP(..., engine=engine.name)`` build on ``engine``."""
+    if not isinstance(engine, Engine):
+        raise TypeError(f"register_engine expects an nn.layers.Engine, got {type(engine).__name__}")
+    ENGINES[engine.name] = engine
+
+
+def get_engine(name: str) -> Engine:
+    """The registered engine called ``name``; ValueError listing the supported ones otherwise."""
+    if isinstance(name, str) and name in ENGINES:
+        return ENGINES[name]
+    raise ValueError(f"engine {name!r} is not supported; supported engines: "
+                     f"{', '.join(repr(n) for n in sorted(ENGINES))}")
+
+
+def _is_batch(x: Any) -> bool:
+    if isinstance(x, np.ndarray):
+        if x.ndim not in (1, 2):
+            raise ValueError(f"MLP input must be one sample (1-D) or a batch (2-D, n x d), got an array of shape "
+                             f"{x.shape}")
+        return x.ndim == 2
+    if isinstance(x, (list, tuple)) and x:
+        return isinstance(x[0], (list, tuple, np.ndarray))
+    raise TypeError(f"MLP input must be a sequence of numbers (one sample) or of rows (a batch), "
+                    f"got {type(x).__name__}: {x!r}")
+
+
+def _value_forward(model: MLP, x: Any) -> Any:
+    """One sample -> its outputs (a Value when the net has one output, else a list);
+    a batch (n x d) -> the list of those, one per row."""
+    if not _is_batch(x):
+        return _value_forward_one(model, x)
+    rows = x.tolist() if isinstance(x, np.ndarray) else x
+    return [_value_forward_one(model, row) for row in rows]
+
+
+def _value_forward_one(model: MLP, row: Any) -> Value | list[Value]:
+    if isinstance(row, np.ndarray):
+        row = row.tolist()
+    if len(row) != model.n_in:
+        raise ValueError(f"MLP expects {model.n_in} input features per sample, got {len(row)}")
+    h = [v if isinstance(v, Value) else Value(v, label) for v, label in zip(row, model._input_labels)]
+    for layer in model.layers:
+        h = layer(h)
+    return h[0] if model.n_out == 1 else h
+
+
+register_engine(Engine("value", Layer.from_arrays, _value_forward,
+                       "scalar autograd.Value graph: every weight, input and activation is a node"))
+
+
+# -- MLP ----------------------------------------------------------------------------
+
+
+def _positive_int(n: Any, what: str) -> int:
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    return int(n)
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``MLP(n_in, hidden, n_out, activations=[...])``.
+
+    ``MLP(2, [16, 16], 1, activations=["relu", "sigmoid", "sigmoid"], init="normal", seed=0)``
+    is the seed report's 2-16-16-1 network. ``activations`` gives one activation
+    per layer (hidden layers then the output; default ReLU on hidden layers,
+    identity on the output): "sigmoid", "tanh", "relu", "leaky_relu", "identity",
+    "softmax" or an ``Activation``. Weights come from ``nn.init.init_mlp(sizes, init, seed, bias)``.
+
+    Calling the model on one sample gives its output (a Value for a
+    single-output net, else a list of Values); on a batch (n x d) it gives one
+    such output per row.
+    """
+
+    def __init__(self, n_in: int, hidden: Sequence[int] | int, n_out: int,
+                 activations: Sequence[str | Activation | None] | None = None, bias: bool = True,
+                 init: str = "normal", seed: Seed = 0, engine: str = "value"):
+        self._engine = get_engine(engine)
+        hidden = [hidden] if isinstance(hidden, numbers.Integral) else list(hidden)
+        self.n_in = _positive_int(n_in, "n_in")
+        self.hidden = [_positive_int(h, "each hidden layer size") for h in hidden]
+        self.n_out = _positive_int(n_out, "n_out")
+        n_layers = len(self.hidden) + 1
+        if activations is None:
+            activations = ["relu"] * len(self.hidden) + ["identity"]
+        elif isinstance(activations, (str, Activation)) or len(activations) != n_layers:
+            raise ValueError(f"activations must list one activation per layer ({n_layers}: {len(self.hidden)} hidden "
+                             f"+ output), got {activations!r}")
+        acts = [get_activation(a) for a in activations]
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias must be True or False, got {bias!r}")
+        sizes = [self.n_in, *self.hidden, self.n_out]
+        self._spec = dict(n_in=self.n_in, hidden=list(self.hidden), n_out=self.n_out, activations=acts,
+                          bias=bias, init=init, seed=seed)
+        self._input_labels = [f"x{k}" for k in range(self.n_in)]
+        self.layers = [self._engine.make_layer(W, b, act, l)
+                       for l, ((W, b), act) in enumerate(zip(init_mlp(sizes, init, seed, bias), acts), start=1)]
+
+    @property
+    def engine(self) -> str:
+        """The name of the engine this model runs on."""
+        return self._engine.name
+
+    @property
+    def sizes(self) -> list[int]:
+        """[n_in, hidden..., n_out]."""
+        return [self.n_in, *self.hidden, self.n_out]
+
+    @property
+    def activations(self) -> list[Activation]:
+        """One activation per layer."""
+        return list(self._spec["activations"])
+
+    def spec(self) -> dict:
+        """The constructor arguments (without the engine): ``MLP(**model.spec(), engine=...)`` rebuilds it."""
+        return dict(self._spec, hidden=list(self.hidden), activations=list(self._spec["activations"]))
+
+    def forward(self, x: Any) -> Any:
+        return self._engine.forward(self, x)
+
+    def to(self, engine: str) -> MLP:
+        """A new MLP of the same spec on ``engine`` holding copies of these weights."""
+        other = MLP(**self.spec(), engine=engine)
+        other.load_state_dict(self.state_dict())
+        return other
+
+    @classmethod
+    def from_hand_table(cls, table: dict | None = None, engine: str = "value") -> MLP:
+        """The 2-2-1 sigmoid network of the hand-worked table (``autograd/data/hand_derivation_2-2-1.json``
+        by default), with the table's weights; its ``network.inputs`` and ``network.label`` are the sample."""
+        if table is None:
+            from autograd.worked_example import load_hand_table
+            table = load_hand_table()
+        net = table["network"]
+        model = cls(2, [2], 1, activations=["sigmoid", "sigmoid"], engine=engine)
+        state = {k: np.zeros_like(v) for k, v in model.state_dict().items()}
+        for l, section in ((1, "hidden"), (2, "output")):
+            for name, value in net[section].items():
+                weight, bias = re.fullmatch(r"w(\d+)_?(\d+)", name), re.fullmatch(r"b(\d+)", name)
+                if weight:
+                    state[f"W[{l}]"][int(weight[1]), int(weight[2])] = value
+                elif bias:
+                    state[f"b[{l}]"][int(bias[1])] = value
+        model.load_state_dict(state)
+        return model
+
+    def __repr__(self) -> str:
+        arrows = " -> ".join(str(n) for n in self.sizes)
+        lines = [f"MLP({arrows}, engine={self.engine!r}, {self.num_parameters()} parameters)"]
+        lines += [f"  ({l}): {layer!r}" for l, layer in enumerate(self.layers, start=1)]
+        return "\n".join(lines)

@@ -1,0 +1,278 @@
+"""Losses: MSE (mean, sum, and the ½-sum of the hand derivations), binary cross-entropy on
+probabilities and on logits, softmax cross-entropy.
+
+A loss takes the predictions as the model produced them and the targets as a
+numpy array, and returns one node (call ``backward()`` on it). On the Value
+engine the predictions are a list with one entry per sample: a Value for a
+single-output net, a list of Values otherwise (a single Value is one sample).
+Which engine made the predictions is decided in one place,
+:func:`prediction_engine`; each loss then runs its ``_forward_<engine>`` method.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+import autograd
+from autograd import Value
+
+from .module import Module
+
+# log(p) is clamped at -100 as in PyTorch's BCELoss, so a saturated sigmoid gives a large finite loss.
+_LOG_FLOOR = -100.0
+_P_FLOOR = math.exp(_LOG_FLOOR)
+
+
+def prediction_engine(pred: Any) -> str:
+    """The engine that produced ``pred``: ``"value"`` for a Value or (nested) lists of Values."""
+    first = pred
+    while isinstance(first, (list, tuple)) and first:
+        first = first[0]
+    if isinstance(first, Value):
+        return "value"
+    raise TypeError(f"a loss expects the model's predictions (a Value, a list of Values, or a list of lists of "
+                    f"Values), got {type(pred).__name__}")
+
+
+def predictions_to_array(pred: Any) -> np.ndarray:
+    """The model's predictions as a float64 array: (n,) for single-output nets, (n, k) otherwise."""
+    if prediction_engine(pred) == "value":
+        if isinstance(pred, Value):
+            return np.array([pred.data])
+        if isinstance(pred[0], Value):
+            return np.array([p.data for p in pred], dtype=np.float64)
+        return np.array([[p.data for p in row] for row in pred], dtype=np.float64)
+    raise AssertionError("unreachable: prediction_engine names every engine")  # pragma: no cover
+
+
+def _value_rows(pred: Any, flat_is_one_sample: bool = False) -> list[list[Value]]:
+    """Predictions as n rows of k Values. A flat list is n samples of one output, or, when
+    ``flat_is_one_sample``, the k outputs of one sample."""
+    if isinstance(pred, Value):
+        return [[pred]]
+    if isinstance(pred[0], Value):
+        rows = [list(pred)] if flat_is_one_sample else [[p] for p in pred]
+    else:
+        rows = [list(r) for r in pred]
+    k = len(rows[0])
+    for i, row in enumerate(rows):
+        if len(row) != k:
+            raise ValueError(f"predictions must have the same number of outputs per sample: sample 0 has {k}, "
+                             f"sample {i} has {len(row)}")
+        for v in row:
+            if not isinstance(v, Value):
+                raise TypeError(f"prediction of sample {i} holds a {type(v).__name__}, expected Values")
+    return rows
+
+
+def as_target_matrix(target: Any, n: int, k: int, loss: str) -> np.ndarray:
+    """``target`` as a float64 (n, k) array; accepts (n, k), (n,) when k == 1, (k,) when n == 1, or a scalar
+    when n == k == 1. Raises ValueError naming the loss, the shape received and the shape expected."""
+    t = np.asarray(target, dtype=np.float64)
+    if t.shape == (n, k):
+        return t
+    if (k == 1 and t.shape == (n,)) or (n == 1 and t.shape == (k,)) or (n == k == 1 and t.ndim == 0):
+        return t.reshape(n, k)
+    expected = f"({n}, {k})" + (f" or ({n},)" if k == 1 else "")
+    raise ValueError(f"{loss}: target has shape {t.shape} but the predictions are {n} sample(s) x {k} output(s); "
+                     f"expected a target of shape {expected}")
+
+
+def _check_reduction(reduction: str, allowed: tuple[str, ...], loss: str) -> str:
+    if reduction not in allowed:
+        raise ValueError(f"{loss}: reduction must be one of {allowed}, got {reduction!r}")
+    return reduction
+
+
+def _reduce(terms: list[Value], reduction: str) -> Value:
+    total = autograd.sum(terms)
+    if reduction == "mean":
+        return total / len(terms)
+    if reduction == "half_sum":
+        return 0.5 * total
+    return total
+
+
+class Loss(Module):
+    """Base class: ``loss(pred, target)`` dispatches on the engine of ``pred``."""
+
+    name = "loss"
+
+    def forward(self, pred: Any, target: Any) -> Any:
+        engine = prediction_engine(pred)
+        return getattr(self, f"_forward_{engine}")(pred, target)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+class MSELoss(Loss):
+    """Squared error over every output of every sample, reduced by
+
+    - ``"mean"``: (1/N) Σ (ŷ - y)² over all N = n·k entries (PyTorch's default),
+    - ``"sum"``: Σ (ŷ - y)²,
+    - ``"half_sum"``: C = ½ Σ (ŷ - y)², the form of the hand derivations (dC/dŷ = ŷ - y).
+    """
+
+    name = "mse"
+
+    def __init__(self, reduction: str = "mean"):
+        self.reduction = _check_reduction(reduction, ("mean", "sum", "half_sum"), "MSELoss")
+
+    def _forward_value(self, pred: Any, target: Any) -> Value:
+        rows = _value_rows(pred)
+        t = as_target_matrix(target, len(rows), len(rows[0]), "MSELoss")
+        terms = [(p - y) ** 2 for row, trow in zip(rows, t.tolist()) for p, y in zip(row, trow)]
+        return _reduce(terms, self.reduction)
+
+
+def _check_unit_interval(t: np.ndarray, what: str, loss: str) -> None:
+    bad = ~((t >= 0) & (t <= 1))
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{loss}: {what} must lie in [0, 1], got {t[index]!r} at index {index}")
+
+
+def _clamped_log(p: Value) -> Value:
+    return p.log() if p.data > _P_FLOOR else Value(_LOG_FLOOR)
+
+
+def _scaled(c: float, v: Value) -> Value:
+    return v if c == 1.0 else c * v
+
+
+class BCELoss(Loss):
+    """Binary cross-entropy on probabilities p ∈ [0, 1] (after a sigmoid):
+
+    ℓ = -[y log p + (1 - y) log(1 - p)], averaged (``"mean"``) or summed (``"sum"``).
+    As in PyTorch each log is clamped at -100, so p = 0 or 1 gives a finite loss
+    (with zero gradient through the clamped term). Targets must lie in [0, 1].
+    """
+
+    name = "bce"
+
+    def __init__(self, reduction: str = "mean"):
+        self.reduction = _check_reduction(reduction, ("mean", "sum"), "BCELoss")
+
+    def _forward_value(self, pred: Any, target: Any) -> Value:
+        rows = _value_rows(pred)
+        t = as_target_matrix(target, len(rows), len(rows[0]), "BCELoss")
+        _check_unit_interval(t, "targets", "BCELoss")
+        probs = np.array([[p.data for p in row] for row in rows])
+        _check_unit_interval(probs, "predictions (probabilities)", "BCELoss")
+        terms = []
+        for row, trow in zip(rows, t.tolist()):
+            for p, y in zip(row, trow):
+                parts = []
+                if y != 0.0:
+                    parts.append(_scaled(y, _clamped_log(p)))
+                if y != 1.0:
+                    parts.append(_scaled(1.0 - y, _clamped_log(1.0 - p)))
+                terms.append(-(parts[0] if len(parts) == 1 else parts[0] + parts[1]))
+        return _reduce(terms, self.reduction)
+
+
+def softplus(z: Value) -> Value:
+    """log(1 + eᶻ) without overflow: z + log(1 + e⁻ᶻ) for z ≥ 0, log(1 + eᶻ) for z < 0."""
+    if z.data >= 0:
+        return z + (1.0 + (-z).exp()).log()
+    return (1.0 + z.exp()).log()
+
+
+class BCEWithLogitsLoss(Loss):
+    """Binary cross-entropy on logits z (no sigmoid in the model), stable for any z:
+
+    ℓ = softplus(z) - y·z = -[y log σ(z) + (1 - y) log(1 - σ(z))], dℓ/dz = σ(z) - y.
+    """
+
+    name = "bce_logits"
+
+    def __init__(self, reduction: str = "mean"):
+        self.reduction = _check_reduction(reduction, ("mean", "sum"), "BCEWithLogitsLoss")
+
+    def _forward_value(self, pred: Any, target: Any) -> Value:
+        rows = _value_rows(pred)
+        t = as_target_matrix(target, len(rows), len(rows[0]), "BCEWithLogitsLoss")
+        _check_unit_interval(t, "targets", "BCEWithLogitsLoss")
+        terms = [softplus(z) - y * z for row, trow in zip(rows, t.tolist()) for z, y in zip(row, trow)]
+        return _reduce(terms, self.reduction)
+
+
+def as_class_targets(target: Any, n: int, k: int, loss: str = "CrossEntropyLoss") -> np.ndarray:
+    """Targets for ``k`` classes as an (n, k) float64 matrix of class probabilities.
+
+    Accepts class indices (shape (n,) or (n, 1), or a scalar when n == 1; integers in
+    [0, k), as ints or integral floats) or probability rows (n, k) in [0, 1] summing to 1.
+    """
+    t = np.asarray(target)
+    if t.ndim == 0 and n == 1:
+        t = t.reshape(1)
+    if t.shape == (n, 1) and k != 1:
+        t = t.reshape(n)
+    if t.shape == (n,):
+        if not np.issubdtype(t.dtype, np.number) or not np.all(np.isfinite(t)) or np.any(t != np.round(t)):
+            raise ValueError(f"{loss}: class labels must be integers in [0, {k}), got {t!r}")
+        bad = (t < 0) | (t >= k)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"{loss}: class label {t[i]!r} at index {i} is out of range; expected an integer in "
+                             f"[0, {k}) for {k} outputs")
+        onehot = np.zeros((n, k))
+        onehot[np.arange(n), t.astype(np.int64)] = 1.0
+        return onehot
+    if t.shape == (n, k):
+        t = t.astype(np.float64)
+        _check_unit_interval(t, "class probabilities", loss)
+        sums = t.sum(axis=1)
+        if not np.allclose(sums, 1.0, rtol=0, atol=1e-6):
+            i = int(np.argmax(np.abs(sums - 1.0)))
+            raise ValueError(f"{loss}: each row of class probabilities must sum to 1, row {i} sums to {sums[i]!r}")
+        return t
+    raise ValueError(f"{loss}: target has shape {t.shape}; expected class indices of shape ({n},) or class "
+                     f"probabilities of shape ({n}, {k}) for {n} sample(s) x {k} classes")
+
+
+class CrossEntropyLoss(Loss):
+    """Softmax cross-entropy on logits: ℓ = -Σⱼ tⱼ log softmax(z)ⱼ with
+    log softmax(z)ⱼ = (zⱼ - m) - log Σᵢ exp(zᵢ - m), m = max z (stable log-sum-exp).
+
+    Targets are class indices (ℓ = logsumexp(z) - z_c) or probability rows, as in PyTorch.
+    A flat list of Values is one sample's logits.
+    """
+
+    name = "cross_entropy"
+
+    def __init__(self, reduction: str = "mean"):
+        self.reduction = _check_reduction(reduction, ("mean", "sum"), "CrossEntropyLoss")
+
+    def _forward_value(self, pred: Any, target: Any) -> Value:
+        rows = _value_rows(pred, flat_is_one_sample=True)
+        t = as_class_targets(target, len(rows), len(rows[0]))
+        terms = []
+        for row, trow in zip(rows, t.tolist()):
+            m = max(z.data for z in row)
+            shifted = [z - m for z in row]
+            log_total = autograd.sum([s.exp() for s in shifted]).log()
+            parts = [(log_total - s) if tj == 1.0 else tj * (log_total - s) for s, tj in zip(shifted, trow) if tj]
+            terms.append(parts[0] if len(parts) == 1 else autograd.sum(parts))
+        # Mean over samples (not over classes), as PyTorch.
+        return _reduce(terms, self.reduction)
+
+
+#: Every loss by name (``fit(loss=...)``, the command line).
+LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss)}
+
+
+def get_loss(spec: str | Loss) -> Loss:
+    """A loss from a name (``"mse"``, ``"bce"``, ``"bce_logits"``, ``"cross_entropy"``) or an instance."""
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, str) and spec in LOSSES:
+        return LOSSES[spec]()
+    raise ValueError(f"unknown loss {spec!r}; expected one of {sorted(LOSSES)} or an nn.losses.Loss")

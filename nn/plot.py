@@ -1,0 +1,217 @@
+"""Pictures with matplotlib: loss curves, decision boundaries, activation functions.
+
+Every function returns the ``matplotlib.figure.Figure``; given ``path`` it also
+writes the picture there (PNG, 150 dpi) and closes the figure, so scripts do
+not pile up open figures. Without a display (and outside Jupyter) the Agg
+backend is selected, so this works on a headless machine.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+if ("matplotlib.pyplot" not in sys.modules and "ipykernel" not in sys.modules and not os.environ.get("MPLBACKEND")
+        and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
+    matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+
+from autograd import Value
+
+from .activations import Activation, get_activation
+from .module import Module
+from .train import History, predict
+
+# Class 0 blue, class 1 red (the reports' two colours), then matplotlib's cycle for more classes.
+CLASS_COLORS = ["#1f5fa8", "#c8302b", "#2a9d3f", "#e08a00", "#7a4fa3", "#8c564b", "#d660b0", "#6b6b6b",
+                "#a6a600", "#1aa6b7"]
+
+
+def _finish(fig: plt.Figure, path: str | Path | None) -> plt.Figure:
+    if fig.get_layout_engine() is None:
+        fig.tight_layout()
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=150)
+        plt.close(fig)
+    return fig
+
+
+def _loss_values(curve: History | Sequence[float]) -> np.ndarray:
+    values = curve.loss if isinstance(curve, History) else curve
+    return np.asarray(values, dtype=np.float64)
+
+
+def plot_loss(curves: History | Sequence[float] | Mapping[str, History | Sequence[float]],
+              path: str | Path | None = None, title: str = "Training loss", log_scale: bool | None = None,
+              ax: plt.Axes | None = None) -> plt.Figure:
+    """Loss per epoch: one History or list of losses, or several as ``{"label": history, ...}``.
+
+    ``log_scale=None`` picks a logarithmic loss axis when the losses span more than two decades.
+    """
+    named = dict(curves) if isinstance(curves, Mapping) else {"": curves}
+    if not named:
+        raise ValueError("plot_loss needs at least one loss curve")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    else:
+        fig = ax.figure
+    positive = []
+    for label, curve in named.items():
+        values = _loss_values(curve)
+        epochs = np.arange(1, len(values) + 1)
+        ax.plot(epochs, values, label=label or None, linewidth=1.6)
+        positive.extend(values[np.isfinite(values) & (values > 0)].tolist())
+    if log_scale is None:
+        log_scale = bool(positive) and max(positive) / min(positive) > 100
+    if log_scale:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    if any(named):
+        ax.legend()
+    return _finish(fig, path)
+
+
+def _classes(values: np.ndarray, threshold: float) -> np.ndarray:
+    values = np.asarray(values)
+    if values.ndim == 2 and values.shape[1] > 1:
+        return values.argmax(axis=1)
+    return (values.reshape(len(values)) > threshold).astype(int)
+
+
+def _labels(y: np.ndarray) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        return y.argmax(axis=1)
+    return np.rint(y.reshape(len(y))).astype(int)
+
+
+def _scatter(ax: plt.Axes, X: np.ndarray, classes: np.ndarray, wrong: np.ndarray | None = None) -> None:
+    for c in np.unique(classes):
+        rows = classes == c
+        ax.scatter(X[rows, 0], X[rows, 1], s=36, color=CLASS_COLORS[c % len(CLASS_COLORS)],
+                   edgecolors="white", linewidths=0.7, label=f"class {c}", zorder=3)
+    if wrong is not None and wrong.any():
+        ax.scatter(X[wrong, 0], X[wrong, 1], s=150, facecolors="none", edgecolors="black", linewidths=1.4,
+                   label="misclassified", zorder=4)
+
+
+def plot_decision_boundary(model: Module, X: Any, y: Any, threshold: float = 0.5, path: str | Path | None = None,
+                           resolution: int = 60, title: str | None = None) -> plt.Figure:
+    """Ground truth beside prediction, as the reports show them, for 2-D data.
+
+    Right panel: the model's output over a ``resolution`` x ``resolution`` grid
+    (one output: ŷ with the ``threshold`` contour drawn black; several outputs:
+    the arg-max class), the points coloured by predicted class and the
+    misclassified ones circled. The grid goes through ``predict``: on the Value
+    engine each grid point costs one forward pass (~0.3 ms for 2-16-16-1).
+    """
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary needs 2-D points (X of shape (n, 2)), got shape {X.shape}")
+    if not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    truth = _labels(y)
+    outputs = predict(model, X)
+    predicted = _classes(outputs, threshold)
+
+    pad = 0.1 * max(np.ptp(X[:, 0]), np.ptp(X[:, 1]), 1e-9)
+    xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, resolution)
+    ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    grid_out = predict(model, np.column_stack([gx.ravel(), gy.ravel()]))
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.4, 4.8), layout="constrained")
+    fig.get_layout_engine().set(h_pad=0.12, w_pad=0.1)
+    _scatter(left, X, truth)
+    left.set_title("Ground truth")
+    if grid_out.ndim == 1:
+        surface = grid_out.reshape(gx.shape)
+        low, high = (0.0, 1.0) if (surface.min() >= 0 and surface.max() <= 1) else (surface.min(), surface.max())
+        filled = right.contourf(gx, gy, surface, levels=np.linspace(low, high, 21), cmap="coolwarm", alpha=0.55)
+        if surface.min() < threshold < surface.max():
+            right.contour(gx, gy, surface, levels=[threshold], colors="black", linewidths=1.2)
+        fig.colorbar(filled, ax=right, label="model output ŷ", shrink=0.85)
+    else:
+        k = grid_out.shape[1]
+        cmap = ListedColormap(CLASS_COLORS[:k])
+        # Cells, not contours: interpolating class 0 -> 2 would paint a false class-1 strip between them.
+        right.pcolormesh(gx, gy, grid_out.argmax(axis=1).reshape(gx.shape), cmap=cmap, vmin=-0.5, vmax=k - 0.5,
+                         alpha=0.3, shading="nearest")
+    wrong = predicted != truth
+    _scatter(right, X, predicted, wrong)
+    acc = 100 * float(np.mean(~wrong))
+    right.set_title(f"Prediction (accuracy {acc:.1f}%, {int((~wrong).sum())}/{len(X)})")
+    for ax in (left, right):
+        ax.set_xlim(xs[0], xs[-1])
+        ax.set_ylim(ys[0], ys[-1])
+        ax.set_xlabel("x₀")
+        ax.set_aspect("equal", adjustable="box")
+        ax.grid(True, alpha=0.2)
+        ax.set_ylabel("x₁")
+    handles, labels = right.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, path)
+
+
+def activation_curve(activation: str | Activation, xs: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """f(x) and f'(x) at each x, both computed by the engine (f' by ``backward()``, not a hand formula)."""
+    act = get_activation(activation)
+    if not act.elementwise:
+        raise ValueError(f"activation_curve needs an elementwise activation, got {act!r}")
+    values, slopes = [], []
+    for x in xs:
+        v = Value(float(x))
+        out = act(v)
+        out.backward()
+        values.append(out.data)
+        slopes.append(v.grad)
+    return np.array(values), np.array(slopes)
+
+
+def plot_activations(activations: Sequence[str | Activation] = ("sigmoid", "tanh", "relu", "leaky_relu"),
+                     path: str | Path | None = None, x_range: tuple[float, float] = (-5.0, 5.0),
+                     points: int = 401) -> plt.Figure:
+    """Each activation f (solid) with its derivative f' (dashed) on one panel per activation."""
+    acts = [get_activation(a) for a in activations]
+    if not acts:
+        raise ValueError("plot_activations needs at least one activation")
+    cols = min(len(acts), 2)
+    rows = math.ceil(len(acts) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False)
+    xs = np.linspace(x_range[0], x_range[1], points)
+    for ax, act in zip(axes.ravel(), acts):
+        f, df = activation_curve(act, xs)
+        label = act.name + (f" (slope {act.slope:g})" if hasattr(act, "slope") else "")
+        ax.plot(xs, f, color="#1f5fa8", linewidth=2, label="f(x)")
+        # A jump (ReLU's kink) is drawn as a gap with the engine's value at 0 marked, not as a vertical line.
+        jumps = np.flatnonzero(np.abs(np.diff(df)) > 0.25 * max(np.ptp(df), 1e-12))
+        ax.plot(np.insert(xs, jumps + 1, np.nan), np.insert(df, jumps + 1, np.nan), color="#c8302b",
+                linewidth=2, linestyle="--", label="f′(x)")
+        if len(jumps):
+            d0 = activation_curve(act, [0.0])[1][0]
+            ax.plot([0.0], [d0], "o", color="#c8302b", markersize=6, label=f"f′(0) = {d0:g} (engine)")
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.axvline(0, color="black", linewidth=0.6)
+        ax.set_title(label)
+        ax.set_xlabel("x")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="upper left")
+    for ax in axes.ravel()[len(acts):]:
+        ax.set_visible(False)
+    return _finish(fig, path)
