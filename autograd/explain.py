@@ -497,14 +497,15 @@ class _Resolver:
         for name in _OUTPUT_NAMES:
             if node := self._labelled(name):
                 return node
-        layers: dict[int, list] = {}
+        layers: dict[int, dict[str, list]] = {}
         for label, nodes in self.by_label.items():
-            if (m := NEURON_LABEL.match(label)) and m.group(1) == "a":
-                layers.setdefault(int(m.group(3)), []).extend(nodes)
-        if layers:
-            last = layers[max(layers)]
-            return last[0] if len(last) == 1 else None
-        return None
+            if (m := NEURON_LABEL.match(label)) and m.group(1) in "za":
+                layers.setdefault(int(m.group(3)), {}).setdefault(m.group(1), []).extend(nodes)
+        if not layers:
+            return None
+        last = layers[max(layers)]
+        last = last.get("a") or last["z"]  # an identity output has no a node: z is the output
+        return last[0] if len(last) == 1 else None
 
     def activation_of(self, z: Any) -> tuple[Any, int] | None:
         m = NEURON_LABEL.match(z.label or "")

@@ -289,3 +289,18 @@ def test_verify_rejects_bad_input():
         autograd.verify("no/such/table.json", two_two_one())
     with pytest.raises(TypeError, match="loss node"):
         autograd.verify({"C": 0.1}, object())
+
+
+def test_yhat_is_the_last_layers_output_even_without_an_activation_node():
+    w, x, b = Value(2.0, label="w00[1]"), Value(3.0, label="x0"), Value(1.0, label="b0[1]")
+    h = autograd.dot([w], [x], b)
+    h.label = "z0[1]"
+    a = h.tanh()
+    a.label = "a0[1]"
+    out = autograd.dot([Value(0.5, label="w00[2]")], [a], Value(0.0, label="b0[2]"))
+    out.label = "z0[2]"  # identity output: no a0[2]
+    loss = (out - 1.0) ** 2
+    report = autograd.verify({"yhat": round(0.5 * math.tanh(7.0), 4)}, loss)
+    assert report["yhat"].exact == pytest.approx(0.5 * math.tanh(7.0), abs=1e-15)
+    assert report["yhat"].verdict == "agrees"
+
