@@ -19,8 +19,10 @@ Conventions (see the README's table):
 
 from __future__ import annotations
 
+import builtins
 import math
 import numbers
+import operator
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -51,8 +53,11 @@ class ScalarOp:
         """upstream x local for each input: what backward adds to each input's grad."""
         g = node.grad
         local = self.derivatives(_data_of(node._inputs), node.data, node._ctx)
-        if len(local) == 2:  # the common case, unrolled (see _data_of)
+        n = len(local)
+        if n == 2:  # the common cases, unrolled (see _data_of)
             return [g * local[0], g * local[1]]
+        if n == 1:
+            return [g * local[0]]
         return [g * d for d in local]
 
     def __repr__(self) -> str:
@@ -130,10 +135,8 @@ def _pow_derivatives(xs, out, ctx):
 
 
 def _dot_forward(xs, n):
-    total = xs[2 * n] if len(xs) > 2 * n else 0.0
-    for w, x in zip(xs[:n], xs[n : 2 * n]):
-        total += w * x
-    return total
+    bias = xs[2 * n] if len(xs) > 2 * n else 0.0
+    return builtins.sum(map(operator.mul, xs[:n], xs[n : 2 * n]), bias)  # b + w0 x0 + w1 x1 + ..., in C
 
 
 def _dot_derivatives(xs, out, n):
@@ -357,9 +360,13 @@ def apply(op: ScalarOp, inputs: tuple[Value, ...], ctx: object = None) -> Value:
 
 
 def _as_values(items: Iterable, what: str) -> tuple[Value, ...]:
-    if isinstance(items, (str, bytes, Value)) or not isinstance(items, Iterable):
+    try:  # iter() rather than isinstance(items, Iterable): the ABC check costs more than the rest
+        iterator = iter(items)
+    except TypeError:
+        iterator = None
+    if iterator is None or isinstance(items, (str, bytes, Value)):
         raise TypeError(f"{what} expects a sequence of Values or numbers, got {type(items).__name__}")
-    values = tuple(items)
+    values = tuple(iterator)
     for v in values:
         if type(v) is not Value:  # numbers among them: convert (and check) one by one
             return tuple(_coerce(v, what) for v in values)
