@@ -13,7 +13,8 @@ formula, so the message names the operation whose derivative is wrong.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from . import graph
@@ -56,16 +57,23 @@ def _check_inputs(f: Callable, inputs: Sequence[Value], eps: float, atol: float,
         raise TypeError(f"gradcheck expects a callable f, got {type(f).__name__}")
     if isinstance(inputs, Value):
         inputs = [inputs]
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
+        raise TypeError(f"gradcheck expects inputs to be a Value or a sequence of Values, got {type(inputs).__name__}")
     inputs = list(inputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"gradcheck inputs must be Values, input {i} is {type(x).__name__}")
+    _check_tolerances(eps, atol, rtol)
+    return inputs
+
+
+def _check_tolerances(eps: float, atol: float, rtol: float) -> None:
     for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
+        # the chained comparison also rejects nan, inf and ints too large for a float
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= sys.float_info.max:
             raise ValueError(f"gradcheck {name} must be a finite non-negative number, got {v!r}")
     if eps == 0:
         raise ValueError("gradcheck eps must be > 0")
-    return inputs
 
 
 def _scalar_output(f: Callable, inputs: list[Value]) -> Value:
@@ -107,6 +115,9 @@ def _node_name(node: Value, position: int) -> str:
 def local_mismatches(root: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> list[Mismatch]:
     """Every operation in ``root``'s graph whose local derivative ∂out/∂inᵢ disagrees
     with a central difference of that operation alone, in forward order."""
+    if not (hasattr(root, "_inputs") and hasattr(root, "_op")):
+        raise TypeError(f"local_mismatches expects the root node of a graph (a Value), got {type(root).__name__}")
+    _check_tolerances(eps, atol, rtol)
     found = []
     for position, node in enumerate(topological_order(root)):
         op = node._op

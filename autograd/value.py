@@ -144,6 +144,17 @@ def _dot_derivatives(xs, out, n):
     return xs[n : 2 * n] + xs[:n] + [1.0] * (len(xs) - 2 * n)
 
 
+def _sum(xs: list[float]) -> float:
+    """Σ xs, exactly rounded; inf or nan (as repeated + gives) where fsum would raise."""
+    try:
+        return math.fsum(xs)
+    except (OverflowError, ValueError):  # intermediate overflow, or inf + -inf
+        total = 0.0
+        for x in xs:
+            total += x
+        return total
+
+
 def _step(x: float, below: float) -> float:
     return 1.0 if x > 0 else below
 
@@ -151,7 +162,8 @@ def _step(x: float, below: float) -> float:
 ADD = ScalarOp("add", "+", lambda xs, c: xs[0] + xs[1], lambda xs, o, c: [1.0, 1.0])
 SUB = ScalarOp("sub", "-", lambda xs, c: xs[0] - xs[1], lambda xs, o, c: [1.0, -1.0])
 MUL = ScalarOp("mul", "*", lambda xs, c: xs[0] * xs[1], lambda xs, o, c: [xs[1], xs[0]])
-DIV = ScalarOp("div", "/", _div, lambda xs, o, c: [1.0 / xs[1], -xs[0] / (xs[1] * xs[1])])
+# d/db (a/b) = -a/b² taken as -(a/b)/b: b*b underflows to 0 for |b| < 1e-162
+DIV = ScalarOp("div", "/", _div, lambda xs, o, c: [1.0 / xs[1], -o / xs[1]])
 NEG = ScalarOp("neg", "-", lambda xs, c: -xs[0], lambda xs, o, c: [-1.0])
 POW_CONST = ScalarOp("pow", "^", lambda xs, n: _overflow_safe_pow(xs[0], n), _pow_const_derivative)
 POW = ScalarOp("pow", "^", lambda xs, c: _overflow_safe_pow(xs[0], xs[1]), _pow_derivatives)
@@ -169,7 +181,7 @@ ABS = ScalarOp(
     "abs", "|·|", lambda xs, c: abs(xs[0]),
     lambda xs, o, c: [1.0 if xs[0] > 0 else (-1.0 if xs[0] < 0 else 0.0)],
 )
-SUM = ScalarOp("sum", "Σ", lambda xs, c: math.fsum(xs), lambda xs, o, c: [1.0] * len(xs))
+SUM = ScalarOp("sum", "Σ", lambda xs, c: _sum(xs), lambda xs, o, c: [1.0] * len(xs))
 DOT = ScalarOp("dot", "Σwx+b", _dot_forward, _dot_derivatives)
 
 #: Every operation of the scalar engine, by name (the mutation script and the docs walk it).
@@ -182,12 +194,14 @@ SCALAR_OPS: dict[str, ScalarOp] = {
 
 def _to_float(data: object, what: str = "Value") -> float:
     """``data`` as a Python float, or TypeError naming what was received."""
-    if isinstance(data, (bool, np.bool_)):
-        return float(data)
-    if isinstance(data, Number):
-        return float(data)
-    if isinstance(data, np.ndarray) and data.ndim == 0 and np.issubdtype(data.dtype, np.number):
-        return float(data)
+    if isinstance(data, (Number, np.bool_)) or (
+        isinstance(data, np.ndarray) and data.ndim == 0 and data.dtype.kind in "biuf"
+    ):
+        try:
+            return float(data)
+        except OverflowError:  # an int or Fraction beyond float64's range
+            raise ValueError(f"{what} expects a real number within float64's range (|x| <= 1.8e308), "
+                             f"got a {type(data).__name__} too large for a float") from None
     received = type(data).__name__
     hint = " (convert the string with float() first)" if isinstance(data, str) else ""
     hint = hint or (" (a Value holds one number; use autograd.Tensor for arrays)"
@@ -329,7 +343,7 @@ class Value:
 def _coerce(other: object, symbol: str) -> Value:
     if isinstance(other, Value):
         return other
-    if isinstance(other, (Number, np.bool_)) and not isinstance(other, np.ndarray):
+    if isinstance(other, (Number, np.bool_)) or (isinstance(other, np.ndarray) and other.ndim == 0):
         return Value(other)
     raise TypeError(
         f"unsupported operand for {symbol}: Value and {type(other).__name__} ({other!r}); "

@@ -1,0 +1,531 @@
+"""The scalar engine: Value's surface, gradients on random graphs, accumulation, depth,
+numerics at the edges, the kink table and bad input.
+
+Expected gradients come from derivations written here or from central finite
+differences computed here, never from the engine's own output.
+"""
+
+from __future__ import annotations
+
+import fractions
+import gc
+import math
+import operator
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import OP_BUILDERS, expression_graphs, junk, reals
+
+import autograd
+from autograd import SCALAR_OPS, DivisionByZeroError, DomainError, Value, is_grad_enabled, no_grad
+from autograd.graph import topological_order
+
+H = 1e-6
+ATOL = 1e-6
+RTOL = 1e-5
+
+
+def central_difference(f, data: list[float], i: int, h: float = H) -> float:
+    """(f(x + h eᵢ) - f(x - h eᵢ)) / 2h in float64, without recording a graph."""
+    plus, minus = list(data), list(data)
+    plus[i] += h
+    minus[i] -= h
+    with no_grad():
+        return (f(*map(Value, plus)).data - f(*map(Value, minus)).data) / (2 * h)
+
+
+def close(a: float, b: float, atol: float = ATOL, rtol: float = RTOL) -> bool:
+    return abs(a - b) <= atol + rtol * abs(b)
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+# --- 1. the surface --------------------------------------------------------------------------
+
+def test_leaf_holds_data_label_grad_and_no_inputs():
+    v = Value(2.5, "w")
+    assert (v.data, v.label, v.grad) == (2.5, "w", 0.0)
+    assert Value(1.0, label="b").label == "b"
+    assert Value(1.0).label == ""
+    assert v.inputs == () and v.op is None
+
+
+# (expression, x, expected value, expected d/dx), derivatives worked out by hand
+ONE_INPUT = [
+    ("v + 2", lambda v: v + 2, 1.3, 3.3, 1.0),
+    ("2 + v", lambda v: 2 + v, 1.3, 3.3, 1.0),
+    ("v - 2", lambda v: v - 2, 1.3, 1.3 - 2, 1.0),
+    ("2 - v", lambda v: 2 - v, 1.3, 2 - 1.3, -1.0),
+    ("v * 3", lambda v: v * 3, 1.3, 3.9, 3.0),
+    ("3 * v", lambda v: 3 * v, 1.3, 3.9, 3.0),
+    ("v / 4", lambda v: v / 4, 1.3, 0.325, 0.25),
+    ("2 / v", lambda v: 2 / v, 1.3, 2 / 1.3, -2 / 1.3**2),
+    ("-v", lambda v: -v, 1.3, -1.3, -1.0),
+    ("+v", lambda v: +v, 1.3, 1.3, 1.0),
+    ("v ** 3", lambda v: v**3, -1.3, -(1.3**3), 3 * 1.3**2),
+    ("v ** -0.5", lambda v: v**-0.5, 1.3, 1.3**-0.5, -0.5 * 1.3**-1.5),
+    ("v ** 0", lambda v: v**0, 1.3, 1.0, 0.0),
+    ("2 ** v", lambda v: 2**v, 1.3, 2**1.3, 2**1.3 * math.log(2)),
+    ("exp", lambda v: v.exp(), 1.3, math.e**1.3, math.e**1.3),
+    ("log", lambda v: v.log(), 1.3, math.log(1.3), 1 / 1.3),
+    ("tanh", lambda v: v.tanh(), 0.4, math.tanh(0.4), 1 / math.cosh(0.4) ** 2),
+    ("sigmoid", lambda v: v.sigmoid(), -0.4, sigmoid(-0.4), math.exp(0.4) / (1 + math.exp(0.4)) ** 2),
+    ("relu +", lambda v: v.relu(), 1.3, 1.3, 1.0),
+    ("relu -", lambda v: v.relu(), -1.3, 0.0, 0.0),
+    ("leaky_relu(0.2) -", lambda v: v.leaky_relu(0.2), -1.3, -0.26, 0.2),
+    ("leaky_relu() -", lambda v: v.leaky_relu(), -1.3, -0.013, 0.01),
+    ("leaky_relu +", lambda v: v.leaky_relu(0.2), 1.3, 1.3, 1.0),
+    ("abs -", lambda v: abs(v), -1.3, 1.3, -1.0),
+    ("abs +", lambda v: abs(v), 1.3, 1.3, 1.0),
+]
+
+
+@pytest.mark.parametrize("f, x, value, grad", [c[1:] for c in ONE_INPUT], ids=[c[0] for c in ONE_INPUT])
+def test_one_input_value_and_gradient(f, x, value, grad):
+    v = Value(x)
+    out = f(v)
+    assert isinstance(out, Value) and type(out.data) is float
+    assert out.data == pytest.approx(value, rel=1e-14, abs=1e-15)
+    out.backward()
+    assert v.grad == pytest.approx(grad, rel=1e-14, abs=1e-15)
+    assert close(v.grad, central_difference(f, [x], 0))
+
+
+A, B = 1.7, -0.6
+TWO_INPUTS = [
+    ("a + b", lambda a, b: a + b, A + B, (1.0, 1.0)),
+    ("a - b", lambda a, b: a - b, A - B, (1.0, -1.0)),
+    ("a * b", lambda a, b: a * b, A * B, (B, A)),
+    ("a / b", lambda a, b: a / b, A / B, (1 / B, -A / B**2)),
+    ("a ** b", lambda a, b: a**b, A**B, (B * A ** (B - 1), A**B * math.log(A))),
+]
+
+
+@pytest.mark.parametrize("f, value, grads", [c[1:] for c in TWO_INPUTS], ids=[c[0] for c in TWO_INPUTS])
+def test_two_input_value_and_gradients(f, value, grads):
+    a, b = Value(A), Value(B)
+    out = f(a, b)
+    assert out.data == pytest.approx(value, rel=1e-14)
+    out.backward()
+    assert (a.grad, b.grad) == pytest.approx(grads, rel=1e-14)
+    assert close(a.grad, central_difference(f, [A, B], 0))
+    assert close(b.grad, central_difference(f, [A, B], 1))
+
+
+def test_inputs_are_ordered_and_keep_duplicates():
+    a, b = Value(2.0), Value(3.0)
+    s = a + a
+    assert len(s.inputs) == 2 and s.inputs[0] is a and s.inputs[1] is a
+    assert (a * a).inputs == (a, a)
+    d = a - b
+    assert d.inputs[0] is a and d.inputs[1] is b
+    r = 2 - a  # the number becomes the first input
+    assert len(r.inputs) == 2 and r.inputs[0].data == 2.0 and r.inputs[0].op is None and r.inputs[1] is a
+    q = 2 / a
+    assert q.inputs[0].data == 2.0 and q.inputs[1] is a
+
+
+@pytest.mark.parametrize("make, name, n_inputs", [
+    (lambda a, b: a - b, "sub", 2), (lambda a, b: 2 - a, "sub", 2), (lambda a, b: a - 2, "sub", 2),
+    (lambda a, b: a / b, "div", 2), (lambda a, b: 2 / a, "div", 2), (lambda a, b: a / 2, "div", 2),
+    (lambda a, b: -a, "neg", 1), (lambda a, b: a + b, "add", 2), (lambda a, b: a * b, "mul", 2),
+    (lambda a, b: a**3, "pow", 1), (lambda a, b: a**b, "pow", 2), (lambda a, b: 2**a, "pow", 2),
+    (lambda a, b: abs(a), "abs", 1), (lambda a, b: a.leaky_relu(0.3), "leaky_relu", 1),
+])
+def test_each_operation_is_its_own_node(make, name, n_inputs):
+    out = make(Value(2.0), Value(3.0))
+    assert out.op.name == name
+    assert len(out.inputs) == n_inputs
+
+
+def test_pow_by_number_and_by_value_are_different_ops():
+    a, b = Value(2.0), Value(3.0)
+    assert (a**3).op is SCALAR_OPS["pow_const"] and (a**3)._ctx == 3.0
+    assert (a**b).op is SCALAR_OPS["pow"] and (a**b).inputs == (a, b)
+    assert (a.leaky_relu(0.3))._ctx == 0.3
+
+
+def test_value_is_hashable_by_identity():
+    a, b, twin = Value(1.0), Value(2.0), Value(1.0)
+    assert len({a, b, a, twin}) == 3
+    table = {a: "a", twin: "twin"}
+    assert table[a] == "a" and table[twin] == "twin"
+    assert a == a and a != twin
+
+
+# --- 2. random expression graphs against finite differences --------------------------------
+
+def test_strategy_covers_exactly_the_engine_ops():
+    assert set(OP_BUILDERS) == set(SCALAR_OPS)
+
+
+def _check_graph_gradients(graph):
+    leaves = graph.leaves()
+    root = graph(*leaves)
+    assert math.isfinite(root.data)
+    root.backward()
+    for i, leaf in enumerate(leaves):
+        numeric = central_difference(graph, list(graph.leaf_data), i)
+        assert close(leaf.grad, numeric), (f"d root / d x{i}: engine {leaf.grad!r}, central difference {numeric!r}",
+                                           graph)
+    return root
+
+
+@pytest.mark.parametrize("op_name", sorted(SCALAR_OPS))
+@given(data=st.data())
+def test_random_graph_with_each_op_matches_central_differences(op_name, data):
+    graph = data.draw(expression_graphs(required_ops=[op_name]), label="graph")
+    root = _check_graph_gradients(graph)
+    assert SCALAR_OPS[op_name] in {node.op for node in topological_order(root)}, "the op was not exercised"
+
+
+@given(expression_graphs(max_ops=12))
+def test_random_graphs_match_central_differences(graph):
+    _check_graph_gradients(graph)
+
+
+def test_strategy_builds_shared_subexpressions():
+    from hypothesis import find, settings
+
+    def fan_out(graph) -> bool:
+        root = graph(*graph.leaves())
+        order = topological_order(root)
+        uses = {id(n): 0 for n in order}
+        for node in order:
+            for child in set(map(id, node.inputs)):
+                uses[child] += 1
+        return any(uses[id(n)] >= 2 and n.op is not None for n in order)
+
+    graph = find(expression_graphs(), fan_out, settings=settings(max_examples=500, derandomize=True))
+    assert fan_out(graph)
+
+
+# --- 3. fan-in and fan-out --------------------------------------------------------------------
+
+def test_node_with_three_consumers_gets_the_sum_over_paths():
+    x, y = Value(0.7), Value(-1.2)
+    u = x * y
+    f = u * u + u.tanh() + 3 * u
+    f.backward()
+    uv = 0.7 * -1.2
+    df_du = 2 * uv + (1 - math.tanh(uv) ** 2) + 3
+    assert u.grad == pytest.approx(df_du, rel=1e-14)
+    assert x.grad == pytest.approx(df_du * -1.2, rel=1e-14)
+    assert y.grad == pytest.approx(df_du * 0.7, rel=1e-14)
+
+
+def test_diamond_graph():
+    x = Value(0.3)
+    a = x.exp()
+    f = (a + x) * (a * x)  # (eˣ + x)(x eˣ)
+    f.backward()
+    e = math.exp(0.3)
+    expected = (e + 1) * (0.3 * e) + (e + 0.3) * (e + 0.3 * e)
+    assert x.grad == pytest.approx(expected, rel=1e-14)
+
+
+@pytest.mark.parametrize("f, grad", [
+    (lambda a: a + a, lambda x: 2.0),
+    (lambda a: a * a, lambda x: 2 * x),
+    (lambda a: a - a, lambda x: 0.0),
+    (lambda a: a / a, lambda x: 0.0),
+    (lambda a: a * a * a, lambda x: 3 * x * x),
+    (lambda a: autograd.sum([a, a, a]), lambda x: 3.0),
+    (lambda a: autograd.dot([a, a], [a, 2.0], a), lambda x: 2 * x + 2 + 1),  # a² + 2a + a
+], ids=["a+a", "a*a", "a-a", "a/a", "a*a*a", "sum(a,a,a)", "dot([a,a],[a,2],a)"])
+def test_same_input_twice(f, grad):
+    a = Value(-1.5)
+    f(a).backward()
+    assert a.grad == pytest.approx(grad(-1.5), rel=1e-14, abs=1e-15)
+
+
+def test_backward_twice_doubles_leaves_and_intermediates_hold_the_latest_pass():
+    x, y = Value(0.5), Value(-2.0)
+    u = x * y
+    f = u.tanh()
+    t = math.tanh(-1.0)
+    f.backward()
+    f.backward()
+    assert x.grad == pytest.approx(2 * (1 - t * t) * -2.0, rel=1e-14)
+    assert y.grad == pytest.approx(2 * (1 - t * t) * 0.5, rel=1e-14)
+    assert u.grad == pytest.approx(1 - t * t, rel=1e-14)
+    assert f.grad == 1.0
+
+    g = u * 5.0  # a new root through the same intermediate: u restarts, leaves keep accumulating
+    g.backward()
+    assert u.grad == 5.0
+    assert x.grad == pytest.approx(2 * (1 - t * t) * -2.0 + 5 * -2.0, rel=1e-14)
+
+
+def test_no_grad_records_nothing_and_nesting_restores():
+    x, y = Value(2.0), Value(3.0)
+    assert is_grad_enabled()
+    with no_grad():
+        z = x * y + 1
+        assert not is_grad_enabled()
+        with no_grad():
+            assert not is_grad_enabled()
+        assert not is_grad_enabled()  # the inner block restored the outer state, not "on"
+    assert is_grad_enabled()
+    assert z.data == 7.0 and z.inputs == () and z.op is None
+    z.backward()
+    assert x.grad == 0.0 and y.grad == 0.0
+    assert (x * y).inputs == (x, y)
+
+
+def test_no_grad_restores_after_an_exception():
+    with pytest.raises(DomainError), no_grad():
+        Value(-1.0).log()
+    assert is_grad_enabled()
+
+
+# --- 4. depth -----------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_million_operation_chain_goes_backward_and_is_freed():
+    pairs = 500_001  # 1,000,002 operations: y <- -(y + one)
+    x, one = Value(0.5, "x"), Value(1.0, "one")
+    refs_before = sys.getrefcount(x), sys.getrefcount(one)
+    y = x
+    for _ in range(pairs):
+        y = -(y + one)
+    # After an odd number of pairs: y = -(x + 1), dy/dx = (-1)^pairs = -1, and one's
+    # 500,001 paths alternate -1, +1, ... summing to -1.
+    assert y.data == -1.5
+    y.backward()
+    assert x.grad == -1.0
+    assert one.grad == -1.0
+    assert y.inputs[0].grad == -1.0
+    del y
+    gc.collect()
+    assert (sys.getrefcount(x), sys.getrefcount(one)) == refs_before  # the chain is gone
+
+
+# --- 5. numerics at the edges -----------------------------------------------------------------
+
+@pytest.mark.parametrize("method, x, value, grad", [
+    ("exp", 1000.0, math.inf, math.inf),
+    ("exp", -1000.0, 0.0, 0.0),
+    ("sigmoid", 1000.0, 1.0, 0.0),
+    ("sigmoid", -1000.0, 0.0, 0.0),  # e^-1000 rounds to 0 in float64: 0.0 is the correctly rounded value
+    ("tanh", 1000.0, 1.0, 0.0),
+    ("tanh", -1000.0, -1.0, 0.0),
+    ("log", 1000.0, 3 * math.log(10), 0.001),
+    ("log", 1e-300, -300 * math.log(10), 1e300),
+])
+def test_large_inputs_give_limits_without_exception_or_warning(method, x, value, grad):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = Value(x)
+        out = getattr(v, method)()
+        out.backward()
+    assert out.data == pytest.approx(value, rel=1e-14)
+    assert v.grad == pytest.approx(grad, rel=1e-14)
+    assert not math.isnan(v.grad)
+
+
+@given(reals(-1000, 1000))
+def test_sigmoid_and_tanh_stay_in_range_with_finite_gradients(x):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v, w = Value(x), Value(x)
+        s, t = v.sigmoid(), w.tanh()
+        s.backward()
+        t.backward()
+    assert 0.0 <= s.data <= 1.0 and -1.0 <= t.data <= 1.0
+    assert 0.0 <= v.grad <= 0.25 and 0.0 <= w.grad <= 1.0
+    if abs(x) < 30:
+        assert s.data == pytest.approx(sigmoid(x), rel=1e-13)
+
+
+@pytest.mark.parametrize("make, division", [
+    (lambda: Value(0.0).log(), False),
+    (lambda: Value(-1.0).log(), False),
+    (lambda: Value(-1000.0).log(), False),
+    (lambda: Value(-8.0) ** (1 / 3), False),
+    (lambda: Value(-8.0) ** Value(1 / 3), False),
+    (lambda: (-8) ** Value(1 / 3), False),
+    (lambda: Value(0.0) ** -1, True),
+    (lambda: Value(0.0) ** Value(-1.0), True),
+    (lambda: Value(1.0) / 0, True),
+    (lambda: 1 / Value(0.0), True),
+    (lambda: Value(1.0) / Value(-0.0), True),
+], ids=["log(0)", "log(-1)", "log(-1000)", "(-8)**(1/3)", "(-8)**V(1/3)", "(-8)**V", "0**-1", "0**V(-1)",
+        "V/0", "1/V(0)", "V/V(-0)"])
+def test_out_of_domain_raises_domain_error(make, division):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DomainError) as info:
+            make()
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, ZeroDivisionError) == division
+    assert isinstance(info.value, DivisionByZeroError) == division
+
+
+@pytest.mark.parametrize("make, value", [
+    (lambda: Value(10.0) ** 400, math.inf),
+    (lambda: Value(-10.0) ** 401, -math.inf),
+    (lambda: Value(-10.0) ** 400, math.inf),
+    (lambda: Value(1e-200) ** -2, math.inf),
+    (lambda: Value(10.0) ** Value(400.0), math.inf),
+    (lambda: 10 ** Value(400.0), math.inf),
+    (lambda: Value(1e300) * Value(1e300), math.inf),
+    (lambda: Value(1e308) + 1e308, math.inf),
+    (lambda: Value(1e300) / 1e-300, math.inf),
+])
+def test_overflow_gives_inf_not_an_exception(make, value):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = make()
+        out.backward()
+    assert out.data == value
+    assert not any(math.isnan(leaf.grad) for leaf in out.inputs)
+
+
+def test_tiny_denominator_goes_backward():
+    a, b = Value(1.0), Value(1e-200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        q = a / b
+        q.backward()
+    assert q.data == pytest.approx(1e200, rel=1e-15)
+    assert a.grad == pytest.approx(1e200, rel=1e-15)
+    assert b.grad == -math.inf  # -a/b² = -1e400 overflows
+
+
+# --- 6. the kink table --------------------------------------------------------------------
+
+@pytest.mark.parametrize("method, x, value, grad", [
+    ("relu", 0.0, 0.0, 0.0), ("relu", -0.0, 0.0, 0.0), ("relu", 1e-9, 1e-9, 1.0), ("relu", -1e-9, 0.0, 0.0),
+    ("abs", 0.0, 0.0, 0.0), ("abs", -0.0, 0.0, 0.0), ("abs", 1e-9, 1e-9, 1.0), ("abs", -1e-9, 1e-9, -1.0),
+    ("leaky", 0.0, 0.0, 0.1), ("leaky", -0.0, 0.0, 0.1), ("leaky", 1e-9, 1e-9, 1.0), ("leaky", -1e-9, -1e-10, 0.1),
+])
+def test_kink_table(method, x, value, grad):
+    v = Value(x)
+    out = {"relu": Value.relu, "abs": abs, "leaky": lambda v: v.leaky_relu(0.1)}[method](v)
+    out.backward()
+    assert out.data == pytest.approx(value, rel=1e-15, abs=0.0)
+    assert v.grad == grad
+
+
+def test_leaky_relu_kink_uses_the_given_slope():
+    v = Value(0.0)
+    v.leaky_relu(0.37).backward()
+    assert v.grad == 0.37
+
+
+# --- 7. bad input ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make, received", [
+    (lambda: Value("3"), "str"),
+    (lambda: Value(None), "NoneType"),
+    (lambda: Value([1, 2]), "list"),
+    (lambda: Value(np.array([1.0, 2.0])), "ndarray"),
+    (lambda: Value(1j), "complex"),
+    (lambda: Value(1) + "a", "str"),
+    (lambda: "a" + Value(1), "str"),
+    (lambda: "a" * Value(1), "str"),
+    (lambda: Value(1) * None, "NoneType"),
+    (lambda: Value(1) ** "x", "str"),
+    (lambda: "x" ** Value(1), "str"),
+    (lambda: Value(1) / [2], "list"),
+    (lambda: Value(1).leaky_relu(slope="x"), "str"),
+    (lambda: Value(1, label=3), "int"),
+    (lambda: autograd.dot([Value(1)], ["x"]), "str"),
+    (lambda: autograd.dot(5, [1.0]), "int"),
+    (lambda: autograd.sum(None), "NoneType"),
+    (lambda: autograd.sum([1.0, "a"]), "str"),
+])
+def test_bad_input_raises_type_error_naming_the_received_type(make, received):
+    with pytest.raises(TypeError, match=rf"\b{received}\b"):
+        make()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Value(10**400), lambda: Value(1) + 10**400, lambda: Value(2) ** 10**400,
+    lambda: Value(1).leaky_relu(10**400),
+])
+def test_int_too_large_for_float64_is_a_value_error(make):
+    with pytest.raises(ValueError, match="int"):
+        make()
+
+
+@pytest.mark.parametrize("data, expected", [
+    (3, 3.0), (True, 1.0), (False, 0.0), (np.float32(1.5), 1.5), (np.float64(-2.25), -2.25),
+    (np.int64(3), 3.0), (np.int8(-4), -4.0), (np.bool_(True), 1.0), (np.array(2.5), 2.5),
+])
+def test_numbers_are_stored_as_python_floats(data, expected):
+    v = Value(data)
+    assert type(v.data) is float and v.data == expected
+    for out in (v + data, data + v, data * v, v**data if expected >= 0 else v):
+        assert isinstance(out, Value) and type(out.data) is float
+
+
+def test_numpy_scalar_on_the_left_makes_a_value():
+    out = np.float64(2.0) * Value(3.0)
+    assert isinstance(out, Value) and out.data == 6.0
+    out = np.int64(2) - Value(3.0)
+    assert isinstance(out, Value) and out.data == -1.0 and out.op.name == "sub"
+
+
+def test_empty_or_mismatched_dot_and_sum_are_value_errors():
+    with pytest.raises(ValueError, match="empty"):
+        autograd.sum([])
+    with pytest.raises(ValueError, match="2 weights and 1 inputs"):
+        autograd.dot([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError):
+        autograd.dot([], [])
+
+
+BINARY = [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow]
+UNARY = [operator.neg, operator.pos, abs, float, Value.exp, Value.log, Value.tanh, Value.sigmoid, Value.relu,
+         Value.leaky_relu, repr]
+
+
+def _attempt(call):
+    """call(), returning None when it raises TypeError or ValueError; anything else propagates."""
+    try:
+        return call()
+    except (TypeError, ValueError):
+        return None
+
+
+def _exercise(v):
+    """Every method of a Value and backward through each result."""
+    for f in UNARY:
+        out = _attempt(lambda f=f: f(v))
+        if isinstance(out, Value):
+            out.backward()
+    v.backward()
+
+
+@given(junk())
+def test_junk_gives_only_type_or_value_errors(x):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        results = [
+            _attempt(lambda: Value(x)), _attempt(lambda: Value(1.0, label=x)),
+            _attempt(lambda: Value(1.5).leaky_relu(x)), _attempt(lambda: Value(-1.5).leaky_relu(slope=x)),
+            _attempt(lambda: autograd.dot(x, [1.0])), _attempt(lambda: autograd.dot([1.0], x)),
+            _attempt(lambda: autograd.dot([1.0], [2.0], x)), _attempt(lambda: autograd.dot([x], [2.0], 1.0)),
+            _attempt(lambda: autograd.dot([Value(1.0)], [x])), _attempt(lambda: autograd.dot(x, x, x)),
+            _attempt(lambda: autograd.sum(x)), _attempt(lambda: autograd.sum([x])),
+            _attempt(lambda: autograd.sum([Value(1.0), x, x])),
+        ]
+        v = _attempt(lambda: Value(x))
+        for op in BINARY:
+            for other in (Value(1.5), Value(-1.5), Value(0.0), v):
+                if other is not None:
+                    results.append(_attempt(lambda op=op, other=other: op(other, x)))
+                    if not (isinstance(x, fractions.Fraction) and op is operator.pow):
+                        # Fraction.__pow__ runs first and does float(x) ** other itself
+                        results.append(_attempt(lambda op=op, other=other: op(x, other)))
+        for out in results + [v]:
+            if isinstance(out, Value):
+                _exercise(out)
