@@ -5,10 +5,11 @@ chain rule through the recorded graph. ``gradcheck`` compares gradients with
 finite differences and names the operation whose derivative is wrong.
 """
 
-from .check import GradcheckError, gradcheck, local_mismatches, numerical_gradient
+from .check import GradcheckError, gradcheck, local_mismatches, numerical_gradient, numerical_jacobian, tensor_gradcheck
 from .draw import GraphvizNotFoundError, draw, frames
 from .explain import explain, verify
 from .graph import DivisionByZeroError, DomainError, is_grad_enabled, no_grad, topological_order
+from .tensor import TENSOR_OPS, GradientShapeError, Tensor, TensorOp, linear
 from .value import SCALAR_OPS, ScalarOp, Value, dot
 from .value import sum as sum  # noqa: A004 - explicit re-export
 
@@ -20,3 +21,5 @@ __all__ = [
 # ``autograd.sum`` is public but left out of __all__ so ``from autograd import *``
 # does not shadow the builtin.
 __all__ += ["draw", "frames", "explain", "verify", "GraphvizNotFoundError"]
+__all__ += ["Tensor", "linear", "TensorOp", "TENSOR_OPS", "GradientShapeError", "tensor_gradcheck",
+            "numerical_jacobian"]

@@ -17,8 +17,11 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import graph
 from .graph import topological_order
+from .tensor import Tensor
 from .value import Value
 
 
@@ -114,7 +117,11 @@ def _node_name(node: Value, position: int) -> str:
 
 def local_mismatches(root: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> list[Mismatch]:
     """Every operation in ``root``'s graph whose local derivative ∂out/∂inᵢ disagrees
-    with a central difference of that operation alone, in forward order."""
+    with a central difference of that operation alone, in forward order (Tensor
+    ops by a random projection uᵀJv of their VJP)."""
+    if isinstance(root, Tensor):
+        _check_tolerances(eps, atol, rtol)
+        return _tensor_local_mismatches(root, eps, atol, rtol)
     if not (hasattr(root, "_inputs") and hasattr(root, "_op")):
         raise TypeError(f"local_mismatches expects the root node of a graph (a Value), got {type(root).__name__}")
     _check_tolerances(eps, atol, rtol)
@@ -145,8 +152,11 @@ def gradcheck(f: Callable[..., Value], inputs: Sequence[Value], *, eps: float = 
     Passes when |a - n| <= atol + rtol·|n| for every input. On failure raises
     ``GradcheckError`` (or returns False if ``raise_exception=False``) naming
     each input that is off and each operation whose local derivative is wrong.
-    The inputs' ``grad`` is left as it was.
+    The inputs' ``grad`` is left as it was. Given Tensors, this is ``tensor_gradcheck``.
     """
+    if isinstance(inputs, Tensor) or (isinstance(inputs, (list, tuple)) and inputs
+                                      and all(isinstance(x, Tensor) for x in inputs)):
+        return tensor_gradcheck(f, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
     inputs = _check_inputs(f, inputs, eps, atol, rtol)
     saved = [x.grad for x in inputs]
     try:
@@ -167,9 +177,15 @@ def gradcheck(f: Callable[..., Value], inputs: Sequence[Value], *, eps: float = 
             bad.append(Mismatch(_name(x, i), a, n, allowed))
     if not bad:
         return True
-    nodes = local_mismatches(out, eps, atol, rtol)
+    return _report(bad, local_mismatches(out, eps, atol, rtol), raise_exception)
+
+
+def _report(bad: list[Mismatch], nodes: list[Mismatch], raise_exception: bool, shown: int = 20) -> bool:
+    """Raise GradcheckError (or return False) listing the mismatches and the operations that are off."""
     lines = ["gradcheck failed: the engine's gradient disagrees with finite differences"]
-    lines += [f"  {m}" for m in bad]
+    lines += [f"  {m}" for m in bad[:shown]]
+    if len(bad) > shown:
+        lines.append(f"  ... and {len(bad) - shown} more")
     if nodes:
         lines.append("Operations whose local derivative disagrees with a finite difference of the operation alone:")
         lines += [f"  {m}" for m in nodes]
@@ -179,3 +195,186 @@ def gradcheck(f: Callable[..., Value], inputs: Sequence[Value], *, eps: float = 
     if raise_exception:
         raise GradcheckError("\n".join(lines), bad, nodes)
     return False
+
+
+# -- Tensors -----------------------------------------------------------------------------------------
+# The same criterion, Mismatch and report as for Values. A Tensor function has a Jacobian, not a
+# gradient: small ones are compared entry by entry, large ones through random projections uᵀJv.
+
+def _tensor_inputs(f: Callable, inputs: Tensor | Sequence[Tensor], eps: float, atol: float,
+                   rtol: float) -> list[Tensor]:
+    if not callable(f):
+        raise TypeError(f"gradcheck expects a callable f, got {type(f).__name__}")
+    if isinstance(inputs, Tensor):
+        inputs = [inputs]
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
+        raise TypeError(f"gradcheck expects a Tensor or a sequence of Tensors, got {type(inputs).__name__}")
+    inputs = list(inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"gradcheck inputs must all be Tensors, input {i} is {type(x).__name__}")
+        if x.data.dtype != np.float64:
+            raise ValueError(f"gradcheck needs float64 Tensors (central differences in {x.data.dtype} are too "
+                             f"coarse to check anything), input {i} is {x.data.dtype}")
+    _check_tolerances(eps, atol, rtol)
+    return inputs
+
+
+def _tensor_output(f: Callable, inputs: list[Tensor]) -> Tensor:
+    out = f(*inputs)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradcheck expects f to return a Tensor, got {type(out).__name__}")
+    return out
+
+
+def _vjp(f: Callable, inputs: list[Tensor], u: np.ndarray | None) -> tuple[Tensor, list[np.ndarray]]:
+    """f(*inputs) and uᵀJ for each input (zeros where f does not depend on it); grads left as they were."""
+    saved = [(x.grad, x.requires_grad) for x in inputs]
+    try:
+        for x in inputs:
+            x.grad, x.requires_grad = None, True
+        out = _tensor_output(f, inputs)
+        if u is not None and out.requires_grad:
+            out.backward(u)
+        grads = [np.zeros_like(x.data) if x.grad is None else np.array(x.grad) for x in inputs]
+    finally:
+        for x, (grad, requires_grad) in zip(inputs, saved):
+            x.grad, x.requires_grad = grad, requires_grad
+    return out, grads
+
+
+def _central_difference(f: Callable, inputs: list[Tensor], directions: list[np.ndarray], eps: float) -> np.ndarray:
+    """(f(x + h v) - f(x - h v)) / 2h for the direction v = ``directions`` (one array per input)."""
+    originals = [x.data for x in inputs]
+    try:
+        with graph.no_grad():
+            for x, x0, v in zip(inputs, originals, directions):
+                x.data = x0 + eps * v
+            plus = np.array(_tensor_output(f, inputs).data, dtype=np.float64)
+            for x, x0, v in zip(inputs, originals, directions):
+                x.data = x0 - eps * v
+            minus = np.array(_tensor_output(f, inputs).data, dtype=np.float64)
+    finally:
+        for x, x0 in zip(inputs, originals):
+            x.data = x0
+    return (plus - minus) / (2 * eps)
+
+
+def numerical_jacobian(f: Callable[..., Tensor], inputs: Tensor | Sequence[Tensor],
+                       eps: float = 1e-6) -> list[np.ndarray]:
+    """∂f/∂xᵢ by central differences for each input, each of shape ``out.shape + xᵢ.shape``.
+
+    For a one-element output this is the gradient, reshaped: ``J[i][()]`` or ``J[i].reshape(xᵢ.shape)``.
+    """
+    inputs = _tensor_inputs(f, inputs, eps, 0.0, 0.0)
+    with graph.no_grad():
+        out_shape = np.shape(_tensor_output(f, inputs).data)
+    jacobians = []
+    for i, x in enumerate(inputs):
+        jac = np.empty(out_shape + x.data.shape)
+        directions = [np.zeros_like(y.data) for y in inputs]
+        for index in np.ndindex(x.data.shape):
+            directions[i][index] = 1.0
+            jac[(...,) + index] = _central_difference(f, inputs, directions, eps)
+            directions[i][index] = 0.0
+        jacobians.append(jac)
+    return jacobians
+
+
+def _tensor_name(x: Tensor, i: int) -> str:
+    label = f" '{x.label}'" if x.label else ""
+    return f"input {i}{label} {tuple(x.data.shape)}"
+
+
+def _compare(bad: list[Mismatch], name: Callable[[tuple], str], analytic: np.ndarray, numeric: np.ndarray,
+             atol: float, rtol: float) -> None:
+    """Append a Mismatch for every entry where |a - n| <= atol + rtol·|n| fails (nan fails too)."""
+    allowed = atol + rtol * np.abs(numeric)
+    for index in np.argwhere(~(np.abs(analytic - numeric) <= allowed)):
+        index = tuple(int(k) for k in index)
+        bad.append(Mismatch(name(index), float(analytic[index]), float(numeric[index]), float(allowed[index])))
+
+
+def tensor_gradcheck(f: Callable[..., Tensor], inputs: Tensor | Sequence[Tensor], *, eps: float = 1e-6,
+                     atol: float = 1e-5, rtol: float = 1e-3, max_full: int = 256, projections: int = 6,
+                     seed: int = 0, raise_exception: bool = True) -> bool:
+    """Check the Tensor engine's derivatives of ``f(*inputs)`` against central differences in float64.
+
+    Small problems (at most ``max_full`` input elements in all and ``max_full``
+    output elements) compare the whole Jacobian entry by entry: one backward
+    pass per output element against one central difference per input element.
+    Larger ones compare ``projections`` random products uᵀJv (u over the
+    output, v a unit direction over all inputs): backward seeded with u, dotted
+    with v, against the directional difference (f(x + hv) - f(x - hv)) / 2h.
+    Passes when |a - n| <= atol + rtol·|n| everywhere; on failure raises
+    ``GradcheckError`` (or returns False) naming the entries and the operations
+    whose own VJP disagrees. The inputs' ``grad`` and ``requires_grad`` are left as they were.
+    """
+    inputs = _tensor_inputs(f, inputs, eps, atol, rtol)
+    for name, v, least in (("max_full", max_full, 0), ("projections", projections, 1)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < least:
+            raise ValueError(f"tensor_gradcheck {name} must be an int >= {least}, got {v!r}")
+    with graph.no_grad():
+        out_shape = np.shape(_tensor_output(f, inputs).data)
+    out_size = int(np.prod(out_shape))
+    bad: list[Mismatch] = []
+    if sum(x.data.size for x in inputs) <= max_full and out_size <= max_full:
+        numeric = numerical_jacobian(f, inputs, eps)
+        rows = [np.empty(out_shape + x.data.shape) for x in inputs]
+        for k in np.ndindex(out_shape):
+            u = np.zeros(out_shape)
+            u[k] = 1.0
+            out, grads = _vjp(f, inputs, u)
+            for row, grad in zip(rows, grads):
+                row[k] = grad
+        split = len(out_shape)
+        for i, (x, a, n) in enumerate(zip(inputs, rows, numeric)):
+            _compare(bad, lambda k, x=x, i=i: f"{_tensor_name(x, i)}: ∂out{list(k[:split])}/∂x{list(k[split:])}",
+                     a, n, atol, rtol)
+    else:
+        rng = np.random.default_rng(seed)
+        for p in range(projections):
+            u = rng.standard_normal(out_shape)
+            directions = [rng.standard_normal(x.data.shape) for x in inputs]
+            norm = math.sqrt(sum(float(np.sum(v * v)) for v in directions)) or 1.0
+            directions = [v / norm for v in directions]
+            out, grads = _vjp(f, inputs, u)
+            analytic = np.array(sum(float(np.sum(g * v)) for g, v in zip(grads, directions)))
+            numeric_p = np.array(float(np.sum(u * _central_difference(f, inputs, directions, eps))))
+            _compare(bad, lambda k, p=p: f"random projection {p}: uᵀJv over all {len(inputs)} inputs",
+                     analytic, numeric_p, atol, rtol)
+    if not bad:
+        return True
+    return _report(bad, local_mismatches(out, eps, atol, rtol), raise_exception)
+
+
+def _tensor_local_mismatches(root: Tensor, eps: float, atol: float, rtol: float, seed: int = 0) -> list[Mismatch]:
+    """Every Tensor op whose own VJP disagrees with a central difference of its forward, by a random uᵀJv."""
+    rng = np.random.default_rng(seed)
+    found = []
+    for position, node in enumerate(topological_order(root)):
+        op = node._op
+        if op is None:
+            continue
+        xs = [np.asarray(x.data, dtype=np.float64) for x in node._inputs]
+        u = rng.standard_normal(np.shape(node.data))
+        try:
+            analytic = op.input_gradients(u, xs, node._ctx)
+        except (ValueError, ArithmeticError):
+            continue
+        for i, x in enumerate(xs):
+            v = rng.standard_normal(x.shape)
+            v /= np.sqrt(np.sum(v * v)) or 1.0
+            try:
+                plus = op.forward(tuple(xs[:i] + [x + eps * v] + xs[i + 1:]), node._ctx)
+                minus = op.forward(tuple(xs[:i] + [x - eps * v] + xs[i + 1:]), node._ctx)
+            except (ValueError, ArithmeticError):
+                continue  # at the edge of the op's domain: no central difference
+            numeric = float(np.sum(u * (plus - minus))) / (2 * eps)
+            a = float(np.sum(analytic[i] * v))
+            allowed = atol + rtol * abs(numeric)
+            if not abs(a - numeric) <= allowed and math.isfinite(numeric):
+                shapes = ", ".join(str(tuple(np.shape(y))) for y in xs)
+                found.append(Mismatch(f"node #{position} {op.name} (input shapes {shapes}), ∂out/∂in{i} "
+                                      "projected", a, numeric, allowed))
+    return found

@@ -49,6 +49,30 @@ class GradientShapeError(AssertionError):
     """An operation produced a gradient whose shape is not its input's: a bug in that operation."""
 
 
+class _Zero:
+    """The zero a node starts a backward pass with: ``_ZERO + g`` is ``g`` itself, not a copy.
+
+    The first contribution is kept as is. That is safe because VJPs return new
+    arrays, except for ops marked ``aliases`` (add passes the upstream gradient
+    on unchanged, reshape a view of it): their contributions are copied when
+    they go to a leaf, so a leaf's ``grad`` is always an array of its own.
+    Intermediate grads may share memory; the engine never writes them in place.
+    """
+
+    __slots__ = ()
+
+    def __add__(self, other: Any) -> Any:
+        return other
+
+    __radd__ = __add__
+
+    def __repr__(self) -> str:
+        return "0"
+
+
+_ZERO = _Zero()
+
+
 class TensorOp:
     """An operation on arrays: ``forward(xs, ctx) -> out`` and
     ``vjp(g, xs, out, ctx, needs) -> [g · ∂out/∂xᵢ for each input i]``.
@@ -56,16 +80,20 @@ class TensorOp:
     ``needs[i]`` says whether input i requires grad; the VJP may return None
     for an input that does not. ``broadcasts`` marks ops whose inputs numpy
     broadcasts: their VJPs are summed back to each input's shape here.
+    ``aliases`` marks ops whose VJP may return the upstream gradient itself or
+    a view of it (every other VJP must return new arrays).
     """
 
-    __slots__ = ("name", "symbol", "forward", "vjp", "broadcasts")
+    __slots__ = ("name", "symbol", "forward", "vjp", "broadcasts", "aliases")
 
-    def __init__(self, name: str, symbol: str, forward: Callable, vjp: Callable, broadcasts: bool = False):
+    def __init__(self, name: str, symbol: str, forward: Callable, vjp: Callable, broadcasts: bool = False,
+                 aliases: bool = False):
         self.name = name
         self.symbol = symbol
         self.forward = forward
         self.vjp = vjp
         self.broadcasts = broadcasts
+        self.aliases = aliases
 
     def contributions(self, node: Tensor) -> list:
         """upstream grad · local derivative for each input, in the input's shape (None where not needed)."""
@@ -77,6 +105,8 @@ class TensorOp:
             c = self.vjp(node.grad, (x.data,), node.data, node._ctx, (True,))[0]
             if type(c) is not _ndarray or c.shape != x.data.shape:
                 c = self.fit(c, x.data.shape)
+            if self.aliases and x._op is None:
+                c = c.copy()
             return [c]
         needs = tuple([x.requires_grad for x in inputs])
         grads = self.vjp(node.grad, tuple([x.data for x in inputs]), node.data, node._ctx, needs)
@@ -84,8 +114,11 @@ class TensorOp:
         for x, need, c in zip(inputs, needs, grads):
             if not need:
                 c = None
-            elif type(c) is not _ndarray or c.shape != x.data.shape:
-                c = self.fit(c, x.data.shape)
+            else:
+                if type(c) is not _ndarray or c.shape != x.data.shape:
+                    c = self.fit(c, x.data.shape)
+                if self.aliases and x._op is None:
+                    c = c.copy()
             result.append(c)
         return result
 
@@ -217,7 +250,7 @@ def _linear_vjp(g, xs, out, ctx, needs):
     gx = g @ w if needs[0] else None
     if x.ndim == 1:
         gw = np.outer(g, x) if needs[1] else None
-        gb = g
+        gb = g.copy()  # a new array, as every non-aliasing VJP returns
     else:
         gw = g.T @ x if needs[1] else None
         gb = np.add.reduce(g, 0) if len(xs) == 3 and needs[2] else None
@@ -229,16 +262,32 @@ def _expand(g: np.ndarray, axis: tuple | None, keepdims: bool) -> np.ndarray:
     return g if keepdims or axis is None else np.expand_dims(g, axis)
 
 
+def _spread(g: np.ndarray, shape: tuple, axis: tuple | None, keepdims: bool) -> np.ndarray:
+    """A new array of ``shape`` holding the reduction's upstream ``g`` along the reduced axes."""
+    if axis is None:
+        return np.full(shape, g)
+    spread = np.empty(shape, dtype=g.dtype)
+    spread[...] = _expand(g, axis, keepdims)
+    return spread
+
+
+def _sum_forward(xs, ctx):
+    return np.add.reduce(xs[0], axis=ctx[0], keepdims=ctx[1])
+
+
+def _mean_forward(xs, ctx):
+    x = xs[0]
+    total = np.add.reduce(x, axis=ctx[0], keepdims=ctx[1])
+    return total / (x.size // max(total.size, 1))
+
+
 def _sum_vjp(g, xs, out, ctx, needs):
-    axis, keepdims = ctx
-    return (np.broadcast_to(_expand(g, axis, keepdims), xs[0].shape),)
+    return (_spread(g, xs[0].shape, *ctx),)
 
 
 def _mean_vjp(g, xs, out, ctx, needs):
-    axis, keepdims = ctx
     x = xs[0]
-    count = x.size // max(np.size(out), 1)
-    return (np.broadcast_to(_expand(g, axis, keepdims) / count, x.shape),)
+    return (_spread(g / (x.size // max(np.size(out), 1)), x.shape, *ctx),)
 
 
 def _max_vjp(g, xs, out, ctx, needs):
@@ -294,9 +343,10 @@ def _log_softmax_vjp(g, xs, out, axis, needs):
     return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
 
 
-ADD = TensorOp("add", "+", lambda xs, c: xs[0] + xs[1], lambda g, xs, o, c, n: (g, g), broadcasts=True)
+ADD = TensorOp("add", "+", lambda xs, c: xs[0] + xs[1], lambda g, xs, o, c, n: (g, g), broadcasts=True,
+               aliases=True)
 SUB = TensorOp("sub", "-", lambda xs, c: xs[0] - xs[1],
-               lambda g, xs, o, c, n: (g, -g if n[1] else None), broadcasts=True)
+               lambda g, xs, o, c, n: (g, -g if n[1] else None), broadcasts=True, aliases=True)
 MUL = TensorOp("mul", "*", lambda xs, c: xs[0] * xs[1],
                lambda g, xs, o, c, n: (g * xs[1] if n[0] else None, g * xs[0] if n[1] else None), broadcasts=True)
 DIV = TensorOp("div", "/", _div_forward, _div_vjp, broadcasts=True)
@@ -305,13 +355,14 @@ POW_CONST = TensorOp("pow", "^", _pow_const_forward, _pow_const_vjp)
 POW = TensorOp("pow", "^", _pow_forward, _pow_vjp, broadcasts=True)
 MATMUL = TensorOp("matmul", "@", lambda xs, c: xs[0] @ xs[1], _matmul_vjp, broadcasts=True)
 LINEAR = TensorOp("linear", "xWᵀ+b", _linear_forward, _linear_vjp)
-SUM = TensorOp("sum", "Σ", lambda xs, c: np.sum(xs[0], axis=c[0], keepdims=c[1]), _sum_vjp)
-MEAN = TensorOp("mean", "mean", lambda xs, c: np.mean(xs[0], axis=c[0], keepdims=c[1]), _mean_vjp)
+SUM = TensorOp("sum", "Σ", _sum_forward, _sum_vjp)
+MEAN = TensorOp("mean", "mean", _mean_forward, _mean_vjp)
 MAX = TensorOp("max", "max", lambda xs, c: np.max(xs[0], axis=c[0], keepdims=c[1]), _max_vjp)
 RESHAPE = TensorOp("reshape", "reshape", lambda xs, shape: xs[0].reshape(shape),
-                   lambda g, xs, o, c, n: (g.reshape(xs[0].shape),))
+                   lambda g, xs, o, c, n: (g.reshape(xs[0].shape),), aliases=True)
 TRANSPOSE = TensorOp("transpose", "ᵀ", lambda xs, axes: xs[0].transpose(axes),
-                     lambda g, xs, o, axes, n: (g.transpose(None if axes is None else tuple(np.argsort(axes))),))
+                     lambda g, xs, o, axes, n: (g.transpose(None if axes is None else tuple(np.argsort(axes))),),
+                     aliases=True)
 GETITEM = TensorOp("getitem", "[]", lambda xs, key: xs[0][key], _getitem_vjp)
 EXP = TensorOp("exp", "exp", _exp_forward, lambda g, xs, o, c, n: (g * o,))
 LOG = TensorOp("log", "log", _log_forward, lambda g, xs, o, c, n: (g / xs[0],))
@@ -476,9 +527,9 @@ class Tensor:
         """The operation that made this node, or None for a leaf."""
         return self._op
 
-    def _fresh_grad(self) -> float | None:
-        # The first contribution replaces this zero by an array of the right shape; no zeros are allocated.
-        return 0.0 if self.requires_grad else None
+    def _fresh_grad(self) -> Any:
+        # The first contribution replaces this zero (no zeros array is allocated).
+        return _ZERO if self.requires_grad else None
 
     def backward(self, gradient: Any = None) -> None:
         """Compute d self / d node for every node self depends on, seeded with ``gradient``.
@@ -502,13 +553,10 @@ class Tensor:
             if seed.shape != self.data.shape:
                 raise ValueError(f"backward gradient must have the Tensor's shape {self.shape}, got {seed.shape}")
         for node in graph.run_backward(self, seed):
-            grad = node.grad
-            if grad is not None and (type(grad) is not _ndarray or grad.shape != node.data.shape):
-                grad = np.asarray(grad)  # numpy returns 0-d sums as scalars
-                if grad.shape != node.data.shape:
-                    raise GradientShapeError(f"gradient of shape {grad.shape} for a node of shape "
-                                             f"{node.data.shape} ({node!r})")
-                node.grad = grad
+            # Every contribution was checked against its input's shape, so sums of them have it too;
+            # only numpy's 0-d results (scalars, not arrays) need converting.
+            if type(node.grad) is not _ndarray and node.grad is not None:
+                node.grad = np.asarray(node.grad, dtype=node.data.dtype)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``grad = None``)."""
@@ -627,12 +675,14 @@ class Tensor:
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Σ over ``axis`` (all axes by default); the gradient is the upstream one broadcast back."""
         ctx = (_axis(axis, self.data.ndim, "sum"), bool(keepdims))
-        return _node(np.sum(self.data, axis=ctx[0], keepdims=ctx[1]), SUM, (self,), ctx)
+        return _node(_sum_forward((self.data,), ctx), SUM, (self,), ctx)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """The mean over ``axis`` (all axes by default); each element gets upstream / count."""
         ctx = (_axis(axis, self.data.ndim, "mean"), bool(keepdims))
-        return _node(np.mean(self.data, axis=ctx[0], keepdims=ctx[1]), MEAN, (self,), ctx)
+        if self.data.size == 0:
+            raise ValueError("mean of an empty Tensor is undefined")
+        return _node(_mean_forward((self.data,), ctx), MEAN, (self,), ctx)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """The maximum over ``axis``; the gradient goes to the maxima, shared equally between ties."""
