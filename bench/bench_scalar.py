@@ -1,0 +1,631 @@
+"""Scalar-engine benchmark: our ``Value`` against micrograd and hand-written pure Python.
+
+    .venv/bin/python -m bench.bench_scalar            # full run (a few minutes)
+    .venv/bin/python -m bench.bench_scalar --quick    # smaller sizes, < 20 s
+    .venv/bin/python -m bench.bench_scalar --repeat 9
+
+Workloads (all in float64, one process, same weights for every engine):
+
+- W1: one forward + backward + SGD step of the report's 2-2-1 sigmoid net, C = ½ (ŷ - y)², one sample;
+- W2: one full-batch epoch (forward, MSE loss, backward, SGD) of a 2-16-16-1 MLP (ReLU, ReLU, sigmoid)
+  on 100 points; ours with ``autograd.dot`` per neuron and with binary ``+``/``*`` only (micrograd's style);
+- W3: a chain of n operations forward and backward;
+- W4: Σ wᵢxᵢ over 10⁵ products forward and backward: one n-ary ``autograd.sum`` node, or binary adds.
+
+Times are medians over ``--repeat`` timeit-style repeats (each repeat runs the workload enough times to
+last at least ``min_time``) with the garbage collector left ON, as a user has it; micrograd is also
+timed with the collector off, since its nodes form reference cycles and that is where most of its
+time goes. Before timing, the script asserts that every engine computes the same gradients as the
+hand-written pure-Python backprop (to 1e-12), so the comparison is between equal computations.
+
+micrograd 0.1.0 (PyPI) has no ``exp``: its sigmoid is built here as ``1 / (1 + exp(-z))`` with an
+``exp`` node written in micrograd's own style (a closure ``_backward``), as in its author's lectures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import autograd
+from autograd import Value
+from autograd.graph import topological_order
+from autograd.worked_example import load_hand_table
+
+from . import pure_python as pp
+
+try:
+    from micrograd.engine import Value as MicroValue
+    from micrograd.nn import MLP as MicroMLP
+except ImportError:  # the benchmark still runs, without the micrograd columns
+    MicroValue = MicroMLP = None
+
+GRAD_TOLERANCE = 1e-12
+SIZES = (2, 16, 16, 1)
+N_POINTS = 100
+LR = 0.1
+
+
+# -- timing ---------------------------------------------------------------------------------------
+
+@dataclass
+class Timing:
+    """Seconds per call: the median and every repeat."""
+
+    median: float
+    repeats: list[float] = field(default_factory=list)
+
+    @property
+    def spread(self) -> float:
+        """(max - min) / median over the repeats: above ~0.2 the machine was noisy."""
+        return (max(self.repeats) - min(self.repeats)) / self.median if self.median else 0.0
+
+
+def _run(fn: Callable[[], object], number: int, gc_on: bool, clock: Callable[[], float]) -> float:
+    was_on = gc.isenabled()
+    if not gc_on:
+        gc.disable()
+    try:
+        start = clock()
+        for _ in range(number):
+            fn()
+        return clock() - start
+    finally:
+        if was_on:
+            gc.enable()
+        if not gc_on:
+            gc.collect()  # the cyclic garbage of this repeat, outside the timed region
+
+
+def measure(fn: Callable[[], object], repeat: int, min_time: float, gc_on: bool = True,
+            clock: Callable[[], float] = time.perf_counter) -> Timing:
+    """Median time per call of ``fn()``, timeit-style, with the garbage collector on or off.
+
+    A first run (also the warm-up) picks how many calls one repeat makes so it lasts >= ``min_time``.
+    ``clock`` is wall time by default; ``time.process_time`` (CPU time of this process) is steadier
+    on a machine shared with other jobs.
+    """
+    number = 1
+    while True:
+        elapsed = _run(fn, number, gc_on, clock)
+        if elapsed >= min_time:
+            break
+        number = max(number * 2, math.ceil(number * min_time / max(elapsed, 1e-9) * 1.2))
+    repeats = [_run(fn, number, gc_on, clock) / number for _ in range(repeat)]
+    return Timing(statistics.median(repeats), repeats)
+
+
+def assert_close(name: str, ours: list[float], reference: list[float], tol: float = GRAD_TOLERANCE) -> float:
+    """Assert |ours - reference| <= tol (1 + |reference|) elementwise; return the largest difference."""
+    assert len(ours) == len(reference), f"{name}: {len(ours)} gradients vs {len(reference)}"
+    worst = 0.0
+    for i, (a, b) in enumerate(zip(ours, reference)):
+        assert abs(a - b) <= tol * (1 + abs(b)), f"{name}: gradient {i} is {a!r}, hand-derived {b!r}"
+        worst = max(worst, abs(a - b))
+    return worst
+
+
+def flat(nested) -> list:
+    """The leaves of nested lists, in order."""
+    out = []
+    stack = [iter([nested])]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, list):
+                stack.append(iter(item))
+                break
+            out.append(item)
+        else:
+            stack.pop()
+    return out
+
+
+# -- micrograd helpers ------------------------------------------------------------------------------
+
+def micro_exp(v):
+    """e^v as a micrograd node, written the way micrograd writes its own ops."""
+    out = MicroValue(math.exp(v.data), (v,), "exp")
+
+    def _backward():
+        v.grad += out.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def micro_sigmoid(z):
+    """σ(z) = 1 / (1 + e^-z) from micrograd's ops (it has no sigmoid)."""
+    return 1 / (1 + micro_exp(-z))
+
+
+def micro_node_count(root) -> int:
+    """Nodes reachable from a micrograd node, counted without recursion."""
+    seen = {id(root)}
+    stack = [root]
+    while stack:
+        for child in stack.pop()._prev:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    return len(seen)
+
+
+# -- W1: the 2-2-1 worked example --------------------------------------------------------------------
+
+def two_two_one_start() -> tuple[list[list[float]], list[float], list[float], float, list[float], float]:
+    """The report's 2-2-1 net: hidden weights, hidden biases, output weights, output bias, x, y."""
+    net = load_hand_table()["network"]
+    h, o = net["hidden"], net["output"]
+    return ([[h["w00"], h["w01"]], [h["w10"], h["w11"]]], [h["b0"], h["b1"]], [o["w00"], o["w01"]], o["b0"],
+            [net["inputs"]["x0"], net["inputs"]["x1"]], net["label"]["y"])
+
+
+class TwoTwoOne:
+    """The 2-2-1 sigmoid net on one of the two graph engines (``engine`` = "ours" or "micrograd")."""
+
+    def __init__(self, engine: str):
+        hw, hb, ow, ob, x, self.y = two_two_one_start()
+        V = Value if engine == "ours" else MicroValue
+        self.engine = engine
+        self.hidden_w = [[V(w) for w in row] for row in hw]
+        self.hidden_b = [V(b) for b in hb]
+        self.out_w = [V(w) for w in ow]
+        self.out_b = V(ob)
+        self.x = [V(v) for v in x]
+        self.parameters = flat(self.hidden_w) + self.hidden_b + self.out_w + [self.out_b]
+
+    def forward_backward(self) -> float:
+        if self.engine == "ours":
+            a1 = [autograd.dot(row, self.x, b).sigmoid() for row, b in zip(self.hidden_w, self.hidden_b)]
+            yhat = autograd.dot(self.out_w, a1, self.out_b).sigmoid()
+        else:
+            a1 = [micro_sigmoid(sum((w * x for w, x in zip(row, self.x)), b))
+                  for row, b in zip(self.hidden_w, self.hidden_b)]
+            yhat = micro_sigmoid(sum((w * a for w, a in zip(self.out_w, a1)), self.out_b))
+        loss = 0.5 * (yhat - self.y) ** 2
+        loss.backward()
+        return loss.data
+
+    def step(self) -> None:
+        self.forward_backward()
+        for p in self.parameters:
+            p.data -= LR * p.grad
+            p.grad = 0.0
+
+
+def pure_two_two_one_step_fn() -> Callable[[], None]:
+    hw, hb, ow, ob, x, y = two_two_one_start()
+    state = {"out_b": ob}
+
+    def step() -> None:
+        _, state["out_b"] = pp.two_two_one_step(hw, hb, ow, state["out_b"], x, y, LR)
+
+    return step
+
+
+def check_two_two_one() -> float:
+    """Our engine's and micrograd's 2-2-1 gradients against the hand-derived ones; returns the worst difference."""
+    hw, hb, ow, ob, x, y = two_two_one_start()
+    loss, d_hw, d_hb, d_ow, d_ob = pp.two_two_one_gradients(hw, hb, ow, ob, x, y)
+    reference = flat(d_hw) + d_hb + d_ow + [d_ob]
+    engines = ["ours"] + (["micrograd"] if MicroValue else [])
+    worst = 0.0
+    for engine in engines:
+        net = TwoTwoOne(engine)
+        ours_loss = net.forward_backward()
+        assert abs(ours_loss - loss) <= GRAD_TOLERANCE, f"W1 {engine}: loss {ours_loss!r} vs {loss!r}"
+        worst = max(worst, assert_close(f"W1 {engine}", [p.grad for p in net.parameters], reference))
+    return worst
+
+
+# -- W2: a 2-16-16-1 MLP, one full-batch epoch ------------------------------------------------------------
+
+def make_data(n: int = N_POINTS, seed: int = 0) -> tuple[list[list[float]], list[float]]:
+    """n points of [-2, 2]², label 1 when x₀x₁ > 0 (the XOR quadrants)."""
+    rng = random.Random(seed)
+    xs = [[rng.uniform(-2, 2), rng.uniform(-2, 2)] for _ in range(n)]
+    return xs, [1.0 if x0 * x1 > 0 else 0.0 for x0, x1 in xs]
+
+
+def init_mlp(sizes: tuple[int, ...] = SIZES, seed: int = 1) -> tuple[list, list]:
+    """Weights U(-1, 1) (micrograd's init), biases U(-0.1, 0.1); W[l][j][k] joins input k to neuron j."""
+    rng = random.Random(seed)
+    weights = [[[rng.uniform(-1, 1) for _ in range(n_in)] for _ in range(n_out)]
+               for n_in, n_out in zip(sizes, sizes[1:])]
+    biases = [[rng.uniform(-0.1, 0.1) for _ in range(n_out)] for n_out in sizes[1:]]
+    return weights, biases
+
+
+class OursMLP:
+    """The W2 network on our Values; ``style`` "dot" (one node per neuron) or "binary" (+ and * only)."""
+
+    def __init__(self, style: str, weights: list, biases: list, xs: list, ys: list):
+        self.style = style
+        self.weights = [[[Value(w) for w in row] for row in layer] for layer in weights]
+        self.biases = [[Value(b) for b in layer] for layer in biases]
+        self.xs = [[Value(v) for v in x] for x in xs]  # the data set as leaves, made once
+        self.ys = ys
+        self.parameters = flat(self.weights) + flat(self.biases)
+
+    def neuron(self, w: list[Value], a: list[Value], b: Value) -> Value:
+        if self.style == "dot":
+            return autograd.dot(w, a, b)
+        return sum((wi * ai for wi, ai in zip(w, a)), b)  # exactly micrograd's Neuron
+
+    def loss(self) -> Value:
+        last = len(self.weights) - 1
+        errors = []
+        for a, y in zip(self.xs, self.ys):
+            for l, (layer, biases) in enumerate(zip(self.weights, self.biases)):
+                zs = [self.neuron(w, a, b) for w, b in zip(layer, biases)]
+                a = [z.sigmoid() for z in zs] if l == last else [z.relu() for z in zs]
+            errors.append((a[0] - y) ** 2)
+        total = autograd.sum(errors) if self.style == "dot" else sum(errors)
+        return total * (1.0 / len(errors))
+
+    def epoch(self) -> None:
+        self.loss().backward()
+        for p in self.parameters:
+            p.data -= LR * p.grad
+            p.grad = 0.0
+
+
+class MicroNet:
+    """The W2 network as micrograd's own ``MLP(2, [16, 16, 1])`` (ReLU, ReLU, linear) + our micro_sigmoid."""
+
+    def __init__(self, weights: list, biases: list, xs: list, ys: list):
+        self.mlp = MicroMLP(SIZES[0], list(SIZES[1:]))
+        for layer, lw, lb in zip(self.mlp.layers, weights, biases):
+            for neuron, w, b in zip(layer.neurons, lw, lb):
+                for p, v in zip(neuron.w, w):
+                    p.data = v
+                neuron.b.data = b
+        self.xs = [[MicroValue(v) for v in x] for x in xs]
+        self.ys = ys
+        self.parameters = [p for layer in self.mlp.layers for n in layer.neurons for p in n.w]
+        self.parameters += [n.b for layer in self.mlp.layers for n in layer.neurons]
+
+    def loss(self):
+        errors = [(micro_sigmoid(self.mlp(x)) - y) ** 2 for x, y in zip(self.xs, self.ys)]
+        return sum(errors) * (1.0 / len(errors))
+
+    def epoch(self) -> None:
+        self.loss().backward()
+        for p in self.parameters:
+            p.data -= LR * p.grad
+            p.grad = 0
+
+
+def check_mlp() -> float:
+    """Every engine's W2 loss and gradients against the hand-derived ones; returns the worst difference."""
+    weights, biases = init_mlp()
+    xs, ys = make_data()
+    loss, grad_w, grad_b = pp.mlp_gradients(weights, biases, xs, ys)
+    reference = flat(grad_w) + flat(grad_b)
+    nets = {f"W2 ours {style}": OursMLP(style, weights, biases, xs, ys) for style in ("dot", "binary")}
+    if MicroValue:
+        nets["W2 micrograd"] = MicroNet(weights, biases, xs, ys)
+    worst = 0.0
+    for name, net in nets.items():
+        out = net.loss()
+        out.backward()
+        assert abs(out.data - loss) <= GRAD_TOLERANCE, f"{name}: loss {out.data!r} vs hand-derived {loss!r}"
+        worst = max(worst, assert_close(name, [p.grad for p in net.parameters], reference))
+    return worst
+
+
+# -- W3: a chain of n operations ---------------------------------------------------------------------------
+
+def chain_root(V, n: int):
+    """y = (((x·c + d)·c + d)·c + ...) with n operations on the leaves x, c, d; returns (x, y)."""
+    x, c, d = V(0.5), V(1.0), V(0.001)
+    y = x
+    for _ in range(n // 2):
+        y = y * c
+        y = y + d
+    return x, y
+
+
+def chain(V, n: int) -> float:
+    """The chain of n operations forward and backward; returns dy/dx (= 1)."""
+    x, y = chain_root(V, n)
+    y.backward()
+    return x.grad
+
+
+# -- W4: Σ wᵢxᵢ over many products ---------------------------------------------------------------------
+
+def pairwise_sum(values: list):
+    """Σ values with binary adds in a balanced tree: depth log₂ n instead of n."""
+    while len(values) > 1:
+        paired = [a + b for a, b in zip(values[::2], values[1::2])]
+        values = paired + values[-1:] if len(values) % 2 else paired
+    return values[0]
+
+
+def sum_of_products(ws: list, xs: list, how: str) -> None:
+    products = [w * x for w, x in zip(ws, xs)]
+    if how == "n-ary":
+        total = autograd.sum(products)
+    elif how == "chain":
+        total = sum(products)
+    else:
+        total = pairwise_sum(products)
+    total.backward()
+
+
+def check_sum_of_products(n: int) -> None:
+    rng = random.Random(2)
+    for how in ("n-ary", "chain", "pairwise"):
+        ws = [Value(rng.uniform(-1, 1)) for _ in range(n)]
+        xs = [Value(rng.uniform(-1, 1)) for _ in range(n)]
+        sum_of_products(ws, xs, how)
+        assert all(w.grad == x.data and x.grad == w.data for w, x in zip(ws, xs)), f"W4 {how}: wrong gradient"
+
+
+# -- memory and reference cycles -----------------------------------------------------------------------------
+
+def traced_build(build: Callable[[], object]) -> tuple[object, int]:
+    """Run ``build()`` under tracemalloc; return its result and the peak bytes allocated meanwhile."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        root = build()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return root, peak
+
+
+def new_nodes(root: Value, existing: list[Value]) -> tuple[int, int]:
+    """(nodes, input references) of the graph of ``root`` not counting the ``existing`` leaves."""
+    old = {id(v) for v in existing}
+    nodes = [v for v in topological_order(root) if id(v) not in old]
+    return len(nodes), sum(len(v.inputs) for v in nodes)
+
+
+def memory_report(quick: bool) -> list[tuple[str, int, int, int]]:
+    """[(graph, nodes, input references, peak bytes)] for graphs built under tracemalloc."""
+    weights, biases = init_mlp()
+    xs, ys = make_data()
+    results = []
+    for style in ("binary", "dot"):
+        net = OursMLP(style, weights, biases, xs, ys)
+        root, peak = traced_build(net.loss)
+        nodes, edges = new_nodes(root, net.parameters + flat(net.xs))
+        results.append((f"ours W2 {style}", nodes, edges, peak))
+        # ... and what backward adds on top (every grad becomes a float of its own, plus the walk's order)
+        _, peak_backward = traced_build(root.backward)
+        results.append((f"ours W2 {style}, backward (extra)", nodes, edges, peak_backward))
+        del root
+    n = 10**4 if quick else 10**5
+    (_, root), peak = traced_build(lambda: chain_root(Value, n))
+    nodes, edges = new_nodes(root, [])
+    results.append((f"ours chain 1e{round(math.log10(n))}", nodes, edges, peak))
+    del root
+    if MicroValue and not quick:
+        net = MicroNet(weights, biases, xs, ys)
+        root, peak = traced_build(net.loss)
+        nodes = micro_node_count(root) - len(net.parameters) - sum(len(x) for x in net.xs)
+        results.append(("micrograd W2", nodes, 2 * nodes, peak))  # its nodes have at most 2 inputs
+        del root, net
+    gc.collect()
+    return results
+
+
+def cyclic_garbage(make_graph: Callable[[], object]) -> int:
+    """Objects only the cyclic collector can free after building, backpropagating and dropping a graph.
+
+    0 means every node was freed by reference counting the moment it was dropped.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        root = make_graph()
+        root.backward()
+        del root
+        return gc.collect()
+    finally:
+        gc.enable()
+
+
+# -- the run -----------------------------------------------------------------------------------------------------
+
+def fmt_time(seconds: float | str | None) -> str:
+    if seconds is None:
+        return "-"
+    if isinstance(seconds, str):
+        return seconds
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def ratio(a: float | str | None, b: float | str | None) -> str:
+    if not isinstance(a, float) or not isinstance(b, float):
+        return "-"
+    return f"{a / b:.2f}x"
+
+
+@dataclass
+class Row:
+    workload: str
+    ours: float
+    micro: float | str | None = None
+    micro_nogc: float | str | None = None
+    pure: float | None = None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_scalar", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (< 20 s)")
+    parser.add_argument("--repeat", type=int, default=None, help="repeats per measurement (default 5, quick 3)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall time (default, what a user waits) or this process's CPU time "
+                             "(steadier when other jobs share the machine)")
+    args = parser.parse_args(argv)
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
+    if args.repeat is not None and args.repeat < 1:
+        parser.error(f"--repeat must be >= 1, got {args.repeat}")
+    repeat = args.repeat or (3 if args.quick else 5)
+    min_time = 0.02 if args.quick else 0.2
+    chain_sizes = (10**4,) if args.quick else (10**4, 10**5, 10**6)
+    n_products = 10**4 if args.quick else 10**5
+    has_micro = MicroValue is not None
+    started = time.perf_counter()
+
+    def timed(fn: Callable[[], object], gc_on: bool = True) -> float:
+        return measure(fn, repeat, min_time, gc_on, clock).median
+
+    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.2f}; repeat={repeat}, min_time={min_time} s, {args.clock} clock, "
+          "GC on unless said")
+    if not has_micro:
+        print("micrograd is not installed (pip install micrograd): its columns are left empty")
+
+    # Equal computations first: every engine's gradients against the hand-written backprop.
+    w1_diff, w2_diff = check_two_two_one(), check_mlp()
+    check_sum_of_products(1000)
+    print(f"gradients agree with the hand-derived pure-Python ones: W1 max |diff| {w1_diff:.1e}, "
+          f"W2 {w2_diff:.1e} (asserted <= {GRAD_TOLERANCE:g} (1 + |g|))")
+
+    rows: list[Row] = []
+    spreads: dict[str, float] = {}
+
+    def add_row(name: str, ours_fn: Callable, micro: Callable | str | tuple | None = None,
+                pure: Callable | float | None = None) -> None:
+        """Time ``ours_fn``; ``micro`` is a callable to time (GC on and off), a note, or two times already taken."""
+        t = measure(ours_fn, repeat, min_time, clock=clock)
+        spreads[name] = t.spread
+        row = Row(name, t.median, pure=timed(pure) if callable(pure) else pure)
+        if callable(micro):
+            row.micro, row.micro_nogc = timed(micro), timed(micro, gc_on=False)
+        elif micro is not None:
+            row.micro, row.micro_nogc = micro if isinstance(micro, tuple) else (micro, micro)
+        rows.append(row)
+        print(f"  {name:<32} ours {fmt_time(row.ours):>9}  micrograd {fmt_time(row.micro):>9} "
+              f"(GC off {fmt_time(row.micro_nogc)})  pure {fmt_time(row.pure)}  spread {t.spread:.0%}")
+
+    print("W1  2-2-1 sigmoid net, one sample: forward + backward + SGD step")
+    add_row("W1 2-2-1 step (dot)", TwoTwoOne("ours").step,
+            TwoTwoOne("micrograd").step if has_micro else None, pure_two_two_one_step_fn())
+
+    print(f"W2  2-16-16-1 MLP, one full-batch epoch on {N_POINTS} points "
+          "(micrograd: its MLP + sigmoid built as 1/(1+exp(-z)))")
+    weights, biases = init_mlp()
+    xs, ys = make_data()
+    micro_w2 = None
+    if has_micro:
+        micro_net = MicroNet(weights, biases, xs, ys)
+        micro_w2 = (timed(micro_net.epoch), timed(micro_net.epoch, gc_on=False))
+        del micro_net
+        gc.collect()
+    pure_weights, pure_biases = init_mlp()
+    pure_w2 = timed(lambda: pp.mlp_epoch(pure_weights, pure_biases, xs, ys, LR))
+    for style in ("dot", "binary"):
+        add_row(f"W2 MLP epoch ({style})", OursMLP(style, weights, biases, xs, ys).epoch, micro_w2, pure_w2)
+        gc.collect()
+
+    print("W3  a chain of n operations (alternating *c and +d), forward + backward")
+    for n in chain_sizes:
+        micro: Callable | str | None = None
+        if has_micro and n > 10**5:
+            micro = "fails (RecursionError)*"  # not run: ~700 MB of micrograd nodes to fail as at 1e4
+        elif has_micro:
+            try:
+                chain(MicroValue, n)
+                micro = lambda n=n: chain(MicroValue, n)
+            except RecursionError:
+                micro = "fails (RecursionError)"
+            gc.collect()
+        add_row(f"W3 chain n=1e{round(math.log10(n))}", lambda n=n: chain(Value, n), micro)
+
+    print(f"W4  Σ wᵢxᵢ over n=1e{round(math.log10(n_products))} products, forward + backward")
+    rng = random.Random(3)
+    ws = [Value(rng.uniform(-1, 1)) for _ in range(n_products)]
+    wx = [Value(rng.uniform(-1, 1)) for _ in range(n_products)]
+    titles = {"n-ary": "one n-ary sum node", "chain": "binary adds, sum()", "pairwise": "binary adds, pairwise"}
+    for how, title in titles.items():
+        micro = None
+        if has_micro and how != "n-ary":  # micrograd has no n-ary sum
+            mws, mwx = [MicroValue(w.data) for w in ws], [MicroValue(x.data) for x in wx]
+            try:
+                sum_of_products(mws, mwx, how)
+                micro = lambda how=how, mws=mws, mwx=mwx: sum_of_products(mws, mwx, how)
+            except RecursionError:
+                micro = "fails (RecursionError)"
+            gc.collect()
+        add_row(f"W4 Σ wx: {title}", lambda how=how: sum_of_products(ws, wx, how), micro)
+    print("Memory (tracemalloc peak while building, per node created; inputs = references to input nodes)")
+    memory = memory_report(args.quick)
+    for name, nodes, edges, peak in memory:
+        print(f"  {name:<30} {nodes:>8} nodes {edges:>8} inputs  peak {peak / 1e6:7.2f} MB  "
+              f"{peak / nodes:6.0f} B/node  {peak / edges:5.0f} B/input")
+
+    weights, biases = init_mlp()
+    xs, ys = make_data()
+    leftovers = {style: cyclic_garbage(OursMLP(style, weights, biases, xs, ys).loss) for style in ("dot", "binary")}
+    n_chain = 10**4 if args.quick else 10**5
+    leftovers[f"chain 1e{round(math.log10(n_chain))}"] = cyclic_garbage(lambda: chain_root(Value, n_chain)[1])
+    micro_leftover = cyclic_garbage(MicroNet(weights, biases, xs, ys).loss) if has_micro and not args.quick else None
+    print("Reference cycles: objects gc.collect() finds after build + backward + del with the GC disabled: "
+          + ", ".join(f"ours {k} {v}" for k, v in leftovers.items())
+          + (f", micrograd W2 {micro_leftover}" if micro_leftover is not None else ""))
+
+    print_table(rows)
+    print_targets(rows, memory, leftovers, spreads)
+    print(f"(total {time.perf_counter() - started:.1f} s; load average now {os.getloadavg()[0]:.2f})")
+    return 0
+
+
+def print_table(rows: list[Row]) -> None:
+    header = ("workload", "ours", "micrograd", "mg GC off", "pure Python", "mg/ours", "mg GC off/ours",
+              "ours/pure")
+    lines = [header] + [
+        (r.workload, fmt_time(r.ours), fmt_time(r.micro), fmt_time(r.micro_nogc), fmt_time(r.pure),
+         ratio(r.micro, r.ours), ratio(r.micro_nogc, r.ours), ratio(r.ours, r.pure))
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    print()
+    for i, line in enumerate(lines):
+        print("  ".join(cell.ljust(w) if j == 0 else cell.rjust(w) for j, (cell, w) in enumerate(zip(line, widths))))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    print("times per call, medians; mg/ours > 1: ours is faster; ours/pure: cost of the graph over hand-written "
+          "floats. * not run: micrograd already fails at a shallower depth")
+
+
+def print_targets(rows: list[Row], memory: list, leftovers: dict, spreads: dict) -> None:
+    by_name = {r.workload: r for r in rows}
+    dot, binary = by_name["W2 MLP epoch (dot)"], by_name["W2 MLP epoch (binary)"]
+    checks = [(f"W2 dot within 5x of pure Python: {dot.ours / dot.pure:.2f}x", dot.ours <= 5 * dot.pure)]
+    if isinstance(binary.micro, float):
+        checks.append((f"W2 binary ops >= 5x faster than micrograd (GC on): {binary.micro / binary.ours:.2f}x",
+                       binary.micro >= 5 * binary.ours))
+    for name, nodes, _, peak in memory:
+        if name.startswith("ours") and "backward" not in name:
+            checks.append((f"< 200 B per node, {name}: {peak / nodes:.0f} B", peak / nodes < 200))
+    checks.append((f"no reference cycles: gc.collect() found {sum(leftovers.values())} objects",
+                   sum(leftovers.values()) == 0))
+    print("\nTargets")
+    for text, ok in checks:
+        print(f"  [{'met' if ok else 'MISSED'}] {text}")
+    noisy = [name for name, s in spreads.items() if s > 0.2]
+    if noisy:
+        print(f"  noisy (repeats spread > 20% of the median): {', '.join(noisy)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
