@@ -45,13 +45,12 @@ def as_generator(seed: Seed) -> np.random.Generator:
 def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
     if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
         shape = (int(shape),)
-    try:
-        dims = tuple(int(d) for d in shape)
-    except TypeError:
-        raise TypeError(f"shape must be an int or a sequence of ints, got {type(shape).__name__}: {shape!r}") from None
-    if not dims or any(d < 1 for d in dims) or any(d != s for d, s in zip(dims, shape)):
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence) or not all(
+            isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in shape):
+        raise TypeError(f"shape must be an int or a sequence of ints, got {type(shape).__name__}: {shape!r}")
+    if not shape or any(d < 1 for d in shape):
         raise ValueError(f"shape must be one or more positive ints, got {shape!r}")
-    return dims
+    return tuple(int(d) for d in shape)
 
 
 def fans(shape: int | Sequence[int]) -> tuple[int, int]:

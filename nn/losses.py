@@ -136,7 +136,7 @@ def _check_unit_interval(t: np.ndarray, what: str, loss: str) -> None:
     bad = ~((t >= 0) & (t <= 1))
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{loss}: {what} must lie in [0, 1], got {t[index]!r} at index {index}")
+        raise ValueError(f"{loss}: {what} must lie in [0, 1], got {t[index].item()!r} at index {index}")
 
 
 def _clamped_log(p: Value) -> Value:
@@ -217,12 +217,12 @@ def as_class_targets(target: Any, n: int, k: int, loss: str = "CrossEntropyLoss"
         t = t.reshape(n)
     if t.shape == (n,):
         if not np.issubdtype(t.dtype, np.number) or not np.all(np.isfinite(t)) or np.any(t != np.round(t)):
-            raise ValueError(f"{loss}: class labels must be integers in [0, {k}), got {t!r}")
+            raise ValueError(f"{loss}: class labels must be integers in [0, {k}), got {t.tolist()!r}")
         bad = (t < 0) | (t >= k)
         if bad.any():
             i = int(np.argmax(bad))
-            raise ValueError(f"{loss}: class label {t[i]!r} at index {i} is out of range; expected an integer in "
-                             f"[0, {k}) for {k} outputs")
+            raise ValueError(f"{loss}: class label {t[i].item()!r} at index {i} is out of range; "
+                             f"expected an integer in [0, {k}) for {k} outputs")
         onehot = np.zeros((n, k))
         onehot[np.arange(n), t.astype(np.int64)] = 1.0
         return onehot
@@ -232,7 +232,8 @@ def as_class_targets(target: Any, n: int, k: int, loss: str = "CrossEntropyLoss"
         sums = t.sum(axis=1)
         if not np.allclose(sums, 1.0, rtol=0, atol=1e-6):
             i = int(np.argmax(np.abs(sums - 1.0)))
-            raise ValueError(f"{loss}: each row of class probabilities must sum to 1, row {i} sums to {sums[i]!r}")
+            raise ValueError(f"{loss}: each row of class probabilities must sum to 1, "
+                             f"row {i} sums to {sums[i].item()!r}")
         return t
     raise ValueError(f"{loss}: target has shape {t.shape}; expected class indices of shape ({n},) or class "
                      f"probabilities of shape ({n}, {k}) for {n} sample(s) x {k} classes")
