@@ -1,7 +1,10 @@
 """Networks on the autograd engine: modules, losses, optimizers, initializers, data, training.
 
-``nn.plot`` (matplotlib) is imported on demand: ``import nn.plot``.
+``nn.plot`` (matplotlib) is imported on demand: ``import nn.plot``. The training
+names load ``nn.train`` on first use, so ``python -m nn.train`` runs it fresh.
 """
+
+import importlib
 
 from . import activations, data, init, losses, optim  # noqa: F401
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
@@ -9,7 +12,6 @@ from .layers import MLP, Layer, Neuron
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
 from .optim import SGD, Adagrad, Adam, RMSprop
-from .train import History, accuracy, fit, predict, print_predictions
 
 __all__ = [
     "Module", "Neuron", "Layer", "MLP",
@@ -18,3 +20,11 @@ __all__ = [
     "SGD", "Adam", "RMSprop", "Adagrad",
     "fit", "predict", "accuracy", "print_predictions", "History",
 ]
+
+_FROM_TRAIN = ("fit", "predict", "accuracy", "print_predictions", "History")
+
+
+def __getattr__(name: str):
+    if name in _FROM_TRAIN:
+        return getattr(importlib.import_module(".train", __name__), name)
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")

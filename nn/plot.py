@@ -37,8 +37,6 @@ CLASS_COLORS = ["#1f5fa8", "#c8302b", "#2a9d3f", "#e08a00", "#7a4fa3", "#8c564b"
 
 
 def _finish(fig: plt.Figure, path: str | Path | None) -> plt.Figure:
-    if fig.get_layout_engine() is None:
-        fig.tight_layout()
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,8 +46,7 @@ def _finish(fig: plt.Figure, path: str | Path | None) -> plt.Figure:
 
 
 def _loss_values(curve: History | Sequence[float]) -> np.ndarray:
-    values = curve.loss if isinstance(curve, History) else curve
-    return np.asarray(values, dtype=np.float64)
+    return np.asarray(getattr(curve, "loss", curve), dtype=np.float64)
 
 
 def plot_loss(curves: History | Sequence[float] | Mapping[str, History | Sequence[float]],
@@ -82,6 +79,7 @@ def plot_loss(curves: History | Sequence[float] | Mapping[str, History | Sequenc
     ax.grid(True, alpha=0.3)
     if any(named):
         ax.legend()
+    fig.tight_layout()
     return _finish(fig, path)
 
 
@@ -134,8 +132,15 @@ def plot_decision_boundary(model: Module, X: Any, y: Any, threshold: float = 0.5
     gx, gy = np.meshgrid(xs, ys)
     grid_out = predict(model, np.column_stack([gx.ravel(), gy.ravel()]))
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.4, 4.8), layout="constrained")
-    fig.get_layout_engine().set(h_pad=0.12, w_pad=0.1)
+    # Panels sized to the data's aspect ratio (so a unit square looks square) instead of forcing an equal
+    # aspect, which leaves gaps between panels and colorbar.
+    ratio = min(max((ys[-1] - ys[0]) / (xs[-1] - xs[0]), 0.5), 2.0)
+    panel_w, panel_h = (3.6, 3.6 * ratio) if ratio <= 1 else (3.6 / ratio, 3.6)
+    fig = plt.figure(figsize=(2 * panel_w + 2.0, panel_h + 1.5))
+    grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 0.05])
+    left = fig.add_subplot(grid[0])
+    right = fig.add_subplot(grid[1], sharex=left, sharey=left)
+    bar_axes = fig.add_subplot(grid[2])
     _scatter(left, X, truth)
     left.set_title("Ground truth")
     if grid_out.ndim == 1:
@@ -144,13 +149,14 @@ def plot_decision_boundary(model: Module, X: Any, y: Any, threshold: float = 0.5
         filled = right.contourf(gx, gy, surface, levels=np.linspace(low, high, 21), cmap="coolwarm", alpha=0.55)
         if surface.min() < threshold < surface.max():
             right.contour(gx, gy, surface, levels=[threshold], colors="black", linewidths=1.2)
-        fig.colorbar(filled, ax=right, label="model output ŷ", shrink=0.85)
+        fig.colorbar(filled, cax=bar_axes, label="model output ŷ")
     else:
         k = grid_out.shape[1]
         cmap = ListedColormap(CLASS_COLORS[:k])
         # Cells, not contours: interpolating class 0 -> 2 would paint a false class-1 strip between them.
         right.pcolormesh(gx, gy, grid_out.argmax(axis=1).reshape(gx.shape), cmap=cmap, vmin=-0.5, vmax=k - 0.5,
                          alpha=0.3, shading="nearest")
+        bar_axes.set_visible(False)
     wrong = predicted != truth
     _scatter(right, X, predicted, wrong)
     acc = 100 * float(np.mean(~wrong))
@@ -159,13 +165,14 @@ def plot_decision_boundary(model: Module, X: Any, y: Any, threshold: float = 0.5
         ax.set_xlim(xs[0], xs[-1])
         ax.set_ylim(ys[0], ys[-1])
         ax.set_xlabel("x₀")
-        ax.set_aspect("equal", adjustable="box")
         ax.grid(True, alpha=0.2)
-        ax.set_ylabel("x₁")
+    left.set_ylabel("x₁")
+    right.tick_params(labelleft=False)  # shared with the left panel
     handles, labels = right.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
     if title:
         fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return _finish(fig, path)
 
 
@@ -214,4 +221,5 @@ def plot_activations(activations: Sequence[str | Activation] = ("sigmoid", "tanh
         ax.legend(loc="upper left")
     for ax in axes.ravel()[len(acts):]:
         ax.set_visible(False)
+    fig.tight_layout()
     return _finish(fig, path)

@@ -215,6 +215,15 @@ def fit(model: Module, X: Any, y: Any, loss: str | Loss = "mse", optimizer: str 
 # -- command line --------------------------------------------------------------------
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a default only where the help text does not already explain it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m nn.train",
@@ -223,7 +232,7 @@ def _parser() -> argparse.ArgumentParser:
                     "MSE, SGD lr 1.0, full batch.",
         epilog="Example: python -m nn.train --data xor --hidden 16 16 --lr 1 --epochs 5000 "
                "--activation relu sigmoid --out out/xor",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=_HelpFormatter)
     p.add_argument("--data", choices=sorted(datasets.DATASETS), default="xor",
                    help="data set: linear (points above the diagonal), xor (the 21 XOR points), moons, blobs "
                         "(eagles and chickens), iris (3 classes), digits (8x8 images, 10 classes)")
@@ -327,4 +336,7 @@ def main(argv: Sequence[str] | None = None) -> History:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    # Run the imported module's main, not this __main__ copy, so History etc. are nn.train's own classes.
+    from nn.train import main as _main
+
+    _main(sys.argv[1:])
