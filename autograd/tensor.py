@@ -221,11 +221,9 @@ def _matmul_vjp(g, xs, out, ctx, needs):
     # Treat vectors as matrices (a row for a, a column for b) so one formula covers every case.
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
-    g2 = g
+    g2 = g[..., None] if b.ndim == 1 else g
     if a.ndim == 1:
-        g2 = np.expand_dims(g2, -2)
-    if b.ndim == 1:
-        g2 = np.expand_dims(g2, -1)
+        g2 = g2[..., None, :]
     ga = gb = None
     if needs[0]:
         ga = g2 @ np.swapaxes(b2, -1, -2)

@@ -275,3 +275,44 @@ def junk() -> st.SearchStrategy[object]:
         arrays, st.builds(object), st.just(int), st.just(len), st.just(Value),
         st.just(np.float32(1.5)), st.just(np.int64(3)), st.just(np.bool_(True)), st.just(np.datetime64("2020")),
     )
+
+
+# -- Tensors (appended by the Tensor helper) -----------------------------------------------------------
+
+def tensor_shapes(min_dims: int = 0, max_dims: int = 3, max_side: int = 4) -> st.SearchStrategy[tuple[int, ...]]:
+    """Array shapes with 1..max_side entries per axis (no empty arrays)."""
+    return st.lists(st.integers(1, max_side), min_size=min_dims, max_size=max_dims).map(tuple)
+
+
+def float_arrays(shape: tuple[int, ...], lo: float = -2.0, hi: float = 2.0,
+                 away_from_zero: float = 0.0) -> st.SearchStrategy[np.ndarray]:
+    """float64 arrays of ``shape`` with entries in [lo, hi]; |x| >= away_from_zero when that is > 0
+    (for kinks and divisors), by pushing small entries out to +-away_from_zero."""
+    size = int(np.prod(shape))
+    values = st.lists(reals(lo, hi), min_size=size, max_size=size)
+
+    def build(xs: list[float]) -> np.ndarray:
+        a = np.array(xs, dtype=np.float64).reshape(shape)
+        if away_from_zero > 0:
+            a = np.where(np.abs(a) < away_from_zero, np.where(a < 0, -away_from_zero, away_from_zero), a)
+        return a
+
+    return values.map(build)
+
+
+@st.composite
+def broadcast_shape_pairs(draw, max_dims: int = 3, max_side: int = 4) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Two shapes numpy broadcasts together, always including the classic cases:
+    (3, 1) with (1, 4), (n,) with (m, n), a scalar with anything, and equal shapes."""
+    classic = st.sampled_from([((3, 1), (1, 4)), ((4,), (3, 4)), ((3, 4), (4,)), ((), (2, 3)), ((2, 3), (2, 3)),
+                               ((2, 1, 4), (3, 1)), ((1,), (3, 2))])
+    drawn = st.tuples(tensor_shapes(0, max_dims, max_side), st.lists(st.booleans(), min_size=max_dims * 2,
+                                                                      max_size=max_dims * 2))
+
+    def derive(item):
+        shape, flags = item
+        # the second shape: drop some leading axes, set some axes to 1 (and maybe swap the pair)
+        other = tuple(1 if flags[i] else n for i, n in enumerate(shape))[int(flags[-1]) if shape else 0:]
+        return (other, shape) if flags[-2] else (shape, other)
+
+    return draw(st.one_of(classic, drawn.map(derive)))

@@ -1,0 +1,478 @@
+"""The Tensor engine: every op against central differences and closed-form derivatives written here,
+broadcasting, the shared backward driver, grad mode, errors, extreme inputs, float32."""
+
+from __future__ import annotations
+
+import gc
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import broadcast_shape_pairs, float_arrays, tensor_shapes
+
+import autograd
+from autograd import DivisionByZeroError, DomainError, GradientShapeError, Tensor, linear, no_grad
+from autograd.check import numerical_jacobian
+from autograd.tensor import TENSOR_OPS, TensorOp
+
+RNG = np.random.default_rng(20240601)
+
+
+def leaf(data, label: str = "") -> Tensor:
+    return Tensor(data, label, requires_grad=True)
+
+
+def numeric_grad(f, *arrays: np.ndarray, eps: float = 1e-6) -> list[np.ndarray]:
+    """Central differences of the scalar f(*Tensors) for each input: the reference every test compares to."""
+    inputs = [Tensor(a) for a in arrays]
+    return [j.reshape(a.shape) for j, a in zip(numerical_jacobian(lambda *t: f(*t).sum(), inputs, eps), arrays)]
+
+
+def engine_grad(f, *arrays: np.ndarray, seed: np.ndarray | None = None) -> list[np.ndarray]:
+    inputs = [leaf(a) for a in arrays]
+    out = f(*inputs)
+    out.backward(seed) if seed is not None else out.sum().backward()
+    return [x.grad for x in inputs]
+
+
+def assert_grads_match(f, *arrays: np.ndarray, atol: float = 1e-6, rtol: float = 1e-5) -> None:
+    for i, (a, n) in enumerate(zip(engine_grad(f, *arrays), numeric_grad(f, *arrays))):
+        assert a.shape == n.shape, f"input {i}: grad shape {a.shape} != {n.shape}"
+        np.testing.assert_allclose(a, n, atol=atol, rtol=rtol, err_msg=f"input {i}")
+
+
+# -- construction -------------------------------------------------------------------------------------
+
+def test_constructor_makes_a_float64_copy():
+    source = np.array([[1, 2], [3, 4]])
+    t = Tensor(source, "x", requires_grad=True)
+    assert t.data.dtype == np.float64 and t.shape == (2, 2) and t.ndim == 2 and t.size == 4
+    source[0, 0] = 100
+    assert t.data[0, 0] == 1.0
+    assert t.label == "x" and t.requires_grad and t.grad is None and t.inputs == () and t.op is None
+    assert Tensor(3).shape == () and Tensor([True, False]).data.tolist() == [1.0, 0.0]
+    assert Tensor(np.float32([1.5])).dtype == np.float64  # float64 unless asked otherwise
+
+
+@pytest.mark.parametrize("bad, error", [
+    ("1.0", TypeError), (b"x", TypeError), ([1, "a"], TypeError), ({"a": 1}, TypeError), (1j, TypeError),
+    ([[1, 2], [3]], ValueError), (None, TypeError),
+])
+def test_constructor_rejects_non_numbers(bad, error):
+    with pytest.raises(error, match="Tensor"):
+        Tensor(bad)
+
+
+def test_constructor_checks_its_keywords():
+    with pytest.raises(TypeError, match="label"):
+        Tensor(1.0, 3)
+    with pytest.raises(TypeError, match="requires_grad"):
+        Tensor(1.0, requires_grad="yes")
+    with pytest.raises(ValueError, match="float64.*float32.*int64"):
+        Tensor(1.0, dtype=np.int64)
+
+
+def test_ndarray_and_numbers_on_either_side_give_tensors():
+    t = leaf([1.0, 2.0])
+    for result in (np.ones(2) + t, t + np.ones(2), 2 * t, t * 2, 1 - t, t / 2, 2 / t, np.float64(3) * t,
+                   [1.0, 1.0] - t, np.eye(2) @ t):
+        assert isinstance(result, Tensor) and result.requires_grad
+    assert (1 - t).data.tolist() == [0.0, -1.0] and (2 / t).data.tolist() == [2.0, 1.0]
+    with pytest.raises(TypeError, match="unsupported operand for \\+: Tensor and str"):
+        t + "a"
+
+
+# -- every op against central differences ------------------------------------------------------------
+
+UNARY = {
+    "neg": lambda x: -x,
+    "exp": lambda x: x.exp(),
+    "log": lambda x: (x * x + 0.5).log(),
+    "tanh": lambda x: x.tanh(),
+    "sigmoid": lambda x: x.sigmoid(),
+    "relu": lambda x: x.relu(),
+    "leaky_relu": lambda x: x.leaky_relu(0.1),
+    "abs": lambda x: abs(x),
+    "pow_const": lambda x: x**3 - (x * x + 1.0) ** 0.5 + x**2,
+    "sum": lambda x: x.sum(axis=0) * x.sum(keepdims=True),
+    "mean": lambda x: x.mean(axis=-1, keepdims=True) * x,
+    "max": lambda x: x.max(axis=0),
+    "reshape": lambda x: x.reshape(-1) * np.arange(x.size),
+    "transpose": lambda x: x.T * np.arange(x.size).reshape(x.T.shape),
+    "softmax": lambda x: x.softmax(axis=-1) * np.arange(x.shape[-1]),
+    "log_softmax": lambda x: x.log_softmax(axis=0) * np.arange(x.shape[0]).reshape((-1,) + (1,) * (x.ndim - 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@given(data=st.data())
+def test_unary_op_gradients_match_central_differences(name, data):
+    shape = data.draw(tensor_shapes(1, 3, 4), label="shape")
+    # away from kinks (relu, abs, leaky) and from ties of max by a margin much larger than eps
+    x = data.draw(float_arrays(shape, away_from_zero=0.05), label="x")
+    if name == "max":
+        x = x + np.arange(x.size).reshape(shape) * 1e-3  # distinct entries: no ties
+    assert_grads_match(UNARY[name], x)
+
+
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: abs(a) ** b,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@given(data=st.data())
+def test_broadcasting_binary_op_gradients_are_summed_back_to_each_shape(name, data):
+    shape_a, shape_b = data.draw(broadcast_shape_pairs(), label="shapes")
+    a = data.draw(float_arrays(shape_a, away_from_zero=0.3), label="a")
+    b = data.draw(float_arrays(shape_b, away_from_zero=0.3), label="b")
+    grads = engine_grad(BINARY[name], a, b)
+    assert grads[0].shape == shape_a and grads[1].shape == shape_b
+    assert_grads_match(BINARY[name], a, b)
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((3, 1), (1, 4)), ((4,), (3, 4)), ((3, 4), (4,)), ((2, 1, 3), (4, 1))])
+def test_broadcast_product_gradient_is_the_closed_form_sum(shape_a, shape_b):
+    a, b = RNG.normal(size=shape_a), RNG.normal(size=shape_b)
+    ga, gb = engine_grad(lambda x, y: x * y, a, b)
+    full = np.broadcast_shapes(shape_a, shape_b)
+    # d/da Σ a·b = Σ over the broadcast axes of b, written out with numpy's own broadcasting
+    expected_a = np.broadcast_to(b, full).sum(axis=tuple(range(len(full) - len(shape_a))))
+    expected_b = np.broadcast_to(a, full).sum(axis=tuple(range(len(full) - len(shape_b))))
+    expected_a = expected_a.sum(axis=tuple(i for i, n in enumerate(shape_a) if n == 1), keepdims=True)
+    expected_b = expected_b.sum(axis=tuple(i for i, n in enumerate(shape_b) if n == 1), keepdims=True)
+    np.testing.assert_allclose(ga, expected_a.reshape(shape_a), rtol=1e-14)
+    np.testing.assert_allclose(gb, expected_b.reshape(shape_b), rtol=1e-14)
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)),
+                                              ((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5))])
+def test_matmul_gradients(shape_a, shape_b):
+    a, b = RNG.normal(size=shape_a), RNG.normal(size=shape_b)
+    assert_grads_match(lambda x, y: x @ y, a, b)
+    if len(shape_a) == len(shape_b) == 2:
+        g = RNG.normal(size=(shape_a[0], shape_b[1]))
+        ga, gb = engine_grad(lambda x, y: x @ y, a, b, seed=g)
+        np.testing.assert_allclose(ga, g @ b.T, rtol=1e-14)  # the reports' dA = G Bᵀ, dB = Aᵀ G
+        np.testing.assert_allclose(gb, a.T @ g, rtol=1e-14)
+
+
+@pytest.mark.parametrize("batch", [(5,), ()])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_linear_is_one_node_with_the_reports_gradients(batch, with_bias):
+    x, w, b = RNG.normal(size=batch + (3,)), RNG.normal(size=(4, 3)), RNG.normal(size=4)
+    args = (x, w, b) if with_bias else (x, w)
+    f = lambda *t: linear(*t)
+    assert_grads_match(f, *args)
+    tensors = [leaf(a) for a in args]
+    out = linear(*tensors)
+    assert out.op.name == "linear" and out.inputs == tuple(tensors)
+    np.testing.assert_allclose(out.data, x @ w.T + (b if with_bias else 0), rtol=1e-14)
+    g = RNG.normal(size=out.shape)
+    out.backward(g)
+    np.testing.assert_allclose(tensors[0].grad, g @ w, rtol=1e-14)
+    np.testing.assert_allclose(tensors[1].grad, np.outer(g, x) if not batch else g.T @ x, rtol=1e-14)
+    if with_bias:
+        np.testing.assert_allclose(tensors[2].grad, g if not batch else g.sum(axis=0), rtol=1e-14)
+        assert not np.shares_memory(tensors[2].grad, out.grad)  # a leaf owns its grad
+
+
+def test_linear_rejects_mismatched_shapes():
+    w = leaf(np.ones((4, 3)))
+    with pytest.raises(ValueError, match="x of shape"):
+        linear(Tensor(np.ones((5, 2))), w)
+    with pytest.raises(ValueError, match="bias must have shape \\(4,\\)"):
+        linear(Tensor(np.ones((5, 3))), w, Tensor(np.ones((4, 1))))
+    with pytest.raises(TypeError, match="weight must be a Tensor"):
+        linear(Tensor(np.ones(3)), np.ones((4, 3)))
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 2)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions_over_any_axis(axis, keepdims):
+    x = RNG.normal(size=(2, 3, 4))
+    for method in ("sum", "mean", "max"):
+        out = getattr(leaf(x), method)(axis=axis, keepdims=keepdims)
+        np.testing.assert_allclose(out.data, getattr(np, method)(x, axis=axis, keepdims=keepdims), rtol=1e-14)
+        assert_grads_match(lambda t, m=method: getattr(t, m)(axis=axis, keepdims=keepdims) ** 2, x)
+    count = x.size if axis is None else np.prod([x.shape[a] for a in np.atleast_1d(axis)])
+    (g,) = engine_grad(lambda t: t.mean(axis=axis, keepdims=keepdims), x)
+    np.testing.assert_allclose(g, np.full(x.shape, 1.0 / count), rtol=1e-15)
+
+
+def test_max_shares_the_gradient_between_ties():
+    (g,) = engine_grad(lambda t: t.max(axis=1), np.array([[1.0, 3.0, 3.0], [2.0, 0.0, -1.0]]))
+    assert g.tolist() == [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]]
+
+
+def test_bad_axes_are_refused():
+    t = leaf(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="axis 2 is out of range"):
+        t.sum(axis=2)
+    with pytest.raises(TypeError, match="axis must be None, an int or a tuple"):
+        t.mean(axis=[0])
+    with pytest.raises(ValueError, match="repeats"):
+        t.max(axis=(0, -2))
+    with pytest.raises(TypeError, match="softmax axis must be an int"):
+        t.softmax(axis=None)
+
+
+def test_reshape_and_transpose():
+    x = RNG.normal(size=(2, 3, 4))
+    assert leaf(x).reshape(4, 6).shape == (4, 6) and leaf(x).reshape((6, -1)).shape == (6, 4)
+    assert leaf(x).transpose(1, 0, 2).shape == (3, 2, 4) and leaf(x).T.shape == (4, 3, 2)
+    weights = RNG.normal(size=(4, 3, 2))
+    assert_grads_match(lambda t: t.T * weights, x)
+    assert_grads_match(lambda t: t.transpose(2, 0, 1) * weights.transpose(0, 2, 1), x)
+    assert_grads_match(lambda t: t.reshape(6, 4) * weights.reshape(6, 4), x)
+    with pytest.raises(ValueError, match="cannot reshape a Tensor of shape \\(2, 3, 4\\) to \\(5,\\)"):
+        leaf(x).reshape(5)
+    with pytest.raises(ValueError, match="not a permutation"):
+        leaf(x).transpose(0, 0, 1)
+
+
+def test_gathering_by_integer_labels_accumulates_repeated_picks():
+    x = RNG.normal(size=(4, 3))
+    labels = np.array([2, 0, 2, 1])
+    (g,) = engine_grad(lambda t: t[np.arange(4), labels], x)
+    expected = np.zeros((4, 3))
+    expected[np.arange(4), labels] = 1.0
+    np.testing.assert_array_equal(g, expected)
+    (g,) = engine_grad(lambda t: t[[0, 0, 3]] * 2.0, x)  # row 0 picked twice
+    np.testing.assert_array_equal(g, [[4.0] * 3, [0.0] * 3, [0.0] * 3, [2.0] * 3])
+    (g,) = engine_grad(lambda t: t[1:, ::2], x)
+    assert g.tolist() == [[0, 0, 0], [1, 0, 1], [1, 0, 1], [1, 0, 1]]
+    (g,) = engine_grad(lambda t: t[t.data > 0], x)
+    np.testing.assert_array_equal(g, (x > 0).astype(float))
+    (g,) = engine_grad(lambda t: t[Tensor([3, 1])], x)
+    assert g.sum(axis=1).tolist() == [0.0, 3.0, 0.0, 3.0]
+
+
+def test_cross_entropy_gradient_is_softmax_minus_one_hot():
+    logits = RNG.normal(size=(5, 4)) * 3
+    labels = np.array([0, 3, 3, 1, 2])
+    (g,) = engine_grad(lambda z: -z.log_softmax(axis=1)[np.arange(5), labels].mean(), logits)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities = e / e.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(g, (probabilities - np.eye(4)[labels]) / 5, rtol=1e-12, atol=1e-15)
+
+
+def test_softmax_vjp_is_the_closed_form_jacobian():
+    x, v = RNG.normal(size=5), RNG.normal(size=5)
+    (g,) = engine_grad(lambda t: t.softmax(), x, seed=v)
+    s = np.exp(x) / np.exp(x).sum()
+    np.testing.assert_allclose(g, (np.diag(s) - np.outer(s, s)).T @ v, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name, f, derivative", [
+    ("sigmoid", lambda t: t.sigmoid(), lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2),
+    ("tanh", lambda t: t.tanh(), lambda x: 1 / np.cosh(x) ** 2),
+    ("exp", lambda t: t.exp(), np.exp),
+    ("log", lambda t: t.log(), lambda x: 1 / x),
+    ("relu", lambda t: t.relu(), lambda x: (x > 0) * 1.0),
+    ("leaky_relu", lambda t: t.leaky_relu(0.2), lambda x: np.where(x > 0, 1.0, 0.2)),
+    ("abs", lambda t: abs(t), np.sign),
+    ("pow", lambda t: t**1.5, lambda x: 1.5 * np.sqrt(x)),
+])
+def test_elementwise_derivatives_match_their_formulas(name, f, derivative):
+    x = np.array([0.2, 0.7, 1.3, 2.9])
+    (g,) = engine_grad(f, x)
+    np.testing.assert_allclose(g, derivative(x), rtol=1e-12)
+    if name in ("relu", "leaky_relu", "abs"):  # the kink conventions of Value, at 0 and below
+        (g,) = engine_grad(f, np.array([-1.0, 0.0]))
+        assert g.tolist() == {"relu": [0.0, 0.0], "leaky_relu": [0.2, 0.2], "abs": [-1.0, 0.0]}[name]
+
+
+def test_tensor_exponent_and_number_base():
+    a, b = np.array([0.5, 2.0, 3.0]), np.array([1.5, -0.5, 2.0])
+    ga, gb = engine_grad(lambda x, y: x**y, a, b)
+    np.testing.assert_allclose(ga, b * a ** (b - 1), rtol=1e-12)
+    np.testing.assert_allclose(gb, a**b * np.log(a), rtol=1e-12)
+    (g,) = engine_grad(lambda y: 2.0**y, b)
+    np.testing.assert_allclose(g, 2.0**b * np.log(2.0), rtol=1e-12)
+    (g,) = engine_grad(lambda x: x**0, a)
+    assert g.tolist() == [0.0, 0.0, 0.0]
+
+
+# -- the driver: accumulation, shapes, grad mode -------------------------------------------------------
+
+def test_a_tensor_used_twice_gets_both_contributions():
+    x = np.array([1.0, -2.0, 3.0])
+    (g,) = engine_grad(lambda t: t * t + t * 3.0, x)
+    np.testing.assert_allclose(g, 2 * x + 3, rtol=1e-15)
+    t = leaf(x)
+    (t + t).sum().backward()
+    assert t.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_leaves_accumulate_intermediates_restart():
+    w = leaf([1.0, 2.0])
+    hidden = w * 3.0
+    loss = (hidden * hidden).sum()
+    loss.backward()
+    loss.backward()
+    np.testing.assert_allclose(w.grad, 2 * (2 * 9 * np.array([1.0, 2.0])), rtol=1e-15)
+    np.testing.assert_allclose(hidden.grad, 2 * np.array([3.0, 6.0]), rtol=1e-15)
+    w.zero_grad()
+    assert w.grad is None
+
+
+def test_grads_are_arrays_of_their_tensors_shape_and_leaves_own_them():
+    a, b, c = leaf(np.ones((3, 1))), leaf(np.ones((3, 1))), leaf(2.0)
+    out = ((a + b).reshape(3) * c).sum()
+    out.backward()
+    for t in (a, b, c, out):
+        assert type(t.grad) is np.ndarray and t.grad.shape == t.shape
+    assert out.grad.tolist() == 1.0
+    assert not np.shares_memory(a.grad, b.grad) and a.grad.flags.writeable
+    a.grad += 1.0  # an optimizer may update grads in place: b is not affected
+    assert b.grad.tolist() == [[2.0]] * 3 and c.grad.tolist() == 6.0
+
+
+@pytest.mark.parametrize("f", [
+    lambda a, b: (a.reshape(6) * b.reshape(6)).sum(),
+    lambda a, b: (a.T @ b).sum(),
+    lambda a, b: ((a + b) * (a - b)).sum(),
+    lambda a, b: (a - b).sum() + linear(a[0], b, b[:, 0]).sum(),
+])
+def test_no_leaf_grad_shares_memory_with_another_grad(f):
+    a, b = leaf(RNG.normal(size=(3, 2))), leaf(RNG.normal(size=(3, 2)))
+    out = f(a, b)
+    out.backward()
+    grads = [n.grad for n in autograd.topological_order(out) if n.grad is not None]
+    for x in (a, b):
+        assert sum(np.shares_memory(x.grad, g) for g in grads) == 1, "a leaf's grad is shared"
+
+
+def test_inputs_that_do_not_require_grad_get_none():
+    x, w = Tensor(np.ones((2, 3))), leaf(np.ones((4, 3)))
+    linear(x, w).sum().backward()
+    assert x.grad is None and w.grad.tolist() == [[2.0] * 3] * 4
+    assert not (Tensor(1.0) * 2).requires_grad and (Tensor(1.0) * 2).inputs == ()
+
+
+def test_backward_of_a_non_scalar_needs_an_explicit_gradient():
+    x = leaf([1.0, 2.0, 3.0])
+    y = x * x
+    with pytest.raises(ValueError, match="one-element Tensor.*shape \\(3,\\).*gradient="):
+        y.backward()
+    with pytest.raises(ValueError, match="must have the Tensor's shape \\(3,\\), got \\(2,\\)"):
+        y.backward([1.0, 1.0])
+    y.backward([1.0, 0.0, 2.0])  # vᵀJ with J = diag(2x)
+    assert x.grad.tolist() == [2.0, 0.0, 12.0]
+    z = leaf([[2.0]])
+    (z * 3).backward()  # one element: the implicit seed 1 applies
+    assert z.grad.tolist() == [[3.0]]
+    with pytest.raises(ValueError, match="requires grad"):
+        Tensor([1.0]).sum().backward()
+
+
+@pytest.mark.parametrize("wrong_shape", [(3,), (3, 2, 2), (1, 2)])
+def test_a_wrong_gradient_shape_from_an_op_is_caught(wrong_shape):
+    # (3, 2, 2) would broadcast onto (2, 2): only ops that broadcast may sum their gradients back
+    broken = TensorOp("broken", "?", lambda xs, c: xs[0].sum(), lambda g, xs, o, c, n: (np.ones(wrong_shape),))
+    x = leaf(np.ones((2, 2)))
+    out = autograd.tensor._node(broken.forward((x.data,), None), broken, (x,))
+    with pytest.raises(GradientShapeError, match=f"'broken' gave a gradient of shape \\{wrong_shape}"[:-1]):
+        out.backward()
+
+
+def test_no_grad_records_nothing():
+    w = leaf(np.ones(3))
+    with no_grad():
+        y = (w * 2).sigmoid()
+    assert not y.requires_grad and y.inputs == () and y.op is None
+    assert (w * 2).requires_grad
+
+
+def test_a_long_chain_goes_backward_without_recursion():
+    x = leaf(np.array([0.5]))
+    y = x
+    for _ in range(20000):
+        y = y * 1.0 + 0.0
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0]
+
+
+def test_a_finished_graph_is_freed_by_reference_counting():
+    w = leaf(RNG.normal(size=(4, 3)))
+    gc.collect()
+    gc.disable()
+    try:
+        before = gc.get_count()[0]
+        for _ in range(50):
+            loss = linear(Tensor(np.ones((5, 3))), w).sigmoid().mean()
+            loss.backward()
+        assert gc.collect() == 0, "the graphs formed reference cycles"
+        assert gc.get_count()[0] - before < 200
+    finally:
+        gc.enable()
+
+
+# -- extreme inputs, domains -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("scale", [1e3, 1e6])
+def test_saturating_functions_give_no_warnings_at_huge_inputs(scale):
+    x = np.array([-scale, -1.0, 0.0, 1.0, scale])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sig = leaf(x).sigmoid()
+        assert sig.data.tolist() == [0.0, pytest.approx(0.2689414213699951), 0.5, pytest.approx(0.7310585786300049),
+                                     1.0]
+        assert leaf(x).tanh().data[[0, -1]].tolist() == [-1.0, 1.0]
+        rows = np.stack([x, -x])
+        soft = leaf(rows).softmax(axis=1)
+        np.testing.assert_allclose(soft.data.sum(axis=1), 1.0, rtol=1e-15)
+        assert soft.data[0, -1] == 1.0 and soft.data[1, 0] == 1.0
+        log_soft = leaf(rows).log_softmax(axis=1)
+        assert np.isfinite(log_soft.data).all() and log_soft.data[0, -1] == 0.0
+        assert log_soft.data[0, 0] == pytest.approx(-2 * scale)
+        for f in (lambda t: t.sigmoid(), lambda t: t.tanh(), lambda t: t.softmax(), lambda t: t.log_softmax()):
+            (g,) = engine_grad(lambda t, f=f: f(t) * np.arange(5.0), x)
+            assert np.isfinite(g).all()
+
+
+def test_exp_and_pow_overflow_to_inf_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert leaf([1000.0]).exp().data.tolist() == [np.inf]
+        assert (leaf([1e200]) ** 3).data.tolist() == [np.inf]
+
+
+@pytest.mark.parametrize("f, error, message", [
+    (lambda t: t.log(), DomainError, "log is defined for x > 0"),
+    (lambda t: 1.0 / t, DivisionByZeroError, "division by zero"),
+    (lambda t: t**-1, DivisionByZeroError, "0 to a negative power"),
+    (lambda t: (t - 1.0) ** 0.5, DomainError, "negative base"),
+])
+def test_out_of_domain_raises_like_value(f, error, message):
+    with pytest.raises(error, match=message):
+        f(leaf([0.0, 2.0]))
+
+
+# -- float32 -------------------------------------------------------------------------------------------
+
+def test_float32_is_kept_and_agrees_with_float64_to_single_precision():
+    x, w, b = RNG.normal(size=(8, 3)), RNG.normal(size=(4, 3)), RNG.normal(size=4)
+    results = {}
+    for dtype in (np.float32, np.float64):
+        params = [Tensor(a, requires_grad=True, dtype=dtype) for a in (w, b)]
+        loss = ((linear(Tensor(x, dtype=dtype), *params).tanh() - 0.5) ** 2).mean()
+        loss.backward()
+        assert loss.dtype == dtype and all(p.grad.dtype == dtype for p in params)
+        results[dtype] = [loss.data] + [p.grad for p in params]
+    for single, double in zip(results[np.float32], results[np.float64]):
+        np.testing.assert_allclose(single, double, rtol=1e-5, atol=1e-6)
+    assert (Tensor([1.0], dtype="float32") * 2.5).dtype == np.float32  # numbers take the Tensor's dtype
+
+
+def test_every_op_is_registered_with_a_name_and_symbol():
+    assert len(TENSOR_OPS) == 24
+    for name, op in TENSOR_OPS.items():
+        assert isinstance(op, TensorOp) and op.symbol and name.startswith(op.name)
