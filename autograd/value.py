@@ -141,7 +141,11 @@ def _dot_forward(xs, n):
 
 def _dot_derivatives(xs, out, n):
     # d/dw_i = x_i, d/dx_i = w_i, d/db = 1
-    return xs[n : 2 * n] + xs[:n] + [1.0] * (len(xs) - 2 * n)
+    local = xs[n : 2 * n]
+    local += xs[:n]
+    if len(xs) > 2 * n:
+        local.append(1.0)
+    return local
 
 
 def _sum(xs: list[float]) -> float:
@@ -374,13 +378,16 @@ def apply(op: ScalarOp, inputs: tuple[Value, ...], ctx: object = None) -> Value:
 
 
 def _as_values(items: Iterable, what: str) -> tuple[Value, ...]:
-    try:  # iter() rather than isinstance(items, Iterable): the ABC check costs more than the rest
-        iterator = iter(items)
-    except TypeError:
-        iterator = None
-    if iterator is None or isinstance(items, (str, bytes, Value)):
-        raise TypeError(f"{what} expects a sequence of Values or numbers, got {type(items).__name__}")
-    values = tuple(iterator)
+    if type(items) is list or type(items) is tuple:  # the usual case, without the checks below
+        values = tuple(items)
+    else:
+        try:  # iter() rather than isinstance(items, Iterable): the ABC check costs more than the rest
+            iterator = iter(items)
+        except TypeError:
+            iterator = None
+        if iterator is None or isinstance(items, (str, bytes, Value)):
+            raise TypeError(f"{what} expects a sequence of Values or numbers, got {type(items).__name__}")
+        values = tuple(iterator)
     for v in values:
         if type(v) is not Value:  # numbers among them: convert (and check) one by one
             return tuple(_coerce(v, what) for v in values)
