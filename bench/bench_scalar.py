@@ -15,8 +15,14 @@ Workloads (all in float64, one process, same weights for every engine):
 Times are medians over ``--repeat`` timeit-style repeats (each repeat runs the workload enough times to
 last at least ``min_time``) with the garbage collector left ON, as a user has it; micrograd is also
 timed with the collector off, since its nodes form reference cycles and that is where most of its
-time goes. Before timing, the script asserts that every engine computes the same gradients as the
-hand-written pure-Python backprop (to 1e-12), so the comparison is between equal computations.
+time goes. The engines' repeats are interleaved, so a change of load on a shared machine hits all
+alike, with a ``gc.collect()`` outside the timed region after each, so no engine pays for another's
+garbage. micrograd with GC on is timed in a steady state instead, its repeats back to back after a
+warm-up, each call with the previous call's cyclic garbage still in the heap, as in a training
+loop. (Our nodes and the pure-Python floats leave no cyclic garbage, which the script checks.)
+
+Before timing, the script asserts that every engine computes the same gradients as the hand-written
+pure-Python backprop (to 1e-12), so the comparison is between equal computations.
 
 micrograd 0.1.0 (PyPI) has no ``exp``: its sigmoid is built here as ``1 / (1 + exp(-z))`` with an
 ``exp`` node written in micrograd's own style (a closure ``_backward``), as in its author's lectures.
@@ -71,38 +77,66 @@ class Timing:
         return (max(self.repeats) - min(self.repeats)) / self.median if self.median else 0.0
 
 
-def _run(fn: Callable[[], object], number: int, gc_on: bool, clock: Callable[[], float]) -> float:
+@dataclass
+class Entry:
+    """A workload to time: ``fn()``, with the garbage collector on or off.
+
+    ``steady``: time it in a steady state, each call with the previous call's garbage still in the
+    heap, as in a training loop where epoch k's cyclic garbage is collected during epoch k + 1
+    (micrograd). Its repeats run back to back instead of interleaved with the others'.
+    """
+
+    fn: Callable[[], object]
+    gc_on: bool = True
+    steady: bool = False
+
+
+def _run(entry: Entry, number: int, clock: Callable[[], float], collect: bool = True) -> float:
     was_on = gc.isenabled()
-    if not gc_on:
+    if not entry.gc_on:
         gc.disable()
     try:
         start = clock()
         for _ in range(number):
-            fn()
+            entry.fn()
         return clock() - start
     finally:
         if was_on:
             gc.enable()
-        if not gc_on:
-            gc.collect()  # the cyclic garbage of this repeat, outside the timed region
+        if collect:
+            gc.collect()  # outside the timed region: no engine pays for another's garbage
 
 
-def measure(fn: Callable[[], object], repeat: int, min_time: float, gc_on: bool = True,
-            clock: Callable[[], float] = time.perf_counter) -> Timing:
-    """Median time per call of ``fn()``, timeit-style, with the garbage collector on or off.
-
-    A first run (also the warm-up) picks how many calls one repeat makes so it lasts >= ``min_time``.
-    ``clock`` is wall time by default; ``time.process_time`` (CPU time of this process) is steadier
-    on a machine shared with other jobs.
-    """
+def _calibrate(entry: Entry, min_time: float, clock: Callable[[], float]) -> int:
+    """How many calls make one repeat last >= min_time (the runs double as the warm-up)."""
     number = 1
     while True:
-        elapsed = _run(fn, number, gc_on, clock)
+        elapsed = _run(entry, number, clock, collect=not entry.steady)
         if elapsed >= min_time:
-            break
+            return number
         number = max(number * 2, math.ceil(number * min_time / max(elapsed, 1e-9) * 1.2))
-    repeats = [_run(fn, number, gc_on, clock) / number for _ in range(repeat)]
-    return Timing(statistics.median(repeats), repeats)
+
+
+def measure_together(entries: dict[str, Entry], repeat: int, min_time: float,
+                     clock: Callable[[], float] = time.perf_counter) -> dict[str, Timing]:
+    """Seconds per call of each entry, timeit-style: the median over ``repeat`` repeats.
+
+    The repeats of the entries are interleaved (A B C, A B C, ...) so that a change of load on a
+    shared machine hits them alike; steady entries run theirs back to back first. ``clock`` is wall
+    time by default; ``time.process_time`` (CPU time of this process) is steadier when other jobs
+    share the machine.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in entries}
+    for name, entry in entries.items():
+        if entry.steady:
+            number = _calibrate(entry, min_time, clock)
+            samples[name] = [_run(entry, number, clock, collect=False) / number for _ in range(repeat)]
+            gc.collect()
+    numbers = {name: _calibrate(entry, min_time, clock) for name, entry in entries.items() if not entry.steady}
+    for _ in range(repeat):
+        for name, number in numbers.items():
+            samples[name].append(_run(entries[name], number, clock) / number)
+    return {name: Timing(statistics.median(times), times) for name, times in samples.items()}
 
 
 def assert_close(name: str, ours: list[float], reference: list[float], tol: float = GRAD_TOLERANCE) -> float:
@@ -485,57 +519,59 @@ def main(argv: list[str] | None = None) -> int:
     has_micro = MicroValue is not None
     started = time.perf_counter()
 
-    def timed(fn: Callable[[], object], gc_on: bool = True) -> float:
-        return measure(fn, repeat, min_time, gc_on, clock).median
-
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.2f}; repeat={repeat}, min_time={min_time} s, {args.clock} clock, "
-          "GC on unless said")
+          f"load average {os.getloadavg()[0]:.2f}; repeat={repeat} (interleaved), min_time={min_time} s, "
+          f"{args.clock} clock, GC on unless said")
     if not has_micro:
         print("micrograd is not installed (pip install micrograd): its columns are left empty")
 
     # Equal computations first: every engine's gradients against the hand-written backprop.
-    w1_diff, w2_diff = check_two_two_one(), check_mlp()
-    check_sum_of_products(1000)
+    gc.disable()  # (only to spare micrograd's cyclic garbage collections here; nothing is timed)
+    try:
+        w1_diff, w2_diff = check_two_two_one(), check_mlp()
+        check_sum_of_products(1000)
+    finally:
+        gc.enable()
+        gc.collect()
     print(f"gradients agree with the hand-derived pure-Python ones: W1 max |diff| {w1_diff:.1e}, "
           f"W2 {w2_diff:.1e} (asserted <= {GRAD_TOLERANCE:g} (1 + |g|))")
 
     rows: list[Row] = []
     spreads: dict[str, float] = {}
 
-    def add_row(name: str, ours_fn: Callable, micro: Callable | str | tuple | None = None,
-                pure: Callable | float | None = None) -> None:
-        """Time ``ours_fn``; ``micro`` is a callable to time (GC on and off), a note, or two times already taken."""
-        t = measure(ours_fn, repeat, min_time, clock=clock)
-        spreads[name] = t.spread
-        row = Row(name, t.median, pure=timed(pure) if callable(pure) else pure)
+    def add_rows(ours: dict[str, Callable], micro: Callable | str | None = None,
+                 pure: Callable | None = None) -> None:
+        """Time our workload(s), micrograd's (GC on and off; or a note such as "fails") and pure Python's
+        together, and add one row per entry of ``ours`` (they share the micrograd and pure-Python times)."""
+        entries = {name: Entry(fn) for name, fn in ours.items()}
         if callable(micro):
-            row.micro, row.micro_nogc = timed(micro), timed(micro, gc_on=False)
-        elif micro is not None:
-            row.micro, row.micro_nogc = micro if isinstance(micro, tuple) else (micro, micro)
-        rows.append(row)
-        print(f"  {name:<32} ours {fmt_time(row.ours):>9}  micrograd {fmt_time(row.micro):>9} "
-              f"(GC off {fmt_time(row.micro_nogc)})  pure {fmt_time(row.pure)}  spread {t.spread:.0%}")
+            entries["micrograd"] = Entry(micro, steady=True)
+            entries["micrograd GC off"] = Entry(micro, gc_on=False)
+        if pure is not None:
+            entries["pure"] = Entry(pure)
+        times = measure_together(entries, repeat, min_time, clock)
+        micro_times = ((times["micrograd"].median, times["micrograd GC off"].median) if callable(micro)
+                       else (micro, micro))
+        for name in ours:
+            row = Row(name, times[name].median, *micro_times, times["pure"].median if pure else None)
+            spreads[name] = times[name].spread
+            rows.append(row)
+            print(f"  {name:<32} ours {fmt_time(row.ours):>9}  micrograd {fmt_time(row.micro):>9} "
+                  f"(GC off {fmt_time(row.micro_nogc)})  pure {fmt_time(row.pure)}  "
+                  f"spread {times[name].spread:.0%}")
 
     print("W1  2-2-1 sigmoid net, one sample: forward + backward + SGD step")
-    add_row("W1 2-2-1 step (dot)", TwoTwoOne("ours").step,
-            TwoTwoOne("micrograd").step if has_micro else None, pure_two_two_one_step_fn())
+    add_rows({"W1 2-2-1 step (dot)": TwoTwoOne("ours").step},
+             TwoTwoOne("micrograd").step if has_micro else None, pure_two_two_one_step_fn())
 
     print(f"W2  2-16-16-1 MLP, one full-batch epoch on {N_POINTS} points "
           "(micrograd: its MLP + sigmoid built as 1/(1+exp(-z)))")
     weights, biases = init_mlp()
     xs, ys = make_data()
-    micro_w2 = None
-    if has_micro:
-        micro_net = MicroNet(weights, biases, xs, ys)
-        micro_w2 = (timed(micro_net.epoch), timed(micro_net.epoch, gc_on=False))
-        del micro_net
-        gc.collect()
     pure_weights, pure_biases = init_mlp()
-    pure_w2 = timed(lambda: pp.mlp_epoch(pure_weights, pure_biases, xs, ys, LR))
-    for style in ("dot", "binary"):
-        add_row(f"W2 MLP epoch ({style})", OursMLP(style, weights, biases, xs, ys).epoch, micro_w2, pure_w2)
-        gc.collect()
+    add_rows({f"W2 MLP epoch ({style})": OursMLP(style, weights, biases, xs, ys).epoch for style in ("dot", "binary")},
+             MicroNet(weights, biases, xs, ys).epoch if has_micro else None,
+             lambda: pp.mlp_epoch(pure_weights, pure_biases, xs, ys, LR))
 
     print("W3  a chain of n operations (alternating *c and +d), forward + backward")
     for n in chain_sizes:
@@ -549,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
             except RecursionError:
                 micro = "fails (RecursionError)"
             gc.collect()
-        add_row(f"W3 chain n=1e{round(math.log10(n))}", lambda n=n: chain(Value, n), micro)
+        add_rows({f"W3 chain n=1e{round(math.log10(n))}": lambda n=n: chain(Value, n)}, micro)
 
     print(f"W4  Σ wᵢxᵢ over n=1e{round(math.log10(n_products))} products, forward + backward")
     rng = random.Random(3)
@@ -566,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
             except RecursionError:
                 micro = "fails (RecursionError)"
             gc.collect()
-        add_row(f"W4 Σ wx: {title}", lambda how=how: sum_of_products(ws, wx, how), micro)
+        add_rows({f"W4 Σ wx: {title}": lambda how=how: sum_of_products(ws, wx, how)}, micro)
     print("Memory (tracemalloc peak while building, per node created; inputs = references to input nodes)")
     memory = memory_report(args.quick)
     for name, nodes, edges, peak in memory:
