@@ -1,0 +1,293 @@
+"""Tensor-engine benchmark: our ``Tensor`` against the hand-written numpy backprop and PyTorch (CPU, float64).
+
+    .venv/bin/python -m bench.bench_tensor            # full run (~1 min, plus the measured 100,000 epochs)
+    .venv/bin/python -m bench.bench_tensor --quick    # < 20 s
+    .venv/bin/python -m bench.bench_tensor --repeat 31 --large-epochs 100000
+
+Workload: one full-batch epoch (forward, MSE loss, backward, SGD step with lr 0.1) of an MLP with
+ReLU, sigmoid, sigmoid (the reports' main configuration), on the reports' linearly separable set:
+2-16-16-1 on 100 points and 2-64-64-1 on 10,000 points. Every engine starts from the same weights.
+
+- ``tensor``: ``autograd.linear`` (x Wᵀ + b as one node), the activation methods, ``autograd.mse_loss``,
+  ``backward()``, then ``p.data -= lr * p.grad; p.grad = None`` for each parameter;
+- ``numpy``: ``nn.numpy_reference.NumpyMLP.sgd_step``, backprop written by hand (no graph at all);
+- ``torch``: the same with ``torch.nn.functional`` (``linear``, ``relu``, ``sigmoid``, ``mse_loss``),
+  float64 tensors, ``backward()``, an in-place update under ``torch.no_grad()`` and ``grad = None``.
+
+Before timing, one epoch from the same weights must give every engine the same loss and the same new
+weights to 1e-12, so the comparison is between equal computations. Times are medians over
+``--repeat`` repeats; each repeat times a block of epochs per engine, the engines interleaved so a
+change of load on the shared machine hits all alike. The garbage collector stays on, as for a user.
+Memory: ``tracemalloc`` current and peak before and after a long run of our engine; flat means no
+graph is retained from one epoch to the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from autograd import Tensor, linear, mse_loss
+from nn.numpy_reference import NumpyMLP
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # the benchmark still runs, without the PyTorch column
+    torch = F = None
+
+ACTIVATIONS = ("relu", "sigmoid", "sigmoid")
+LR = 0.1
+TOLERANCE = 1e-12
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    sizes: tuple[int, ...]
+    n_points: int
+
+
+SMALL = Config("2-16-16-1, 100 points", (2, 16, 16, 1), 100)
+LARGE = Config("2-64-64-1, 10,000 points", (2, 64, 64, 1), 10_000)
+
+
+def dataset(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The reports' linear set: n points uniform in the unit square, label 1 where x₀ <= x₁."""
+    X = np.random.default_rng(seed).uniform(0.0, 1.0, (n, 2))
+    return X, (X[:, :1] <= X[:, 1:]).astype(np.float64)
+
+
+# -- the three engines: each makes an epoch function and reports its weights -------------------
+
+class TensorEngine:
+    """Our engine, written the way a user writes a training step."""
+
+    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray):
+        self.params = [Tensor(state[f"{kind}[{l}]"], f"{kind}[{l}]", requires_grad=True)
+                       for l in range(1, len(ACTIVATIONS) + 1) for kind in ("W", "b")]
+        self.X, self.Y = Tensor(X), Tensor(Y)
+
+    def epoch(self) -> float:
+        W1, b1, W2, b2, W3, b3 = self.params
+        hidden = linear(self.X, W1, b1).relu()
+        hidden = linear(hidden, W2, b2).sigmoid()
+        loss = mse_loss(linear(hidden, W3, b3).sigmoid(), self.Y)
+        loss.backward()
+        for p in self.params:
+            p.data -= LR * p.grad
+            p.grad = None
+        return loss.data
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {p.label: p.data for p in self.params}
+
+
+class NumpyEngine:
+    """The hand-written matrix-form backprop."""
+
+    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray):
+        self.model = NumpyMLP.from_state_dict(state, ACTIVATIONS)
+        self.X, self.Y = X, Y
+
+    def epoch(self) -> float:
+        return self.model.sgd_step(self.X, self.Y, LR)
+
+    def state(self) -> dict[str, np.ndarray]:
+        return self.model.state_dict()
+
+
+class TorchEngine:
+    """PyTorch CPU in float64, functional style, the same update."""
+
+    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray):
+        self.names = list(state)
+        self.params = [torch.tensor(state[k], dtype=torch.float64, requires_grad=True) for k in self.names]
+        self.X = torch.tensor(X, dtype=torch.float64)
+        self.Y = torch.tensor(Y, dtype=torch.float64)
+
+    def epoch(self) -> float:
+        W1, b1, W2, b2, W3, b3 = self.params
+        hidden = F.relu(F.linear(self.X, W1, b1))
+        hidden = torch.sigmoid(F.linear(hidden, W2, b2))
+        loss = F.mse_loss(torch.sigmoid(F.linear(hidden, W3, b3)), self.Y)
+        loss.backward()
+        with torch.no_grad():
+            for p in self.params:
+                p -= LR * p.grad
+                p.grad = None
+        return loss.item()
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {k: p.detach().numpy() for k, p in zip(self.names, self.params)}
+
+
+def engines_for(config: Config, seed: int = 0) -> dict[str, object]:
+    """Every available engine, on the same data, from the same N(0, 1) weights."""
+    X, Y = dataset(config.n_points, seed)
+    state = NumpyMLP.random(config.sizes, ACTIVATIONS, seed=seed).state_dict()
+    made = {"tensor": TensorEngine(state, X, Y), "numpy": NumpyEngine(state, X, Y)}
+    if torch is not None:
+        made["torch"] = TorchEngine(state, X, Y)
+    return made
+
+
+def check_agreement(config: Config) -> float:
+    """One epoch from the same weights on every engine: the largest difference in loss or new weights."""
+    made = engines_for(config, seed=1)
+    losses = {name: float(engine.epoch()) for name, engine in made.items()}
+    states = {name: engine.state() for name, engine in made.items()}
+    worst = 0.0
+    for name in made:
+        worst = max(worst, abs(losses[name] - losses["numpy"]))
+        for key, value in states["numpy"].items():
+            worst = max(worst, float(np.max(np.abs(states[name][key] - value))))
+    if worst > TOLERANCE:
+        raise AssertionError(f"{config.name}: engines disagree after one epoch by {worst:.3g} > {TOLERANCE}")
+    return worst
+
+
+# -- timing ---------------------------------------------------------------------------------------
+
+def time_block(epoch: Callable[[], object], number: int) -> float:
+    start = time.perf_counter()
+    for _ in range(number):
+        epoch()
+    return (time.perf_counter() - start) / number
+
+
+def measure(config: Config, repeat: int, block_seconds: float) -> dict[str, list[float]]:
+    """Seconds per epoch for each engine: ``repeat`` blocks each, interleaved."""
+    made = engines_for(config)
+    numbers = {}
+    for name, engine in made.items():  # calibrate (and warm up): a block lasts about block_seconds
+        per_epoch = time_block(engine.epoch, 3)
+        numbers[name] = max(1, int(block_seconds / per_epoch))
+    times: dict[str, list[float]] = {name: [] for name in made}
+    for _ in range(repeat):
+        for name, engine in made.items():
+            times[name].append(time_block(engine.epoch, numbers[name]))
+    return times
+
+
+def measure_long_run(config: Config, epochs: int) -> float:
+    """Wall time of ``epochs`` epochs of our engine in one go (the reports' training run)."""
+    engine = engines_for(config)["tensor"]
+    start = time.perf_counter()
+    for _ in range(epochs):
+        engine.epoch()
+    return time.perf_counter() - start
+
+
+def memory_profile(config: Config, epochs: int) -> list[tuple[int, int, int]]:
+    """(epochs run, tracemalloc current, peak) at the start and after each half of ``epochs``."""
+    engine = engines_for(config)["tensor"]
+    engine.epoch()  # caches, lazily created numpy state
+    gc.collect()
+    tracemalloc.start()
+    try:
+        rows = [(0, *tracemalloc.get_traced_memory())]
+        done = 0
+        for chunk in (epochs // 2, epochs - epochs // 2):
+            tracemalloc.reset_peak()
+            for _ in range(chunk):
+                engine.epoch()
+            done += chunk
+            rows.append((done, *tracemalloc.get_traced_memory()))
+    finally:
+        tracemalloc.stop()
+    return rows
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.1f} s"
+
+
+def run(config: Config, repeat: int, block_seconds: float, long_epochs: int, measure_long: bool) -> dict:
+    agreement = check_agreement(config)
+    times = measure(config, repeat, block_seconds)
+    medians = {name: statistics.median(ts) for name, ts in times.items()}
+    print(f"\n## {config.name} (activations {', '.join(ACTIVATIONS)}; one-epoch agreement {agreement:.1e})\n")
+    print(f"| engine | median per epoch | min | spread | x numpy | projected {long_epochs:,} epochs |")
+    print("|---|---|---|---|---|---|")
+    for name, ts in times.items():
+        spread = (max(ts) - min(ts)) / medians[name]
+        print(f"| {name} | {fmt_time(medians[name])} | {fmt_time(min(ts))} | {spread:.2f} | "
+              f"{medians[name] / medians['numpy']:.2f} | {fmt_time(medians[name] * long_epochs)} |")
+    if "torch" in medians:
+        print(f"\nPyTorch / Tensor: {medians['torch'] / medians['tensor']:.2f}x")
+    measured = None
+    if measure_long:
+        measured = measure_long_run(config, long_epochs)
+        print(f"Measured: {long_epochs:,} epochs of the Tensor engine in {measured:.1f} s "
+              f"({fmt_time(measured / long_epochs)} per epoch)")
+    return {"medians": medians, "measured": measured}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, no measured long run (< 20 s)")
+    parser.add_argument("--repeat", type=int, default=None, help="timed blocks per engine (default 31, quick 11)")
+    parser.add_argument("--epochs", type=int, default=100_000, help="length of the reports' training run")
+    parser.add_argument("--large-epochs", type=int, default=None,
+                        help="also measure this many epochs of 2-64-64-1 on 10,000 points (default: project only)")
+    parser.add_argument("--memory-epochs", type=int, default=None, help="epochs under tracemalloc "
+                        "(default 20,000, quick 3,000)")
+    args = parser.parse_args(argv)
+    repeat = args.repeat or (11 if args.quick else 31)
+    block = 0.02 if args.quick else 0.05
+    memory_epochs = args.memory_epochs or (3_000 if args.quick else 20_000)
+
+    print("# Tensor engine benchmark" + (" (quick)" if args.quick else ""))
+    print(f"Python {platform.python_version()}, numpy {np.__version__}"
+          + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ", torch not installed")
+          + f", {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    print(f"median of {repeat} interleaved blocks of ~{block * 1e3:.0f} ms per engine; 'spread' is "
+          "(max - min) / median over the blocks (above ~0.3 the machine was busy)")
+    small = run(SMALL, repeat, block, args.epochs, measure_long=not args.quick)
+    large = run(LARGE, max(3, repeat // 3), block * 4, args.epochs, measure_long=False)
+    if args.large_epochs:
+        seconds = measure_long_run(LARGE, args.large_epochs)
+        print(f"Measured: {args.large_epochs:,} epochs of {LARGE.name} in {seconds:.1f} s")
+
+    print(f"\n## Memory over {memory_epochs:,} epochs of the Tensor engine ({SMALL.name}, tracemalloc)\n")
+    rows = memory_profile(SMALL, memory_epochs)
+    print("| after epochs | current | peak since previous row |")
+    print("|---|---|---|")
+    for done, current, peak in rows:
+        print(f"| {done:,} | {current / 1024:.1f} KiB | {peak / 1024:.1f} KiB |")
+    growth = (rows[-1][1] - rows[1][1]) / max(rows[-1][0] - rows[1][0], 1)
+    print(f"\nGrowth between the two halves: {growth:+.2f} bytes per epoch "
+          f"({'flat' if abs(growth) < 1.0 else 'GROWING'})")
+
+    ratio = small["medians"]["tensor"] / small["medians"]["numpy"]
+    print("\n## Targets\n")
+    print(f"- Tensor <= 1.5x hand-written numpy per epoch on {SMALL.name}: {ratio:.2f}x "
+          f"({'met' if ratio <= 1.5 else 'NOT met'})")
+    long_run = small["measured"] or small["medians"]["tensor"] * args.epochs
+    label = "measured" if small["measured"] else "projected"
+    print(f"- {args.epochs:,} epochs of {SMALL.name} < 15 s: {long_run:.1f} s {label} "
+          f"({'met' if long_run < 15 else 'NOT met'})")
+    print(f"- {LARGE.name}: Tensor {large['medians']['tensor'] / large['medians']['numpy']:.2f}x numpy per epoch, "
+          f"{args.epochs:,} epochs projected {fmt_time(large['medians']['tensor'] * args.epochs)}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
