@@ -103,6 +103,8 @@ class TensorOp:
             if not x.requires_grad:
                 return [None]
             c = self.vjp(node.grad, (x.data,), node.data, node._ctx, (True,))[0]
+            if c is None:
+                return [None]
             if type(c) is not _ndarray or c.shape != x.data.shape:
                 c = self.fit(c, x.data.shape)
             if self.aliases and x._op is None:
@@ -582,9 +584,10 @@ class Tensor:
                 raise ValueError(f"backward gradient must have the Tensor's shape {self.shape}, got {seed.shape}")
         for node in graph.run_backward(self, seed):
             # Every contribution was checked against its input's shape, so sums of them have it too;
-            # only numpy's 0-d results (scalars, not arrays) need converting.
-            if type(node.grad) is not _ndarray and node.grad is not None:
-                node.grad = np.asarray(node.grad, dtype=node.data.dtype)
+            # only numpy's 0-d sums (scalars, not arrays) and nodes no contribution reached need fixing.
+            grad = node.grad
+            if type(grad) is not _ndarray and grad is not None:
+                node.grad = np.zeros_like(node.data) if grad is _ZERO else np.asarray(grad, dtype=node.data.dtype)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``grad = None``)."""

@@ -183,6 +183,23 @@ def test_linear_is_one_node_with_the_reports_gradients(batch, with_bias):
         assert not np.shares_memory(tensors[2].grad, out.grad)  # a leaf owns its grad
 
 
+def test_mse_loss_is_one_node_with_gradient_2_diff_over_n():
+    pred, target = RNG.normal(size=(5, 2)), RNG.normal(size=(5, 2))
+    p, t = leaf(pred), leaf(target)
+    loss = autograd.mse_loss(p, t)
+    assert loss.op.name == "mse_loss" and loss.inputs == (p, t) and loss.shape == ()
+    assert loss.item() == pytest.approx(np.mean((pred - target) ** 2), rel=1e-14)
+    loss.backward()
+    np.testing.assert_allclose(p.grad, 2 * (pred - target) / 10, rtol=1e-14)
+    np.testing.assert_allclose(t.grad, -2 * (pred - target) / 10, rtol=1e-14)
+    assert_grads_match(lambda a, b: autograd.mse_loss(a.tanh(), b), pred, target)
+    assert autograd.mse_loss(Tensor(pred), target).inputs == ()  # nothing requires grad: a leaf
+    with pytest.raises(ValueError, match="target must have the predictions' shape \\(5, 2\\), got \\(10,\\)"):
+        autograd.mse_loss(p, target.reshape(10))
+    with pytest.raises(TypeError, match="pred must be a Tensor"):
+        autograd.mse_loss(pred, t)
+
+
 def test_linear_rejects_mismatched_shapes():
     w = leaf(np.ones((4, 3)))
     with pytest.raises(ValueError, match="x of shape"):
@@ -381,6 +398,17 @@ def test_a_wrong_gradient_shape_from_an_op_is_caught(wrong_shape):
     out = autograd.tensor._node(broken.forward((x.data,), None), broken, (x,))
     with pytest.raises(GradientShapeError, match=f"'broken' gave a gradient of shape \\{wrong_shape}"[:-1]):
         out.backward()
+
+
+def test_a_node_no_contribution_reaches_gets_zeros_and_0d_sums_stay_arrays():
+    silent = TensorOp("silent", "?", lambda xs, c: xs[0] * 1.0, lambda g, xs, o, c, n: (None,))
+    x = leaf([1.0, 2.0])
+    out = autograd.tensor._node(silent.forward((x.data,), None), silent, (x,))
+    out.backward([1.0, 1.0])
+    assert type(x.grad) is np.ndarray and x.grad.tolist() == [0.0, 0.0]
+    s = leaf(3.0)
+    (s * s + s).backward()  # two contributions to a 0-d leaf: numpy would add them into a scalar
+    assert type(s.grad) is np.ndarray and s.grad.shape == () and s.grad.tolist() == 7.0
 
 
 def test_no_grad_records_nothing():
