@@ -46,11 +46,30 @@ def print_worked_example() -> None:
 
 
 def draw_computation_graph(out: Path) -> list[Path]:
-    """PLACEHOLDER for the drawing helper: render the 2-2-1 graph into ``out`` and return the files written.
+    """Render the 2-2-1 graph (edge labels: local derivative and contribution) and a
+    2-16-16-1 graph for one sample collapsed by layer into ``out``; return the files written.
 
-    It is called after the worked example; until autograd's drawing module exists it writes nothing.
+    Without Graphviz's ``dot`` the DOT sources are written instead, with the install hint printed.
     """
-    return []
+    import autograd
+
+    example = two_two_one()
+    example.loss.backward()
+    model = MLP(2, [16, 16], 1, activations=["relu", "sigmoid", "sigmoid"], init="normal", seed=1)
+    loss = MSELoss()([model([1.0, 0.0])], [1.0])
+    loss.backward()
+    drawings = {"graph_2-2-1": autograd.draw(example.loss, edge_labels=True),
+                "graph_2-16-16-1_by_layer": autograd.draw(loss, collapse="layer")}
+    files = []
+    for name, drawing in drawings.items():
+        try:
+            files.append(Path(drawing.render(out / name, format="png", cleanup=True)))
+        except autograd.GraphvizNotFoundError as error:
+            print(f"{error}\n(writing the DOT source {name}.dot instead)")
+            path = out / f"{name}.dot"
+            path.write_text(drawing.source)
+            files.append(path)
+    return files
 
 
 def train_on(name: str, epochs: int, seed: int, out: Path, show_predictions: bool) -> dict:
@@ -88,7 +107,6 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     args.out.mkdir(parents=True, exist_ok=True)
 
     print_worked_example()
-    # -- computation graph picture: the drawing helper fills in draw_computation_graph() ----------
     graph_files = draw_computation_graph(args.out)
 
     results = [train_on("xor", args.xor_epochs, args.seed, args.out, show_predictions=True),
