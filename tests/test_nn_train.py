@@ -240,6 +240,11 @@ def test_demo_runs_and_writes_its_pictures(tmp_path, capsys):
     assert [r["data"] for r in results] == ["xor", "linear"] and [r["epochs"] for r in results] == [3, 1]
     for name in ("loss_xor.png", "decision_boundary_xor.png", "loss_linear.png", "decision_boundary_linear.png"):
         assert (tmp_path / name).stat().st_size > 10_000
+    import shutil
+    graphs = ("graph_2-2-1", "graph_2-16-16-1_by_layer")
+    suffix = ".png" if shutil.which("dot") else ".dot"  # without Graphviz the demo writes DOT sources
+    for name in graphs:
+        assert (tmp_path / (name + suffix)).stat().st_size > 1_000
 
 
 def test_value_predictions_feed_losses_directly():
