@@ -20,6 +20,10 @@ weights to 1e-12, so the comparison is between equal computations. Times are med
 change of load on the shared machine hits all alike. The garbage collector stays on, as for a user.
 Memory: ``tracemalloc`` current and peak before and after a long run of our engine; flat means no
 graph is retained from one epoch to the next.
+
+Threads: every engine runs on one thread (OpenBLAS for numpy and ours, intra-op threads for
+PyTorch), so the figures compare the engines rather than the scheduling on a shared 2-core machine.
+Set OPENBLAS_NUM_THREADS (PyTorch follows it) before the run to change that.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported and OpenBLAS starts its threads
+
 import numpy as np
 
 from autograd import Tensor, linear, mse_loss
@@ -43,6 +49,8 @@ from nn.numpy_reference import NumpyMLP
 try:
     import torch
     import torch.nn.functional as F
+
+    torch.set_num_threads(int(os.environ["OPENBLAS_NUM_THREADS"]))
 except ImportError:  # the benchmark still runs, without the PyTorch column
     torch = F = None
 
@@ -224,12 +232,14 @@ def run(config: Config, repeat: int, block_seconds: float, long_epochs: int, mea
     times = measure(config, repeat, block_seconds)
     medians = {name: statistics.median(ts) for name, ts in times.items()}
     print(f"\n## {config.name} (activations {', '.join(ACTIVATIONS)}; one-epoch agreement {agreement:.1e})\n")
-    print(f"| engine | median per epoch | min | spread | x numpy | projected {long_epochs:,} epochs |")
-    print("|---|---|---|---|---|---|")
+    print(f"| engine | median per epoch | min | spread | x numpy (medians) | x numpy (mins) | "
+          f"projected {long_epochs:,} epochs |")
+    print("|---|---|---|---|---|---|---|")
     for name, ts in times.items():
         spread = (max(ts) - min(ts)) / medians[name]
         print(f"| {name} | {fmt_time(medians[name])} | {fmt_time(min(ts))} | {spread:.2f} | "
-              f"{medians[name] / medians['numpy']:.2f} | {fmt_time(medians[name] * long_epochs)} |")
+              f"{medians[name] / medians['numpy']:.2f} | {min(ts) / min(times['numpy']):.2f} | "
+              f"{fmt_time(medians[name] * long_epochs)} |")
     if "torch" in medians:
         print(f"\nPyTorch / Tensor: {medians['torch'] / medians['tensor']:.2f}x")
     measured = None
@@ -255,13 +265,14 @@ def main(argv: list[str] | None = None) -> None:
     memory_epochs = args.memory_epochs or (3_000 if args.quick else 20_000)
 
     print("# Tensor engine benchmark" + (" (quick)" if args.quick else ""))
-    print(f"Python {platform.python_version()}, numpy {np.__version__}"
-          + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ", torch not installed")
+    print(f"Python {platform.python_version()}, numpy {np.__version__} (OPENBLAS_NUM_THREADS="
+          f"{os.environ['OPENBLAS_NUM_THREADS']})"
+          + (f", torch {torch.__version__} (threads: {torch.get_num_threads()})" if torch else ", torch not installed")
           + f", {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     print(f"median of {repeat} interleaved blocks of ~{block * 1e3:.0f} ms per engine; 'spread' is "
           "(max - min) / median over the blocks (above ~0.3 the machine was busy)")
     small = run(SMALL, repeat, block, args.epochs, measure_long=not args.quick)
-    large = run(LARGE, max(3, repeat // 3), block * 4, args.epochs, measure_long=False)
+    large = run(LARGE, max(5, repeat // 2), block * 2, args.epochs, measure_long=False)
     if args.large_epochs:
         seconds = measure_long_run(LARGE, args.large_epochs)
         print(f"Measured: {args.large_epochs:,} epochs of {LARGE.name} in {seconds:.1f} s")
