@@ -634,6 +634,11 @@ class Tensor:
         """The data's dtype (float64 unless float32 was asked for)."""
         return self.data.dtype
 
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        # np.asarray(t), matplotlib, ... see the data; numpy ufuncs on a Tensor still raise (__array_ufunc__)
+        data = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return data.copy() if copy else data
+
     def __len__(self) -> int:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d Tensor")

@@ -82,6 +82,9 @@ def test_ndarray_and_numbers_on_either_side_give_tensors():
     assert (1 - t).data.tolist() == [0.0, -1.0] and (2 / t).data.tolist() == [2.0, 1.0]
     with pytest.raises(TypeError, match="unsupported operand for \\+: Tensor and str"):
         t + "a"
+    assert np.asarray(t).tolist() == [1.0, 2.0] and np.array(t, dtype=np.float32).dtype == np.float32
+    with pytest.raises(TypeError):
+        np.exp(t)  # a numpy function would drop the graph: use t.exp()
 
 
 # -- every op against central differences ------------------------------------------------------------
