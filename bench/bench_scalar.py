@@ -57,6 +57,7 @@ except ImportError:  # the benchmark still runs, without the micrograd columns
     MicroValue = MicroMLP = None
 
 GRAD_TOLERANCE = 1e-12
+SECTIONS = "W1,W2,W3,W4,memory"
 SIZES = (2, 16, 16, 1)
 N_POINTS = 100
 LR = 0.1
@@ -445,7 +446,7 @@ def memory_report(quick: bool) -> list[tuple[str, int, int, int]]:
     n = 10**4 if quick else 10**5
     (_, root), peak = traced_build(lambda: chain_root(Value, n))
     nodes, edges = new_nodes(root, [])
-    results.append((f"ours chain 1e{round(math.log10(n))}", nodes, edges, peak))
+    results.append((f"ours chain {sci(n)}", nodes, edges, peak))
     del root
     if MicroValue and not quick:
         net = MicroNet(weights, biases, xs, ys)
@@ -474,6 +475,12 @@ def cyclic_garbage(make_graph: Callable[[], object]) -> int:
 
 
 # -- the run -----------------------------------------------------------------------------------------------------
+
+def sci(n: int) -> str:
+    """10000 as "1e4"; other counts as they are."""
+    exponent = round(math.log10(n))
+    return f"1e{exponent}" if 10**exponent == n else str(n)
+
 
 def fmt_time(seconds: float | str | None) -> str:
     if seconds is None:
@@ -504,18 +511,23 @@ class Row:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_scalar", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (< 20 s)")
-    parser.add_argument("--repeat", type=int, default=None, help="repeats per measurement (default 5, quick 3)")
+    parser.add_argument("--repeat", type=int, default=None, help="repeats per measurement (default 5, quick 2)")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall time (default, what a user waits) or this process's CPU time "
                              "(steadier when other jobs share the machine)")
+    parser.add_argument("--only", default=SECTIONS, metavar="LIST",
+                        help=f"comma-separated sections to run, from {SECTIONS} (default: all)")
     args = parser.parse_args(argv)
+    sections = set(args.only.split(","))
+    if not sections <= set(SECTIONS.split(",")):
+        parser.error(f"--only takes sections from {SECTIONS}, got {args.only!r}")
     clock = time.perf_counter if args.clock == "wall" else time.process_time
     if args.repeat is not None and args.repeat < 1:
         parser.error(f"--repeat must be >= 1, got {args.repeat}")
-    repeat = args.repeat or (3 if args.quick else 5)
+    repeat = args.repeat or (2 if args.quick else 5)
     min_time = 0.02 if args.quick else 0.2
     chain_sizes = (10**4,) if args.quick else (10**4, 10**5, 10**6)
-    n_products = 10**4 if args.quick else 10**5
+    n_products = 3000 if args.quick else 10**5
     has_micro = MicroValue is not None
     started = time.perf_counter()
 
@@ -538,6 +550,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[Row] = []
     spreads: dict[str, float] = {}
+    memory: list[tuple[str, int, int, int]] = []
+    leftovers: dict[str, int] = {}
 
     def add_rows(ours: dict[str, Callable], micro: Callable | str | None = None,
                  pure: Callable | None = None) -> None:
@@ -560,64 +574,72 @@ def main(argv: list[str] | None = None) -> int:
                   f"(GC off {fmt_time(row.micro_nogc)})  pure {fmt_time(row.pure)}  "
                   f"spread {times[name].spread:.0%}")
 
-    print("W1  2-2-1 sigmoid net, one sample: forward + backward + SGD step")
-    add_rows({"W1 2-2-1 step (dot)": TwoTwoOne("ours").step},
-             TwoTwoOne("micrograd").step if has_micro else None, pure_two_two_one_step_fn())
+    if "W1" in sections:
+        print("W1  2-2-1 sigmoid net, one sample: forward + backward + SGD step")
+        add_rows({"W1 2-2-1 step (dot)": TwoTwoOne("ours").step},
+                 TwoTwoOne("micrograd").step if has_micro else None, pure_two_two_one_step_fn())
 
-    print(f"W2  2-16-16-1 MLP, one full-batch epoch on {N_POINTS} points "
-          "(micrograd: its MLP + sigmoid built as 1/(1+exp(-z)))")
-    weights, biases = init_mlp()
-    xs, ys = make_data()
-    pure_weights, pure_biases = init_mlp()
-    add_rows({f"W2 MLP epoch ({style})": OursMLP(style, weights, biases, xs, ys).epoch for style in ("dot", "binary")},
-             MicroNet(weights, biases, xs, ys).epoch if has_micro else None,
-             lambda: pp.mlp_epoch(pure_weights, pure_biases, xs, ys, LR))
+    if "W2" in sections:
+        print(f"W2  2-16-16-1 MLP, one full-batch epoch on {N_POINTS} points "
+              "(micrograd: its MLP + sigmoid built as 1/(1+exp(-z)))")
+        weights, biases = init_mlp()
+        xs, ys = make_data()
+        pure_weights, pure_biases = init_mlp()
+        add_rows({f"W2 MLP epoch ({style})": OursMLP(style, weights, biases, xs, ys).epoch
+                  for style in ("dot", "binary")},
+                 MicroNet(weights, biases, xs, ys).epoch if has_micro else None,
+                 lambda: pp.mlp_epoch(pure_weights, pure_biases, xs, ys, LR))
 
-    print("W3  a chain of n operations (alternating *c and +d), forward + backward")
-    for n in chain_sizes:
-        micro: Callable | str | None = None
-        if has_micro and n > 10**5:
-            micro = "fails (RecursionError)*"  # not run: ~700 MB of micrograd nodes to fail as at 1e4
-        elif has_micro:
-            try:
-                chain(MicroValue, n)
-                micro = lambda n=n: chain(MicroValue, n)
-            except RecursionError:
-                micro = "fails (RecursionError)"
-            gc.collect()
-        add_rows({f"W3 chain n=1e{round(math.log10(n))}": lambda n=n: chain(Value, n)}, micro)
+    if "W3" in sections:
+        print("W3  a chain of n operations (alternating *c and +d), forward + backward")
+        for n in chain_sizes:
+            micro: Callable | str | None = None
+            if has_micro and n > 10**5:
+                micro = "fails (RecursionError)*"  # not run: ~700 MB of micrograd nodes to fail as at 1e4
+            elif has_micro:
+                try:
+                    chain(MicroValue, n)
+                    micro = lambda n=n: chain(MicroValue, n)
+                except RecursionError:
+                    micro = "fails (RecursionError)"
+                gc.collect()
+            add_rows({f"W3 chain n={sci(n)}": lambda n=n: chain(Value, n)}, micro)
 
-    print(f"W4  Σ wᵢxᵢ over n=1e{round(math.log10(n_products))} products, forward + backward")
-    rng = random.Random(3)
-    ws = [Value(rng.uniform(-1, 1)) for _ in range(n_products)]
-    wx = [Value(rng.uniform(-1, 1)) for _ in range(n_products)]
-    titles = {"n-ary": "one n-ary sum node", "chain": "binary adds, sum()", "pairwise": "binary adds, pairwise"}
-    for how, title in titles.items():
-        micro = None
-        if has_micro and how != "n-ary":  # micrograd has no n-ary sum
-            mws, mwx = [MicroValue(w.data) for w in ws], [MicroValue(x.data) for x in wx]
-            try:
-                sum_of_products(mws, mwx, how)
-                micro = lambda how=how, mws=mws, mwx=mwx: sum_of_products(mws, mwx, how)
-            except RecursionError:
-                micro = "fails (RecursionError)"
-            gc.collect()
-        add_rows({f"W4 Σ wx: {title}": lambda how=how: sum_of_products(ws, wx, how)}, micro)
-    print("Memory (tracemalloc peak while building, per node created; inputs = references to input nodes)")
-    memory = memory_report(args.quick)
-    for name, nodes, edges, peak in memory:
-        print(f"  {name:<30} {nodes:>8} nodes {edges:>8} inputs  peak {peak / 1e6:7.2f} MB  "
-              f"{peak / nodes:6.0f} B/node  {peak / edges:5.0f} B/input")
+    if "W4" in sections:
+        print(f"W4  Σ wᵢxᵢ over n={sci(n_products)} products, forward + backward")
+        rng = random.Random(3)
+        ws = [Value(rng.uniform(-1, 1)) for _ in range(n_products)]
+        wx = [Value(rng.uniform(-1, 1)) for _ in range(n_products)]
+        titles = {"n-ary": "one n-ary sum node", "chain": "binary adds, sum()", "pairwise": "binary adds, pairwise"}
+        for how, title in titles.items():
+            micro = None
+            if has_micro and how != "n-ary":  # micrograd has no n-ary sum
+                mws, mwx = [MicroValue(w.data) for w in ws], [MicroValue(x.data) for x in wx]
+                try:
+                    sum_of_products(mws, mwx, how)
+                    micro = lambda how=how, mws=mws, mwx=mwx: sum_of_products(mws, mwx, how)
+                except RecursionError:
+                    micro = "fails (RecursionError)"
+                gc.collect()
+            add_rows({f"W4 Σ wx: {title}": lambda how=how: sum_of_products(ws, wx, how)}, micro)
+    if "memory" in sections:
+        print("Memory (tracemalloc peak while building, per node created; inputs = references to input nodes)")
+        memory = memory_report(args.quick)
+        for name, nodes, edges, peak in memory:
+            print(f"  {name:<30} {nodes:>8} nodes {edges:>8} inputs  peak {peak / 1e6:7.2f} MB  "
+                  f"{peak / nodes:6.0f} B/node  {peak / edges:5.0f} B/input")
 
-    weights, biases = init_mlp()
-    xs, ys = make_data()
-    leftovers = {style: cyclic_garbage(OursMLP(style, weights, biases, xs, ys).loss) for style in ("dot", "binary")}
-    n_chain = 10**4 if args.quick else 10**5
-    leftovers[f"chain 1e{round(math.log10(n_chain))}"] = cyclic_garbage(lambda: chain_root(Value, n_chain)[1])
-    micro_leftover = cyclic_garbage(MicroNet(weights, biases, xs, ys).loss) if has_micro and not args.quick else None
-    print("Reference cycles: objects gc.collect() finds after build + backward + del with the GC disabled: "
-          + ", ".join(f"ours {k} {v}" for k, v in leftovers.items())
-          + (f", micrograd W2 {micro_leftover}" if micro_leftover is not None else ""))
+        weights, biases = init_mlp()
+        xs, ys = make_data()
+        leftovers = {style: cyclic_garbage(OursMLP(style, weights, biases, xs, ys).loss) for style in ("dot", "binary")}
+        n_chain = 10**4 if args.quick else 10**5
+        leftovers[f"chain {sci(n_chain)}"] = cyclic_garbage(lambda: chain_root(Value, n_chain)[1])
+        micro_leftover = None
+        if has_micro and not args.quick:
+            micro_leftover = cyclic_garbage(MicroNet(weights, biases, xs, ys).loss)
+        print("Reference cycles: objects gc.collect() finds after build + backward + del with the GC disabled: "
+              + ", ".join(f"ours {k} {v}" for k, v in leftovers.items())
+              + (f", micrograd W2 {micro_leftover}" if micro_leftover is not None else ""))
 
     print_table(rows)
     print_targets(rows, memory, leftovers, spreads)
@@ -645,9 +667,11 @@ def print_table(rows: list[Row]) -> None:
 
 def print_targets(rows: list[Row], memory: list, leftovers: dict, spreads: dict) -> None:
     by_name = {r.workload: r for r in rows}
-    dot, binary = by_name["W2 MLP epoch (dot)"], by_name["W2 MLP epoch (binary)"]
-    checks = [(f"W2 dot within 5x of pure Python: {dot.ours / dot.pure:.2f}x", dot.ours <= 5 * dot.pure)]
-    if isinstance(binary.micro, float):
+    checks = []
+    dot, binary = by_name.get("W2 MLP epoch (dot)"), by_name.get("W2 MLP epoch (binary)")
+    if dot:
+        checks.append((f"W2 dot within 5x of pure Python: {dot.ours / dot.pure:.2f}x", dot.ours <= 5 * dot.pure))
+    if binary and isinstance(binary.micro, float):
         checks.append((f"W2 binary ops >= 5x faster than micrograd (GC on): {binary.micro / binary.ours:.2f}x",
                        binary.micro >= 5 * binary.ours))
     for name, nodes, edges, peak in memory:
@@ -658,8 +682,9 @@ def print_targets(rows: list[Row], memory: list, leftovers: dict, spreads: dict)
                 note = (f" (a 33-input dot node holds a 33-slot tuple: {peak / edges:.0f} B per input; "
                         f"{peak / binary_nodes:.0f} B per node of the same network built from binary ops)")
             checks.append((f"< 200 B per node, {name}: {peak / nodes:.0f} B{note}", peak / nodes < 200))
-    checks.append((f"no reference cycles: gc.collect() found {sum(leftovers.values())} objects",
-                   sum(leftovers.values()) == 0))
+    if leftovers:
+        checks.append((f"no reference cycles: gc.collect() found {sum(leftovers.values())} objects",
+                       sum(leftovers.values()) == 0))
     print("\nTargets")
     for text, ok in checks:
         print(f"  [{'met' if ok else 'MISSED'}] {text}")
