@@ -23,3 +23,6 @@ __all__ = [
 __all__ += ["draw", "frames", "explain", "verify", "GraphvizNotFoundError"]
 __all__ += ["Tensor", "linear", "mse_loss", "TensorOp", "TENSOR_OPS", "GradientShapeError", "tensor_gradcheck",
             "numerical_jacobian"]
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled  # noqa: E402 - issue 6
+
+__all__ += ["detect_anomaly", "is_anomaly_enabled", "AnomalyError"]

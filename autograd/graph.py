@@ -29,6 +29,7 @@ class DivisionByZeroError(DomainError, ZeroDivisionError):
 
 
 _grad_enabled = True
+_anomaly_enabled = False  # set by autograd.anomaly.detect_anomaly(): check every result for nan/inf
 
 
 def is_grad_enabled() -> bool:
@@ -79,6 +80,9 @@ def run_backward(root: Any, seed: Any) -> list:
     Returns the topological order it walked.
     """
     order = topological_order(root)
+    checking = _anomaly_enabled
+    if checking:
+        from .anomaly import check_backward  # here, not at the top: anomaly imports graph
     for node in order:
         # A leaf whose grad is None (a Tensor before its first pass) starts at its _fresh_grad() too.
         if node._op is not None or node.grad is None:
@@ -88,7 +92,10 @@ def run_backward(root: Any, seed: Any) -> list:
         op = node._op
         if op is None:
             continue
-        for child, contribution in zip(node._inputs, op.contributions(node)):
+        contributions = op.contributions(node)
+        if checking:
+            check_backward(node, contributions)
+        for child, contribution in zip(node._inputs, contributions):
             if contribution is not None:
                 child.grad = child.grad + contribution
     return order

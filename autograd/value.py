@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from . import graph
+from .anomaly import check_forward
 from .graph import DivisionByZeroError, DomainError
 
 Number = numbers.Real  # int, float, bool and numpy's real scalars
@@ -100,6 +101,11 @@ def _sigmoid(x: float) -> float:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
     return e / (1.0 + e)
+
+
+def _softplus(x: float) -> float:
+    # max(x, 0) + log(1 + e^-|x|): exp never sees a positive argument, log1p keeps tiny terms
+    return (x if x > 0 else 0.0) + math.log1p(math.exp(-abs(x)))
 
 
 def _log(x: float) -> float:
@@ -175,6 +181,7 @@ EXP = ScalarOp("exp", "exp", lambda xs, c: _exp(xs[0]), lambda xs, o, c: [o])
 LOG = ScalarOp("log", "log", lambda xs, c: _log(xs[0]), lambda xs, o, c: [1.0 / xs[0]])
 TANH = ScalarOp("tanh", "tanh", lambda xs, c: math.tanh(xs[0]), lambda xs, o, c: [1.0 - o * o])
 SIGMOID = ScalarOp("sigmoid", "σ", lambda xs, c: _sigmoid(xs[0]), lambda xs, o, c: [o * (1.0 - o)])
+SOFTPLUS = ScalarOp("softplus", "softplus", lambda xs, c: _softplus(xs[0]), lambda xs, o, c: [_sigmoid(xs[0])])
 RELU = ScalarOp("relu", "ReLU", lambda xs, c: xs[0] if xs[0] > 0 else 0.0, lambda xs, o, c: [_step(xs[0], 0.0)])
 LEAKY_RELU = ScalarOp(
     "leaky_relu", "LeakyReLU",
@@ -191,7 +198,7 @@ DOT = ScalarOp("dot", "Σwx+b", _dot_forward, _dot_derivatives)
 #: Every operation of the scalar engine, by name (the mutation script and the docs walk it).
 SCALAR_OPS: dict[str, ScalarOp] = {
     op.name if op is not POW_CONST else "pow_const": op
-    for op in (ADD, SUB, MUL, DIV, NEG, POW_CONST, POW, EXP, LOG, TANH, SIGMOID,
+    for op in (ADD, SUB, MUL, DIV, NEG, POW_CONST, POW, EXP, LOG, TANH, SIGMOID, SOFTPLUS,
                RELU, LEAKY_RELU, ABS, SUM, DOT)
 }
 
@@ -325,6 +332,10 @@ class Value:
         """σ(x) = 1 / (1 + e^-x), computed without overflow; derivative σ(1 - σ)."""
         return apply(SIGMOID, (self,))
 
+    def softplus(self) -> Value:
+        """log(1 + eˣ), computed as max(x, 0) + log(1 + e^-|x|) (no overflow); derivative σ(x)."""
+        return apply(SOFTPLUS, (self,))
+
     def relu(self) -> Value:
         """max(x, 0); derivative 1 for x > 0, else 0 (0 at the kink)."""
         return apply(RELU, (self,))
@@ -363,6 +374,8 @@ def apply(op: ScalarOp, inputs: tuple[Value, ...], ctx: object = None) -> Value:
     data = op.forward(_data_of(inputs), ctx)
     if type(data) is not float:
         data = _to_float(data, f"the result of {op.name}")
+    if graph._anomaly_enabled:
+        check_forward(op, inputs, data)
     # The slots are filled here, not by Value(...): __init__'s checks are for
     # user input, and skipping that call makes every operation ~15% cheaper.
     # Keep in step with Value.__init__.

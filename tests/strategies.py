@@ -316,3 +316,9 @@ def broadcast_shape_pairs(draw, max_dims: int = 3, max_side: int = 4) -> tuple[t
         return (other, shape) if flags[-2] else (shape, other)
 
     return draw(st.one_of(classic, drawn.map(derive)))
+
+
+# -- softplus (appended with the op, issue 6) ---------------------------------------------------------
+# Smooth everywhere, so the plain unary builder fits.
+_REPLAY["softplus"] = lambda a, c: a[0].softplus()
+OP_BUILDERS["softplus"] = _unary("softplus")

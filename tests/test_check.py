@@ -28,6 +28,7 @@ OP_CASES = {
     "log": (lambda a: a.log(), [0.7]),
     "tanh": (lambda a: a.tanh(), [0.7]),
     "sigmoid": (lambda a: a.sigmoid(), [0.7]),
+    "softplus": (lambda a: a.softplus(), [-0.7]),
     "relu": (lambda a: a.relu(), [0.7]),
     "leaky_relu": (lambda a: a.leaky_relu(0.2), [-0.7]),
     "abs": (lambda a: abs(a), [-0.7]),
