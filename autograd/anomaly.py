@@ -6,6 +6,8 @@ inputs (backward). The first one that is not finite raises ``AnomalyError``
 naming the operation, its inputs' labels and values (and, backward, the
 upstream gradient and the local derivative). Outside the block nothing is
 checked: ``Value(1000).exp()`` is inf and numpy's nan and inf flow on, as usual.
+Inside, numpy's floating-point warnings (overflow, invalid, divide) are off: the
+engine's check reports the same event, naming the operation, as an error.
 
 The cost outside anomaly mode is one flag test per operation (``graph._anomaly_enabled``).
 """
@@ -49,7 +51,8 @@ def detect_anomaly() -> Iterator[None]:
     raises ``AnomalyError`` naming it and its inputs. Nests; restores the previous mode on exit."""
     previous, graph._anomaly_enabled = graph._anomaly_enabled, True
     try:
-        yield
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            yield
     finally:
         graph._anomaly_enabled = previous
 

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from . import graph
+from .anomaly import check_forward
 from .graph import DivisionByZeroError, DomainError
 
 _new = object.__new__
@@ -341,6 +342,12 @@ def _sigmoid_forward(xs, ctx):
     return 1.0 / (1.0 + np.exp(-xs[0]))
 
 
+def _softplus_forward(xs, ctx):
+    x = xs[0]
+    # max(x, 0) + log(1 + e^-|x|): exp never sees a positive argument, log1p keeps tiny terms
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
 def _mse_forward(xs, ctx):
     diff = xs[0] - xs[1]
     return np.asarray(np.vdot(diff, diff) / diff.size)
@@ -402,6 +409,8 @@ EXP = TensorOp("exp", "exp", _exp_forward, lambda g, xs, o, c, n: (g * o,))
 LOG = TensorOp("log", "log", _log_forward, lambda g, xs, o, c, n: (g / xs[0],))
 TANH = TensorOp("tanh", "tanh", lambda xs, c: np.tanh(xs[0]), lambda g, xs, o, c, n: (_times(1.0 - o * o, g),))
 SIGMOID = TensorOp("sigmoid", "σ", _sigmoid_forward, lambda g, xs, o, c, n: (_times(_times(1.0 - o, o), g),))
+SOFTPLUS = TensorOp("softplus", "softplus", _softplus_forward,
+                    lambda g, xs, o, c, n: (_times(_sigmoid_forward(xs, None), g),))
 # relu'(x) = sign(relu(x)): 1 where x > 0, 0 elsewhere (0 at the kink), and cheaper than a bool mask
 RELU = TensorOp("relu", "ReLU", lambda xs, c: np.maximum(xs[0], 0.0), lambda g, xs, o, c, n: (g * np.sign(o),))
 LEAKY_RELU = TensorOp("leaky_relu", "LeakyReLU", lambda xs, slope: np.where(xs[0] > 0, xs[0], slope * xs[0]),
@@ -415,7 +424,7 @@ LOG_SOFTMAX = TensorOp("log_softmax", "log softmax", _log_softmax_forward, _log_
 TENSOR_OPS: dict[str, TensorOp] = {
     op.name if op is not POW_CONST else "pow_const": op
     for op in (ADD, SUB, MUL, DIV, NEG, POW_CONST, POW, MATMUL, LINEAR, SUM, MEAN, MAX, RESHAPE, TRANSPOSE,
-               GETITEM, EXP, LOG, TANH, SIGMOID, RELU, LEAKY_RELU, ABS, SOFTMAX, LOG_SOFTMAX, MSE)
+               GETITEM, EXP, LOG, TANH, SIGMOID, SOFTPLUS, RELU, LEAKY_RELU, ABS, SOFTMAX, LOG_SOFTMAX, MSE)
 }
 
 
@@ -446,6 +455,8 @@ def _as_array(data: Any, dtype: type, what: str) -> np.ndarray:
 
 def _node(data: Any, op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
     """The result of ``op``: recorded (inputs, op, ctx) if grad mode is on and an input requires grad."""
+    if graph._anomaly_enabled:
+        check_forward(op, inputs, data)
     t = _new(Tensor)
     t.data = data if type(data) is _ndarray else np.asarray(data)  # numpy gives 0-d results as scalars
     t.grad = None
@@ -781,6 +792,10 @@ class Tensor:
     def sigmoid(self) -> Tensor:
         """σ(x) = 1 / (1 + e^-x), without overflow warnings; derivative σ(1 - σ)."""
         return _node(_sigmoid_forward((self.data,), None), SIGMOID, (self,))
+
+    def softplus(self) -> Tensor:
+        """log(1 + eˣ) as max(x, 0) + log(1 + e^-|x|) (no overflow, no warning); derivative σ(x)."""
+        return _node(_softplus_forward((self.data,), None), SOFTPLUS, (self,))
 
     def relu(self) -> Tensor:
         """max(x, 0); derivative 1 for x > 0, else 0 (0 at the kink)."""

@@ -194,3 +194,42 @@ def test_the_reports_learning_rate_10_ends_cleanly_with_and_without_anomaly_mode
     assert plain.stopped is None and checked.stopped is None and plain.epochs == 40
     assert plain.loss == checked.loss and all(math.isfinite(v) for v in plain.loss)
     assert all(np.array_equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+# -- the Tensor engine's forward ---------------------------------------------------------------------
+
+
+def test_tensor_forward_overflow_raises_instead_of_numpys_warning():
+    a = Tensor([1.0, 1e200], label="a", requires_grad=True)
+    with detect_anomaly(), pytest.raises(AnomalyError) as caught:
+        a * a
+    assert caught.value.op == "mul" and caught.value.phase == "forward"
+    assert "produced 1 inf entries (of 2)" in str(caught.value) and "input 0 'a' = [1.e+000, 1.e+200]" in str(
+        caught.value)
+    with pytest.warns(RuntimeWarning, match="overflow"):  # outside: numpy's own warning and inf
+        assert (a * a).data[1] == math.inf
+
+
+@pytest.mark.parametrize("make", [
+    lambda t: (t - 2.0).log(),  # DomainError stays a DomainError (raised before the result exists)
+    lambda t: t / (t - t),
+])
+def test_domain_errors_keep_their_type_in_anomaly_mode(make):
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    with detect_anomaly(), pytest.raises(autograd.DomainError) as caught:
+        make(t)
+    assert not isinstance(caught.value, AnomalyError)
+
+
+def test_tensor_nan_from_a_leaf_is_reported_with_the_leaf():
+    t = Tensor([1.0, math.nan], label="t", requires_grad=True)
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"input 0 is already not finite.*'t' = \[ 1., nan\]"):
+        t.tanh()
+
+
+def test_tensor_softmax_of_huge_logits_passes_anomaly_mode():
+    z = Tensor([[1e6, -1e6, 0.0]], requires_grad=True)
+    with detect_anomaly():
+        loss = -z.log_softmax(axis=-1)[0, 0] - z.softmax(axis=-1).sum() + z.softplus().sum()
+        loss.backward()
+    assert np.isfinite(z.grad).all() and np.isfinite(loss.data)

@@ -95,6 +95,7 @@ UNARY = {
     "log": lambda x: (x * x + 0.5).log(),
     "tanh": lambda x: x.tanh(),
     "sigmoid": lambda x: x.sigmoid(),
+    "softplus": lambda x: x.softplus(),
     "relu": lambda x: x.relu(),
     "leaky_relu": lambda x: x.leaky_relu(0.1),
     "abs": lambda x: abs(x),
@@ -504,6 +505,6 @@ def test_float32_is_kept_and_agrees_with_float64_to_single_precision():
 
 
 def test_every_op_is_registered_with_a_name_and_symbol():
-    assert len(TENSOR_OPS) == 25
+    assert len(TENSOR_OPS) == 26
     for name, op in TENSOR_OPS.items():
         assert isinstance(op, TensorOp) and op.symbol and name.startswith(op.name)
