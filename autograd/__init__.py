@@ -26,3 +26,6 @@ __all__ += ["Tensor", "linear", "mse_loss", "TensorOp", "TENSOR_OPS", "GradientS
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled  # noqa: E402 - issue 6
 
 __all__ += ["detect_anomaly", "is_anomaly_enabled", "AnomalyError"]
+from .check import GradcheckPrecisionWarning  # noqa: E402 - issue 6
+
+__all__ += ["GradcheckPrecisionWarning"]

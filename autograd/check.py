@@ -8,12 +8,20 @@ using PyTorch's criterion |a - n| <= atol + rtol * |n|. When an input's
 gradient is off, it walks the graph and checks every operation *alone*: each
 node's local derivatives against a finite difference of that node's own
 formula, so the message names the operation whose derivative is wrong.
+
+Once the gradients agree, gradcheck checks the engine itself, as PyTorch's does:
+backward run twice on the same graph must give the same gradients (an operation
+that keeps state between calls fails: "not reentrant"), and seeding backward
+with 2 instead of 1 must give exactly twice the gradients (backward is linear
+in the upstream gradient). A float32 Tensor input gives a
+``GradcheckPrecisionWarning``: the check is meant for float64.
 """
 
 from __future__ import annotations
 
 import math
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +43,14 @@ class GradcheckError(AssertionError):
         super().__init__(message)
         self.input_mismatches = input_mismatches
         self.node_mismatches = node_mismatches
+
+
+class GradcheckPrecisionWarning(UserWarning):
+    """gradcheck was given a float32 input; central differences need float64 to mean anything."""
+
+
+#: The upstream gradient of the linearity check: a power of two, so a linear backward doubles exactly.
+LINEARITY_SEED = 2.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,12 @@ def _check_tolerances(eps: float, atol: float, rtol: float) -> None:
             raise ValueError(f"gradcheck {name} must be a finite non-negative number, got {v!r}")
     if eps == 0:
         raise ValueError("gradcheck eps must be > 0")
+
+
+def _check_nondet_tol(nondet_tol: float) -> None:
+    if not isinstance(nondet_tol, (int, float)) or isinstance(nondet_tol, bool) or \
+            not 0 <= nondet_tol <= sys.float_info.max:
+        raise ValueError(f"gradcheck nondet_tol must be a finite non-negative number, got {nondet_tol!r}")
 
 
 def _scalar_output(f: Callable, inputs: list[Value]) -> Value:
@@ -146,28 +168,36 @@ def local_mismatches(root: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: f
 
 
 def gradcheck(f: Callable[..., Value], inputs: Sequence[Value], *, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+              rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0) -> bool:
     """Check the engine's gradient of ``f(*inputs)`` against central differences.
 
     Passes when |a - n| <= atol + rtol·|n| for every input. On failure raises
     ``GradcheckError`` (or returns False if ``raise_exception=False``) naming
     each input that is off and each operation whose local derivative is wrong.
-    The inputs' ``grad`` is left as it was. Given Tensors, this is ``tensor_gradcheck``.
+    Then it checks that backward is reentrant (a second pass on the same graph
+    gives the same gradients, within ``nondet_tol``) and linear (seed 2 gives
+    twice the gradients of seed 1). The inputs' ``grad`` is left as it was.
+    Given Tensors, this is ``tensor_gradcheck``.
     """
     if isinstance(inputs, Tensor) or (isinstance(inputs, (list, tuple)) and inputs
                                       and all(isinstance(x, Tensor) for x in inputs)):
-        return tensor_gradcheck(f, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
+        return tensor_gradcheck(f, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception,
+                                nondet_tol=nondet_tol)
     inputs = _check_inputs(f, inputs, eps, atol, rtol)
+    _check_nondet_tol(nondet_tol)
     saved = [x.grad for x in inputs]
+    passes = []  # the inputs' gradients after backward seeded 1, again 1, then LINEARITY_SEED
     try:
-        for x in inputs:
-            x.grad = 0.0
         out = _scalar_output(f, inputs)
-        out.backward()
-        analytic = [x.grad for x in inputs]
+        for seed in (1.0, 1.0, LINEARITY_SEED):
+            for x in inputs:
+                x.grad = 0.0
+            graph.run_backward(out, seed)  # the driver out.backward() calls, with the seed given
+            passes.append([x.grad for x in inputs])
     finally:
         for x, g in zip(inputs, saved):
             x.grad = g
+    analytic = passes[0]
     numeric = numerical_gradient(f, inputs, eps)
 
     bad = []
@@ -175,9 +205,45 @@ def gradcheck(f: Callable[..., Value], inputs: Sequence[Value], *, eps: float = 
         allowed = atol + rtol * abs(n)
         if not abs(a - n) <= allowed:
             bad.append(Mismatch(_name(x, i), a, n, allowed))
-    if not bad:
-        return True
-    return _report(bad, local_mismatches(out, eps, atol, rtol), raise_exception)
+    if bad:
+        return _report(bad, local_mismatches(out, eps, atol, rtol), raise_exception)
+    names = [_name(x, i) for i, x in enumerate(inputs)]
+    return _self_check([np.array(p) for p in passes], names, nondet_tol, raise_exception)
+
+
+def _self_check(passes: list, names: list[str], nondet_tol: float, raise_exception: bool) -> bool:
+    """Reentrancy (``passes[1]`` equals ``passes[0]`` within ``nondet_tol``) and linearity
+    (``passes[2]`` is ``LINEARITY_SEED`` times ``passes[0]``), for gradients that already match
+    finite differences. Each pass is one array per input (one value per input for Values)."""
+    first, again, scaled = passes
+    for title, other, expected, explain in (
+        ("backward is not reentrant: running it twice on the same graph gave different gradients",
+         again, first, "an operation's derivative keeps state between backward calls, or the driver does not "
+         "restart intermediate gradients at zero"),
+        (f"backward is not linear in the upstream gradient: seeding it with {LINEARITY_SEED:g} instead of 1 did not "
+         f"multiply the gradients by {LINEARITY_SEED:g}",
+         scaled, [LINEARITY_SEED * g for g in first], "an operation's VJP does not multiply the upstream gradient "
+         "by its local derivative (it adds to it, squares it, or ignores it)"),
+    ):
+        bad: list[Mismatch] = []
+        for name, a, n in zip(names, other, expected):
+            a, n = np.asarray(a, dtype=np.float64), np.asarray(n, dtype=np.float64)
+            # A linear backward doubles exactly; the tolerance only covers subnormal results.
+            allowed = nondet_tol + 4 * np.finfo(np.float64).eps * np.abs(n) + np.finfo(np.float64).tiny
+            with np.errstate(invalid="ignore"):  # inf - inf where doubling overflowed: equal, so fine
+                wrong = ~((a == n) | (np.abs(a - n) <= allowed))
+            for index in np.argwhere(wrong):
+                index = tuple(int(k) for k in index)
+                where = f"{name}{list(index) if index else ''}"
+                bad.append(Mismatch(where, float(a[index]), float(n[index]), float(allowed[index])))
+        if bad:
+            lines = [f"gradcheck failed: {title} (the gradients themselves agree with finite differences)"]
+            lines += [f"  {m.where}: got {m.analytic!r}, expected {m.numeric!r}" for m in bad[:20]]
+            lines.append(f"Likely cause: {explain}.")
+            if raise_exception:
+                raise GradcheckError("\n".join(lines), bad, [])
+            return False
+    return True
 
 
 def _report(bad: list[Mismatch], nodes: list[Mismatch], raise_exception: bool, shown: int = 20) -> bool:
@@ -214,8 +280,10 @@ def _tensor_inputs(f: Callable, inputs: Tensor | Sequence[Tensor], eps: float, a
         if not isinstance(x, Tensor):
             raise TypeError(f"gradcheck inputs must all be Tensors, input {i} is {type(x).__name__}")
         if x.data.dtype != np.float64:
-            raise ValueError(f"gradcheck needs float64 Tensors (central differences in {x.data.dtype} are too "
-                             f"coarse to check anything), input {i} is {x.data.dtype}")
+            warnings.warn(f"gradcheck expects float64 inputs, input {i} is {x.data.dtype}: its backward runs in "
+                          f"{x.data.dtype}, so the check may fail (or pass) for reasons of precision alone; "
+                          "build the Tensors with the default dtype (float64)", GradcheckPrecisionWarning,
+                          stacklevel=3)
     _check_tolerances(eps, atol, rtol)
     return inputs
 
@@ -266,7 +334,10 @@ def numerical_jacobian(f: Callable[..., Tensor], inputs: Tensor | Sequence[Tenso
 
     For a one-element output this is the gradient, reshaped: ``J[i][()]`` or ``J[i].reshape(xᵢ.shape)``.
     """
-    inputs = _tensor_inputs(f, inputs, eps, 0.0, 0.0)
+    return _numerical_jacobian(f, _tensor_inputs(f, inputs, eps, 0.0, 0.0), eps)
+
+
+def _numerical_jacobian(f: Callable, inputs: list[Tensor], eps: float) -> list[np.ndarray]:
     with graph.no_grad():
         out_shape = np.shape(_tensor_output(f, inputs).data)
     jacobians = []
@@ -297,7 +368,7 @@ def _compare(bad: list[Mismatch], name: Callable[[tuple], str], analytic: np.nda
 
 def tensor_gradcheck(f: Callable[..., Tensor], inputs: Tensor | Sequence[Tensor], *, eps: float = 1e-6,
                      atol: float = 1e-5, rtol: float = 1e-3, max_full: int = 256, projections: int = 6,
-                     seed: int = 0, raise_exception: bool = True) -> bool:
+                     seed: int = 0, raise_exception: bool = True, nondet_tol: float = 0.0) -> bool:
     """Check the Tensor engine's derivatives of ``f(*inputs)`` against central differences in float64.
 
     Small problems (at most ``max_full`` input elements in all and ``max_full``
@@ -308,9 +379,12 @@ def tensor_gradcheck(f: Callable[..., Tensor], inputs: Tensor | Sequence[Tensor]
     with v, against the directional difference (f(x + hv) - f(x - hv)) / 2h.
     Passes when |a - n| <= atol + rtol·|n| everywhere; on failure raises
     ``GradcheckError`` (or returns False) naming the entries and the operations
-    whose own VJP disagrees. The inputs' ``grad`` and ``requires_grad`` are left as they were.
+    whose own VJP disagrees. Then, as ``gradcheck``, it checks reentrancy and
+    linearity (one random upstream u: backward with u twice, then with 2u).
+    The inputs' ``grad`` and ``requires_grad`` are left as they were.
     """
     inputs = _tensor_inputs(f, inputs, eps, atol, rtol)
+    _check_nondet_tol(nondet_tol)
     for name, v, least in (("max_full", max_full, 0), ("projections", projections, 1)):
         if not isinstance(v, int) or isinstance(v, bool) or v < least:
             raise ValueError(f"tensor_gradcheck {name} must be an int >= {least}, got {v!r}")
@@ -319,7 +393,7 @@ def tensor_gradcheck(f: Callable[..., Tensor], inputs: Tensor | Sequence[Tensor]
     out_size = int(np.prod(out_shape))
     bad: list[Mismatch] = []
     if sum(x.data.size for x in inputs) <= max_full and out_size <= max_full:
-        numeric = numerical_jacobian(f, inputs, eps)
+        numeric = _numerical_jacobian(f, inputs, eps)
         rows = [np.empty(out_shape + x.data.shape) for x in inputs]
         for k in np.ndindex(out_shape):
             u = np.zeros(out_shape)
@@ -343,9 +417,34 @@ def tensor_gradcheck(f: Callable[..., Tensor], inputs: Tensor | Sequence[Tensor]
             numeric_p = np.array(float(np.sum(u * _central_difference(f, inputs, directions, eps))))
             _compare(bad, lambda k, p=p: f"random projection {p}: uᵀJv over all {len(inputs)} inputs",
                      analytic, numeric_p, atol, rtol)
-    if not bad:
+    if bad:
+        return _report(bad, local_mismatches(out, eps, atol, rtol), raise_exception)
+    u = np.random.default_rng(seed).standard_normal(out_shape)
+    passes = _tensor_backward_passes(f, inputs, u)
+    if passes is None:  # f does not depend on any input: nothing to check
         return True
-    return _report(bad, local_mismatches(out, eps, atol, rtol), raise_exception)
+    return _self_check(passes, [_tensor_name(x, i) for i, x in enumerate(inputs)], nondet_tol, raise_exception)
+
+
+def _tensor_backward_passes(f: Callable, inputs: list[Tensor], u: np.ndarray) -> list | None:
+    """The inputs' gradients from backward on ONE graph of f seeded u, u again, then LINEARITY_SEED·u."""
+    saved = [(x.grad, x.requires_grad) for x in inputs]
+    passes = []
+    try:
+        for x in inputs:
+            x.requires_grad = True
+        out = _tensor_output(f, inputs)
+        if not out.requires_grad:
+            return None
+        for scale in (1.0, 1.0, LINEARITY_SEED):
+            for x in inputs:
+                x.grad = None
+            out.backward(scale * u)
+            passes.append([np.zeros_like(x.data) if x.grad is None else np.array(x.grad) for x in inputs])
+    finally:
+        for x, (grad, requires_grad) in zip(inputs, saved):
+            x.grad, x.requires_grad = grad, requires_grad
+    return passes
 
 
 def _tensor_local_mismatches(root: Tensor, eps: float, atol: float, rtol: float, seed: int = 0) -> list[Mismatch]:

@@ -122,7 +122,6 @@ def test_a_function_independent_of_an_input_has_zero_jacobian_there():
 @pytest.mark.parametrize("call, error, message", [
     (lambda: tensor_gradcheck(1, [Tensor(1.0)]), TypeError, "callable"),
     (lambda: tensor_gradcheck(lambda t: t, [Tensor(1.0), 2.0]), TypeError, "input 1 is float"),
-    (lambda: tensor_gradcheck(lambda t: t, Tensor(1.0, dtype=np.float32)), ValueError, "float64.*float32"),
     (lambda: tensor_gradcheck(lambda t: 1.0, Tensor(1.0)), TypeError, "return a Tensor, got float"),
     (lambda: tensor_gradcheck(lambda t: t, Tensor(1.0), eps=0.0), ValueError, "eps must be > 0"),
     (lambda: tensor_gradcheck(lambda t: t, Tensor(1.0), atol=-1.0), ValueError, "atol"),
