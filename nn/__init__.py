@@ -12,6 +12,7 @@ from .layers import MLP, Layer, Neuron
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
 from .optim import SGD, Adagrad, Adam, RMSprop
+from .serialize import ModelFileError, load, save
 
 __all__ = [
     "Module", "Neuron", "Layer", "MLP",
@@ -20,6 +21,7 @@ __all__ = [
     "SGD", "Adam", "RMSprop", "Adagrad",
     "fit", "predict", "accuracy", "print_predictions", "History",
 ]
+__all__ += ["save", "load", "ModelFileError"]
 
 _FROM_TRAIN = ("fit", "predict", "accuracy", "print_predictions", "History")
 
