@@ -9,9 +9,17 @@ Names follow the lab reports (layer l counts from 1 at the first hidden layer):
   ``autograd.dot`` node) and activation node, so a drawing can group nodes by neuron and layer.
 
 The engine is chosen in one place, :data:`ENGINES`: an entry says how to build
-one dense layer from its weight arrays and how to run a forward pass. Only
-``"value"`` is registered here; the Tensor engine registers ``"tensor"`` with
-:func:`register_engine`.
+one dense layer from its weight arrays and how to run a forward pass. Two are
+registered here:
+
+- ``"value"``: ``Layer`` of ``Neuron`` s, one ``Value`` per weight (named as above), one
+  graph per sample. Slow, but every weight and activation is a node you can draw and explain.
+- ``"tensor"``: ``Linear``, a layer whose parameters are two ``Tensor`` s, ``W[l]`` (n_out, n_in)
+  with ``W[l][j, k]`` = w_jk of layer l, and ``b[l]`` (n_out,); a batch goes through as one
+  ``autograd.linear`` node (X Wᵀ + b) and one activation node per layer. The fast one, for training.
+
+Both build their layers from the arrays of ``nn.init.init_mlp``, so the same spec and seed give
+the same weights on either engine (identical ``state_dict`` s).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, dot
+from autograd import Tensor, Value, dot, linear
 
 from .activations import Activation, get_activation
 from .init import Seed, init_mlp
@@ -136,6 +144,12 @@ class Layer(Module):
             state[f"b[{self.index}]"] = np.array([n.b.data for n in self.neurons], dtype=np.float64)
         return state
 
+    def _own_grads(self) -> dict[str, np.ndarray]:
+        grads = {f"W[{self.index}]": np.array([[w.grad for w in n.w] for n in self.neurons], dtype=np.float64)}
+        if self.bias:
+            grads[f"b[{self.index}]"] = np.array([n.b.grad for n in self.neurons], dtype=np.float64)
+        return grads
+
     def _load_own_state(self, state) -> None:
         W = state[f"W[{self.index}]"]
         for n, row in zip(self.neurons, W.tolist()):
@@ -149,6 +163,79 @@ class Layer(Module):
         return f"Layer({self.n_in} -> {self.n_out}, {self.activation!r}, bias={self.bias})"
 
 
+class Linear(Module):
+    """A dense layer on the Tensor engine: a = f(x Wᵀ + b) for a batch x (n, n_in) or one sample (n_in,).
+
+    ``Linear(2, 16, activation="relu", index=1, init="normal", seed=0)`` draws its
+    weights with ``nn.init`` (the same numbers ``Layer`` would hold);
+    ``Linear.from_arrays(W, b, activation, index)`` takes them. Its parameters are
+    the Tensors ``W[index]`` of shape (n_out, n_in), ``W[index][j, k]`` being the
+    reports' w_jk, and ``b[index]`` of shape (n_out,) (absent with ``bias=False``).
+    """
+
+    def __init__(self, n_in: int, n_out: int, activation: str | Activation | None = "identity", bias: bool = True,
+                 index: int = 1, init: str = "normal", seed: Seed = None):
+        (W, b), = init_mlp([_positive_int(n_in, "n_in"), _positive_int(n_out, "n_out")], init, seed, bias)
+        self._build(W, b, get_activation(activation), index)
+
+    @classmethod
+    def from_arrays(cls, W: np.ndarray, b: np.ndarray | None, activation: str | Activation | None,
+                    index: int) -> Linear:
+        """A layer holding copies of ``W`` (n_out, n_in) and ``b`` (n_out,) or None."""
+        layer = cls.__new__(cls)
+        layer._build(np.array(W, dtype=np.float64), None if b is None else np.array(b, dtype=np.float64),
+                     get_activation(activation), index)
+        return layer
+
+    def _build(self, W: np.ndarray, b: np.ndarray | None, activation: Activation, index: int) -> None:
+        if W.ndim != 2 or (b is not None and b.shape != (W.shape[0],)):
+            raise ValueError(f"Linear needs W of shape (n_out, n_in) and b of shape (n_out,), got W {W.shape} and "
+                             f"b {None if b is None else b.shape}")
+        self.index = _positive_int(index, "index")
+        self.n_out, self.n_in = W.shape
+        self.activation = activation
+        self.W = Tensor(W, f"W[{self.index}]", requires_grad=True)
+        self.b = None if b is None else Tensor(b, f"b[{self.index}]", requires_grad=True)
+        self._named = [(self.W.label, self.W)] + ([] if self.b is None else [(self.b.label, self.b)])
+        self._z_label, self._a_label = f"z[{self.index}]", f"a[{self.index}]"
+
+    @property
+    def bias(self) -> bool:
+        return self.b is not None
+
+    def _own_parameters(self) -> list[tuple[str, Tensor]]:
+        return self._named
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """f(x Wᵀ + b): the pre-activation is one ``autograd.linear`` node labelled ``z[l]``, the result ``a[l]``."""
+        z = linear(x, self.W, self.b)
+        z.label = self._z_label
+        a = self.activation(z)
+        if a is not z:
+            a.label = self._a_label
+        return a
+
+    def _own_state(self) -> dict[str, np.ndarray]:
+        state = {self.W.label: self.W.data.copy()}
+        if self.b is not None:
+            state[self.b.label] = self.b.data.copy()
+        return state
+
+    def _own_grads(self) -> dict[str, np.ndarray]:
+        # A Tensor's grad is None before its first backward and a placeholder zero after zero_grad()
+        return {p.label: np.array(p.grad, dtype=np.float64) if isinstance(p.grad, np.ndarray) else
+                np.zeros_like(p.data) for _, p in self._named}
+
+    def _load_own_state(self, state) -> None:
+        # Rebind (not write in place), as the optimizers do: arrays taken from .data earlier stay as they were.
+        self.W.data = np.array(state[self.W.label], dtype=np.float64)
+        if self.b is not None:
+            self.b.data = np.array(state[self.b.label], dtype=np.float64)
+
+    def __repr__(self) -> str:
+        return f"Linear({self.n_in} -> {self.n_out}, {self.activation!r}, bias={self.bias})"
+
+
 # -- engines -------------------------------------------------------------------------
 
 
@@ -157,13 +244,16 @@ class Engine:
     """How one engine builds and runs an MLP.
 
     ``make_layer(W, b, activation, index)`` builds dense layer ``index`` from
-    float64 arrays; ``forward(model, x)`` runs the model's layers on ``x``.
+    float64 arrays; ``forward(model, x)`` runs the model's layers on ``x``;
+    ``as_input(X)`` turns a float64 batch (n, d) into what ``forward`` takes
+    best, so a training loop converts its data once, not every epoch.
     """
 
     name: str
     make_layer: Callable[[np.ndarray, np.ndarray | None, Activation, int], Module]
     forward: Callable[[MLP, Any], Any]
     description: str = ""
+    as_input: Callable[[np.ndarray], Any] = np.asarray
 
 
 #: The engines MLP can be built on, by name.
@@ -221,6 +311,38 @@ register_engine(Engine("value", Layer.from_arrays, _value_forward,
                        "scalar autograd.Value graph: every weight, input and activation is a node"))
 
 
+def _tensor_input(x: Any) -> Tensor:
+    """A batch (n, d) or one sample (d,) as a constant float64 Tensor (a Tensor is used as is)."""
+    if type(x) is Tensor:
+        return x
+    if isinstance(x, (np.ndarray, list, tuple)):
+        try:
+            array = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            array = None
+        if array is not None and array.ndim in (1, 2):
+            return Tensor(array)
+    shape = f" of shape {np.shape(x)}" if isinstance(x, np.ndarray) else f": {x!r}"
+    raise ValueError(f"MLP input must be one sample (1-D) or a batch (2-D, n x d) of numbers, got "
+                     f"{type(x).__name__}{shape}")
+
+
+def _tensor_forward(model: MLP, x: Any) -> Tensor:
+    """A batch (n x d) -> its outputs, a Tensor (n, n_out); one sample (d,) -> a Tensor (n_out,)."""
+    x = _tensor_input(x)
+    if x.ndim not in (1, 2) or x.shape[-1] != model.n_in:
+        raise ValueError(f"MLP expects {model.n_in} input features per sample (a Tensor of shape (n, {model.n_in}) "
+                         f"or ({model.n_in},)), got shape {x.shape}")
+    for layer in model.layers:
+        x = layer(x)
+    return x
+
+
+register_engine(Engine("tensor", Linear.from_arrays, _tensor_forward,
+                       "batched autograd.Tensor graph: one linear node and one activation node per layer",
+                       as_input=_tensor_input))
+
+
 # -- MLP ----------------------------------------------------------------------------
 
 
@@ -239,9 +361,14 @@ class MLP(Module):
     identity on the output): "sigmoid", "tanh", "relu", "leaky_relu", "identity",
     "softmax" or an ``Activation``. Weights come from ``nn.init.init_mlp(sizes, init, seed, bias)``.
 
-    Calling the model on one sample gives its output (a Value for a
-    single-output net, else a list of Values); on a batch (n x d) it gives one
-    such output per row.
+    ``engine`` is ``"value"`` (the default: scalar nodes named ``w01[1]``, for drawing
+    and explaining) or ``"tensor"`` (``W[1]``, ``b[1]`` Tensors; the fast one, for
+    training); ``model.to("tensor")`` copies a model onto the other engine.
+
+    Calling the model on one sample gives its output (Value engine: a Value for a
+    single-output net, else a list of Values; Tensor engine: a Tensor (n_out,));
+    on a batch (n x d) it gives one such output per row (Tensor engine: one
+    Tensor (n, n_out)).
     """
 
     def __init__(self, n_in: int, hidden: Sequence[int] | int, n_out: int,

@@ -5,8 +5,11 @@ A loss takes the predictions as the model produced them and the targets as a
 numpy array, and returns one node (call ``backward()`` on it). On the Value
 engine the predictions are a list with one entry per sample: a Value for a
 single-output net, a list of Values otherwise (a single Value is one sample).
-Which engine made the predictions is decided in one place,
+On the Tensor engine they are one Tensor: (n, k) for n samples of k outputs,
+(k,) for one sample. Which engine made the predictions is decided in one place,
 :func:`prediction_engine`; each loss then runs its ``_forward_<engine>`` method.
+Both forms compute the same formula, so with the same predictions the two
+engines give the same loss and gradients (to rounding).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 import numpy as np
 
 import autograd
-from autograd import Value
+from autograd import Tensor, Value, mse_loss
 
 from .module import Module
 
@@ -27,18 +30,26 @@ _P_FLOOR = math.exp(_LOG_FLOOR)
 
 
 def prediction_engine(pred: Any) -> str:
-    """The engine that produced ``pred``: ``"value"`` for a Value or (nested) lists of Values."""
+    """The engine that produced ``pred``: ``"tensor"`` for a Tensor, ``"value"`` for a Value or (nested)
+    lists of Values."""
+    if type(pred) is Tensor:
+        return "tensor"
     first = pred
     while isinstance(first, (list, tuple)) and first:
         first = first[0]
     if isinstance(first, Value):
         return "value"
-    raise TypeError(f"a loss expects the model's predictions (a Value, a list of Values, or a list of lists of "
-                    f"Values), got {type(pred).__name__}")
+    raise TypeError(f"a loss expects the model's predictions (a Tensor, a Value, a list of Values, or a list of "
+                    f"lists of Values), got {type(pred).__name__}")
 
 
 def predictions_to_array(pred: Any) -> np.ndarray:
     """The model's predictions as a float64 array: (n,) for single-output nets, (n, k) otherwise."""
+    if type(pred) is Tensor:
+        data = pred.data
+        if data.ndim == 2 and data.shape[1] == 1:
+            return data[:, 0]
+        return data.reshape(1) if data.ndim == 0 else data
     if prediction_engine(pred) == "value":
         if isinstance(pred, Value):
             return np.array([pred.data])
@@ -79,6 +90,28 @@ def as_target_matrix(target: Any, n: int, k: int, loss: str) -> np.ndarray:
     expected = f"({n}, {k})" + (f" or ({n},)" if k == 1 else "")
     raise ValueError(f"{loss}: target has shape {t.shape} but the predictions are {n} sample(s) x {k} output(s); "
                      f"expected a target of shape {expected}")
+
+
+def _tensor_rows(pred: Tensor, loss: str) -> tuple[int, int]:
+    """(n samples, k outputs) of Tensor predictions: (n, k) as is, (k,) is one sample, a 0-d Tensor one output."""
+    if pred.ndim > 2:
+        raise ValueError(f"{loss}: predictions must be a Tensor of shape (n, k) or (k,), got shape {pred.shape}")
+    if pred.ndim == 2:
+        return pred.shape
+    return 1, (pred.shape[0] if pred.ndim else 1)
+
+
+def _tensor_target(pred: Tensor, target: Any, loss: str) -> np.ndarray:
+    """``target`` checked by ``as_target_matrix`` and shaped like ``pred`` (so nothing broadcasts)."""
+    n, k = _tensor_rows(pred, loss)
+    return as_target_matrix(target, n, k, loss).reshape(pred.shape)
+
+
+def _reduce_tensor(terms: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return terms.mean()
+    total = terms.sum()
+    return 0.5 * total if reduction == "half_sum" else total
 
 
 def _check_reduction(reduction: str, allowed: tuple[str, ...], loss: str) -> str:
@@ -131,6 +164,12 @@ class MSELoss(Loss):
         terms = [(p - y) ** 2 for row, trow in zip(rows, t.tolist()) for p, y in zip(row, trow)]
         return _reduce(terms, self.reduction)
 
+    def _forward_tensor(self, pred: Tensor, target: Any) -> Tensor:
+        t = _tensor_target(pred, target, "MSELoss")
+        if self.reduction == "mean":
+            return mse_loss(pred, t)  # one node
+        return _reduce_tensor((pred - t) ** 2, self.reduction)
+
 
 def _check_unit_interval(t: np.ndarray, what: str, loss: str) -> None:
     bad = ~((t >= 0) & (t <= 1))
@@ -177,6 +216,23 @@ class BCELoss(Loss):
                 terms.append(-(parts[0] if len(parts) == 1 else parts[0] + parts[1]))
         return _reduce(terms, self.reduction)
 
+    def _forward_tensor(self, pred: Tensor, target: Any) -> Tensor:
+        t = _tensor_target(pred, target, "BCELoss")
+        _check_unit_interval(t, "targets", "BCELoss")
+        _check_unit_interval(pred.data, "predictions (probabilities)", "BCELoss")
+        terms = t * _clamped_log_tensor(pred) + (1.0 - t) * _clamped_log_tensor(1.0 - pred)
+        return _reduce_tensor(-terms, self.reduction)
+
+
+def _clamped_log_tensor(p: Tensor) -> Tensor:
+    """log p elementwise, -100 (a constant: no gradient) where p <= e⁻¹⁰⁰, as ``_clamped_log``."""
+    kept = p.data > _P_FLOOR
+    if kept.all():
+        return p.log()
+    # Where p is clamped, take the log of 1 (not of p, which may be 0) and replace it by the floor.
+    kept = kept.astype(p.dtype)
+    return (p * kept + (1.0 - kept)).log() * kept + _LOG_FLOOR * (1.0 - kept)
+
 
 def softplus(z: Value) -> Value:
     """log(1 + eᶻ) without overflow: z + log(1 + e⁻ᶻ) for z ≥ 0, log(1 + eᶻ) for z < 0."""
@@ -202,6 +258,11 @@ class BCEWithLogitsLoss(Loss):
         _check_unit_interval(t, "targets", "BCEWithLogitsLoss")
         terms = [softplus(z) - y * z for row, trow in zip(rows, t.tolist()) for z, y in zip(row, trow)]
         return _reduce(terms, self.reduction)
+
+    def _forward_tensor(self, z: Tensor, target: Any) -> Tensor:
+        t = _tensor_target(z, target, "BCEWithLogitsLoss")
+        _check_unit_interval(t, "targets", "BCEWithLogitsLoss")
+        return _reduce_tensor(z.softplus() - t * z, self.reduction)  # Tensor.softplus: stable, derivative σ(z)
 
 
 def as_class_targets(target: Any, n: int, k: int, loss: str = "CrossEntropyLoss") -> np.ndarray:
@@ -264,6 +325,12 @@ class CrossEntropyLoss(Loss):
             terms.append(parts[0] if len(parts) == 1 else autograd.sum(parts))
         # Mean over samples (not over classes), as PyTorch.
         return _reduce(terms, self.reduction)
+
+    def _forward_tensor(self, z: Tensor, target: Any) -> Tensor:
+        n, k = _tensor_rows(z, "CrossEntropyLoss")
+        t = as_class_targets(target, n, k).reshape(z.shape)
+        total = -(z.log_softmax(axis=-1) * t).sum()  # log_softmax is the stable shifted log-sum-exp
+        return total / n if self.reduction == "mean" else total
 
 
 #: Every loss by name (``fit(loss=...)``, the command line).

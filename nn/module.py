@@ -59,6 +59,10 @@ class Module:
     def _load_own_state(self, state: Mapping[str, np.ndarray]) -> None:
         """Write this module's entries from ``state`` (already checked by ``load_state_dict``)."""
 
+    def _own_grads(self) -> dict[str, np.ndarray]:
+        """The gradients of this module's entries of the state dict, in their shapes (zeros where none yet)."""
+        return {}
+
     # -- derived ------------------------------------------------------------
     def named_parameters(self) -> Iterator[tuple[str, Any]]:
         """(name, parameter) for every parameter, in layer order; names follow the lab reports (``w01[1]``)."""
@@ -84,6 +88,14 @@ class Module:
         for module in self.modules():
             state.update(module._own_state())
         return state
+
+    def grad_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the gradients in the layout of ``state_dict()``: ``{"W[1]": ∂L/∂W[1], "b[1]": ...}``, the same
+        on every engine (so ``grad_dict()["W[1]"][j, k]`` is ∂L/∂w_jk of layer 1); zeros before any backward."""
+        grads: dict[str, np.ndarray] = {}
+        for module in self.modules():
+            grads.update(module._own_grads())
+        return grads
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Write the weights from ``state`` (the format of ``state_dict()``).

@@ -236,7 +236,9 @@ def test_demo_runs_and_writes_its_pictures(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("The 2-2-1 worked example")
     assert "nn.MLP.from_hand_table(): C = 0.10178005" in out and "at most 0.0e+00" in out
-    assert "Iter 20 | Ground truth: 1 | Prediction:" in out and "== Summary (Value engine)" in out
+    assert "Iter 20 | Ground truth: 1 | Prediction:" in out and "== Summary (Tensor engine)" in out
+    tensor_line = re.search(r'from_hand_table\(engine="tensor"\): C = 0\.10178005, .* the same gradients to (\S+)', out)
+    assert tensor_line and float(tensor_line[1]) <= 1e-12
     assert [r["data"] for r in results] == ["xor", "linear"] and [r["epochs"] for r in results] == [3, 1]
     for name in ("loss_xor.png", "decision_boundary_xor.png", "loss_linear.png", "decision_boundary_linear.png"):
         assert (tmp_path / name).stat().st_size > 10_000
