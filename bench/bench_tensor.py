@@ -10,6 +10,10 @@ ReLU, sigmoid, sigmoid (the reports' main configuration), on the reports' linear
 
 - ``tensor``: ``autograd.linear`` (x Wᵀ + b as one node), the activation methods, ``autograd.mse_loss``,
   ``backward()``, then ``p.data -= lr * p.grad; p.grad = None`` for each parameter;
+- ``nn loop``: the same network as ``nn.MLP(..., engine="tensor")`` trained by the loop a PyTorch user
+  writes: ``opt.zero_grad(); loss = nn.MSELoss()(model(X), y); loss.backward(); opt.step()`` with ``nn.SGD``;
+- ``nn fit``: that model trained by ``nn.fit`` (which also records the loss and accuracy of every epoch
+  and checks for divergence); one ``fit`` call runs a whole timed block;
 - ``numpy``: ``nn.numpy_reference.NumpyMLP.sgd_step``, backprop written by hand (no graph at all);
 - ``torch``: the same with ``torch.nn.functional`` (``linear``, ``relu``, ``sigmoid``, ``mse_loss``),
   float64 tensors, ``backward()``, an in-place update under ``torch.no_grad()`` and ``grad = None``.
@@ -44,6 +48,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported a
 import numpy as np
 
 from autograd import Tensor, linear, mse_loss
+from nn import MLP, SGD, MSELoss, fit
 from nn.numpy_reference import NumpyMLP
 
 try:
@@ -101,6 +106,41 @@ class TensorEngine:
         return {p.label: p.data for p in self.params}
 
 
+class NnLoopEngine:
+    """``nn.MLP`` on the Tensor engine with ``nn.MSELoss`` and ``nn.SGD``: the loop of the lab reports."""
+
+    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray):
+        sizes = [state["W[1]"].shape[1]] + [state[f"b[{l}]"].shape[0] for l in range(1, len(ACTIVATIONS) + 1)]
+        self.model = MLP(sizes[0], sizes[1:-1], sizes[-1], activations=list(ACTIVATIONS), engine="tensor")
+        self.model.load_state_dict(state)
+        self.loss, self.optimizer = MSELoss(), SGD(self.model.parameters(), lr=LR)
+        self.X, self.Y = Tensor(X), Y  # the data wrapped once, as fit does
+
+    def epoch(self) -> float:
+        self.optimizer.zero_grad()
+        loss = self.loss(self.model(self.X), self.Y)
+        loss.backward()
+        self.optimizer.step()
+        return loss.data
+
+    def state(self) -> dict[str, np.ndarray]:
+        return self.model.state_dict()
+
+
+class NnFitEngine(NnLoopEngine):
+    """The same model trained by ``nn.fit`` (full batch): ``epochs(n)`` is one ``fit`` call of n epochs."""
+
+    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray):
+        super().__init__(state, X, Y)
+        self.X = X  # fit takes the arrays and converts them itself
+
+    def epochs(self, number: int) -> float:
+        return fit(self.model, self.X, self.Y, loss=self.loss, optimizer=self.optimizer, epochs=number).loss[-1]
+
+    def epoch(self) -> float:
+        return self.epochs(1)
+
+
 class NumpyEngine:
     """The hand-written matrix-form backprop."""
 
@@ -144,7 +184,8 @@ def engines_for(config: Config, seed: int = 0) -> dict[str, object]:
     """Every available engine, on the same data, from the same N(0, 1) weights."""
     X, Y = dataset(config.n_points, seed)
     state = NumpyMLP.random(config.sizes, ACTIVATIONS, seed=seed).state_dict()
-    made = {"tensor": TensorEngine(state, X, Y), "numpy": NumpyEngine(state, X, Y)}
+    made = {"tensor": TensorEngine(state, X, Y), "nn loop": NnLoopEngine(state, X, Y),
+            "nn fit": NnFitEngine(state, X, Y), "numpy": NumpyEngine(state, X, Y)}
     if torch is not None:
         made["torch"] = TorchEngine(state, X, Y)
     return made
@@ -167,10 +208,15 @@ def check_agreement(config: Config) -> float:
 
 # -- timing ---------------------------------------------------------------------------------------
 
-def time_block(epoch: Callable[[], object], number: int) -> float:
+def time_block(engine: object, number: int) -> float:
+    """Seconds per epoch over ``number`` epochs (one ``epochs(number)`` call where the engine has it, as fit)."""
     start = time.perf_counter()
-    for _ in range(number):
-        epoch()
+    if hasattr(engine, "epochs"):
+        engine.epochs(number)
+    else:
+        epoch: Callable[[], object] = engine.epoch
+        for _ in range(number):
+            epoch()
     return (time.perf_counter() - start) / number
 
 
@@ -179,12 +225,12 @@ def measure(config: Config, repeat: int, block_seconds: float) -> dict[str, list
     made = engines_for(config)
     numbers = {}
     for name, engine in made.items():  # calibrate (and warm up): a block lasts about block_seconds
-        per_epoch = time_block(engine.epoch, 3)
+        per_epoch = time_block(engine, 3)
         numbers[name] = max(1, int(block_seconds / per_epoch))
     times: dict[str, list[float]] = {name: [] for name in made}
     for _ in range(repeat):
         for name, engine in made.items():
-            times[name].append(time_block(engine.epoch, numbers[name]))
+            times[name].append(time_block(engine, numbers[name]))
     return times
 
 
@@ -199,7 +245,7 @@ def measure_long_run(config: Config, epochs: int, chunk: int = 5_000) -> dict[st
     while done < epochs:
         n = min(chunk, epochs - done)
         for name, engine in engines.items():
-            spent[name] += time_block(engine.epoch, n) * n
+            spent[name] += time_block(engine, n) * n
         done += n
     return spent
 
@@ -305,6 +351,10 @@ def main(argv: list[str] | None = None) -> None:
     label = "measured" if small["measured"] else "projected"
     print(f"- {args.epochs:,} epochs of {SMALL.name} < 15 s: {long_run:.1f} s {label} "
           f"({'met' if long_run < 15 else 'NOT met'})")
+    fit_ratio = small["medians"]["nn fit"] / small["medians"]["tensor"]
+    print(f"- nn.fit (nn.MLP, nn.MSELoss, nn.SGD) <= 1.5x the raw Tensor loop per epoch on {SMALL.name}: "
+          f"{fit_ratio:.2f}x ({'met' if fit_ratio <= 1.5 else 'NOT met'}; nn loop "
+          f"{small['medians']['nn loop'] / small['medians']['tensor']:.2f}x)")
     print(f"- {LARGE.name}: Tensor {large['medians']['tensor'] / large['medians']['numpy']:.2f}x numpy per epoch, "
           f"{args.epochs:,} epochs projected {fmt_time(large['medians']['tensor'] * args.epochs)}")
     sys.stdout.flush()

@@ -229,9 +229,9 @@ def _clamped_log_tensor(p: Tensor) -> Tensor:
     kept = p.data > _P_FLOOR
     if kept.all():
         return p.log()
-    # Where p is clamped, take the log of 1 (not of p, which may be 0) and replace it by the floor.
+    # Where p is clamped, take log 1 = 0 (not log p: p may be 0) and add the floor; no gradient reaches p there.
     kept = kept.astype(p.dtype)
-    return (p * kept + (1.0 - kept)).log() * kept + _LOG_FLOOR * (1.0 - kept)
+    return (p * kept + (1.0 - kept)).log() + _LOG_FLOOR * (1.0 - kept)
 
 
 def softplus(z: Value) -> Value:
