@@ -8,7 +8,7 @@ import importlib
 
 from . import activations, data, init, losses, optim  # noqa: F401
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .layers import MLP, Layer, Neuron
+from .layers import MLP, Layer, Linear, Neuron
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
 from .optim import SGD, Adagrad, Adam, RMSprop
@@ -22,6 +22,7 @@ __all__ = [
     "fit", "predict", "accuracy", "print_predictions", "History",
 ]
 __all__ += ["save", "load", "ModelFileError"]
+__all__ += ["Linear"]
 
 _FROM_TRAIN = ("fit", "predict", "accuracy", "print_predictions", "History")
 

@@ -278,7 +278,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", action="store_true", help="show a tqdm progress bar")
     p.add_argument("--engine", choices=sorted(ENGINES), default="tensor",
                    help="autograd engine that runs the network: tensor (numpy arrays, one node per layer: fast) or "
-                        "value (one scalar node per weight and activation: about 1000x slower, for small runs)")
+                        "value (one scalar node per weight and activation: some 200x slower, for small runs)")
     p.add_argument("--predictions", action="store_true",
                    help="print every sample as 'Iter i | Ground truth: y | Prediction: p', as the reports do")
     p.add_argument("--out", type=Path, default=None,
