@@ -258,6 +258,10 @@ class Value:
     def _fresh_grad(self) -> float:
         return 0.0
 
+    def zero_grad(self) -> None:
+        """Reset this node's gradient to 0 (call on parameters between optimisation steps)."""
+        self.grad = 0.0
+
     def backward(self) -> None:
         """Compute d self / d node for every node self depends on (reverse mode).
 

@@ -80,7 +80,7 @@ class Module:
     def zero_grad(self) -> None:
         """Set every parameter's gradient to zero (leaves accumulate across ``backward()`` calls)."""
         for p in self.parameters():
-            p.grad = p._fresh_grad()
+            p.zero_grad()
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of the weights as float64 arrays: ``{"W[1]": (n_out, n_in), "b[1]": (n_out,), ...}``."""

@@ -54,7 +54,7 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Set every parameter's gradient to zero."""
         for p in self.params:
-            p.grad = p._fresh_grad()
+            p.zero_grad()
 
     def step(self) -> None:
         """Update every parameter that has a gradient."""

@@ -20,8 +20,8 @@ class ArrayParam:
         self.data = np.array(data, dtype=np.float64)
         self.grad = np.zeros_like(self.data)
 
-    def _fresh_grad(self):
-        return np.zeros_like(self.data)
+    def zero_grad(self):
+        self.grad = np.zeros_like(self.data)
 
 
 def run(make, steps, grads=GRADS, start=START):
@@ -202,3 +202,17 @@ def test_matches_torch_optim(ours, theirs):
         tp.grad = torch.tensor(g, dtype=torch.float64)
         topt.step()
     np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_step_right_after_zero_grad_changes_nothing(engine):
+    # PyTorch semantics: zero_grad() forgets Tensor grads (None) and zeroes Value grads; a step
+    # with no backward in between leaves plain SGD's weights where they were.
+    import nn
+    model = nn.MLP(2, [3], 1, activations=["relu", "sigmoid"], engine=engine, seed=0)
+    before = model.state_dict()
+    opt = SGD(model.parameters(), lr=0.5)
+    opt.zero_grad()
+    opt.step()
+    after = model.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
