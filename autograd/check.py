@@ -78,7 +78,13 @@ def _check_inputs(f: Callable, inputs: Sequence[Value], eps: float, atol: float,
         inputs = [inputs]
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
         raise TypeError(f"gradcheck expects inputs to be a Value or a sequence of Values, got {type(inputs).__name__}")
-    inputs = list(inputs)
+    try:
+        inputs = list(inputs)
+    except TypeError:  # e.g. a 0-d array, iterable in name only
+        raise TypeError(f"gradcheck expects inputs to be a sequence, got {type(inputs).__name__}: "
+                        f"{inputs!r:.60}") from None
+    if not inputs:
+        raise ValueError("gradcheck inputs must hold at least one Value, got an empty sequence")
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"gradcheck inputs must be Values, input {i} is {type(x).__name__}")
@@ -92,7 +98,7 @@ def _check_tolerances(eps: float, atol: float, rtol: float) -> None:
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= sys.float_info.max:
             raise ValueError(f"gradcheck {name} must be a finite non-negative number, got {v!r}")
     if eps == 0:
-        raise ValueError("gradcheck eps must be > 0")
+        raise ValueError(f"gradcheck eps must be > 0, got {eps!r}")
 
 
 def _check_nondet_tol(nondet_tol: float) -> None:
@@ -144,7 +150,7 @@ def local_mismatches(root: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: f
     if isinstance(root, Tensor):
         _check_tolerances(eps, atol, rtol)
         return _tensor_local_mismatches(root, eps, atol, rtol)
-    if not (hasattr(root, "_inputs") and hasattr(root, "_op")):
+    if isinstance(root, type) or not (hasattr(root, "_inputs") and hasattr(root, "_op")):
         raise TypeError(f"local_mismatches expects the root node of a graph (a Value), got {type(root).__name__}")
     _check_tolerances(eps, atol, rtol)
     found = []
@@ -274,8 +280,15 @@ def _tensor_inputs(f: Callable, inputs: Tensor | Sequence[Tensor], eps: float, a
     if isinstance(inputs, Tensor):
         inputs = [inputs]
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
-        raise TypeError(f"gradcheck expects a Tensor or a sequence of Tensors, got {type(inputs).__name__}")
-    inputs = list(inputs)
+        raise TypeError(f"gradcheck expects inputs to be a Tensor or a sequence of Tensors, got "
+                        f"{type(inputs).__name__}")
+    try:
+        inputs = list(inputs)
+    except TypeError:  # e.g. a 0-d array, iterable in name only
+        raise TypeError(f"gradcheck expects inputs to be a sequence, got {type(inputs).__name__}: "
+                        f"{inputs!r:.60}") from None
+    if not inputs:
+        raise ValueError("gradcheck inputs must hold at least one Tensor, got an empty sequence")
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor):
             raise TypeError(f"gradcheck inputs must all be Tensors, input {i} is {type(x).__name__}")

@@ -240,7 +240,7 @@ def _edge_label(local: Any, contribution: Any, digits: int, pending: bool) -> st
 
 def _check_options(rankdir: str, show: Any, fmt: str, collapse: Any, max_nodes: Any, step: Any,
                    digits: Any) -> tuple[str, ...]:
-    if rankdir not in ("LR", "TB", "RL", "BT"):
+    if not isinstance(rankdir, str) or rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
     if isinstance(show, str):
         show = (show,)
@@ -277,7 +277,7 @@ def draw(root: Any, rankdir: str = "LR", show: Iterable[str] = FIELDS, edge_labe
     changed). Numbers show ``digits`` decimals.
     """
     show = _check_options(rankdir, show, format, collapse, max_nodes, step, digits)
-    if not all(hasattr(root, a) for a in ("_inputs", "_op", "data", "grad", "label")):
+    if isinstance(root, type) or not all(hasattr(root, a) for a in ("_inputs", "_op", "data", "grad", "label")):
         raise TypeError(f"draw expects a graph node (a Value or Tensor), got {type(root).__name__}")
     order = topological_order(root)
     n_ops = sum(1 for node in order if node._op is not None)

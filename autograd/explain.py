@@ -312,7 +312,7 @@ class Explanation:
 
 
 def _check_node(root: Any, what: str) -> None:
-    if not all(hasattr(root, a) for a in ("_inputs", "_op", "grad", "data")):
+    if isinstance(root, type) or not all(hasattr(root, a) for a in ("_inputs", "_op", "grad", "data")):
         raise TypeError(f"{what} expects a graph node (a Value or Tensor), got {type(root).__name__}")
 
 
@@ -574,8 +574,9 @@ def verify(table: Mapping | str | Path, model_or_graph: Any, decimals: int | Non
     graph are not changed.
     """
     entries_in, stated = _load_table(table)
-    if decimals is not None and (not isinstance(decimals, int) or isinstance(decimals, bool) or decimals < 0):
-        raise ValueError(f"verify: decimals must be a non-negative int, got {decimals!r}")
+    if decimals is not None and (not isinstance(decimals, int) or isinstance(decimals, bool)
+                                 or not 0 <= decimals <= 17):  # float64 holds about 17 significant digits
+        raise ValueError(f"verify: decimals must be an int from 0 to 17, got {decimals!r}")
     root = _graph_root(model_or_graph)
     order = topological_order(root)
     resolver = _Resolver(root, order)

@@ -54,6 +54,8 @@ def topological_order(root: Any) -> list:
     Iterative depth-first search (an explicit stack of input iterators), so a
     chain of a million operations needs no Python recursion.
     """
+    if type(getattr(root, "_inputs", None)) is not tuple:  # once per call, not per node
+        raise TypeError(f"topological_order expects a graph node (a Value or Tensor), got {type(root).__name__}")
     order: list = []
     visited = {root}
     stack = [(root, iter(root._inputs))]

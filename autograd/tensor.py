@@ -495,12 +495,21 @@ def _lift(other: Any, like: Tensor, symbol: str) -> Tensor:
     if isinstance(other, (numbers.Real, np.ndarray, list, tuple, np.bool_)) and not isinstance(other, str):
         try:
             data = np.asarray(other, dtype=like.data.dtype)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond float64's range
             data = None
         if data is not None and np.asarray(other).dtype.kind in "biuf":
             return _constant(data)
     raise TypeError(f"unsupported operand for {symbol}: Tensor and {type(other).__name__} ({other!r}); "
                     "expected a Tensor, a real number or an array of real numbers")
+
+
+def _real(x: Any, what: str) -> float:
+    """A real number as a float; ValueError (not OverflowError) for an int beyond float64's range."""
+    try:
+        return float(x)
+    except OverflowError:
+        raise ValueError(f"{what} must be a real number within float64's range, got a {type(x).__name__} too "
+                         f"large for a float: {x!r:.40}...") from None
 
 
 def _axis(axis: Any, ndim: int, what: str) -> tuple | None:
@@ -703,7 +712,7 @@ class Tensor:
             if isinstance(exponent, (np.ndarray, list, tuple)):
                 return self ** _lift(exponent, self, "**")
             raise TypeError(f"Tensor ** expects a real number or a Tensor exponent, got {type(exponent).__name__}")
-        n = float(exponent)
+        n = _real(exponent, "Tensor ** exponent")
         return _node(_pow_const_forward((self.data,), n), POW_CONST, (self,), n)
 
     def __rpow__(self, base: Any) -> Tensor:
@@ -760,6 +769,9 @@ class Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         if axes:
+            if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
+                raise TypeError(f"transpose axes must be ints (a permutation of the {self.data.ndim} axes), "
+                                f"got {axes!r}")
             if sorted(int(a) % max(self.data.ndim, 1) for a in axes) != list(range(self.data.ndim)):
                 raise ValueError(f"transpose axes {axes} are not a permutation of the {self.data.ndim} axes")
             axes = tuple(int(a) % self.data.ndim for a in axes)
@@ -772,9 +784,20 @@ class Tensor:
         return _node(self.data.transpose(), TRANSPOSE, (self,), None)
 
     def __getitem__(self, key: Any) -> Tensor:
-        """numpy indexing: slices, integers, and gathering by integer arrays (``t[np.arange(n), labels]``)."""
+        """numpy indexing: slices, integers, and gathering by integer arrays (``t[np.arange(n), labels]``).
+
+        An index out of range raises ``IndexError`` (as numpy; it is what ends ``for row in t``);
+        an index of the wrong kind (a string, a float, a float array) raises ``TypeError``.
+        """
         key = _index_key(key)
-        return _node(self.data[key], GETITEM, (self,), key)
+        try:
+            data = self.data[key]
+        except IndexError as error:
+            if "out of bounds" in str(error) or isinstance(key, (int, np.integer)):
+                raise IndexError(f"Tensor index {key!r} is out of range for shape {self.shape}") from None
+            raise TypeError(f"a Tensor index must be ints, slices, None, ... or integer/boolean arrays (numpy "
+                            f"indexing), got {type(key).__name__}: {key!r}") from None
+        return _node(data, GETITEM, (self,), key)
 
     # -- elementwise functions ----------------------------------------------------
     def exp(self) -> Tensor:
@@ -805,7 +828,7 @@ class Tensor:
         """x for x > 0, else slope·x; derivative 1 for x > 0, else slope (slope at the kink)."""
         if not isinstance(slope, numbers.Real) or isinstance(slope, bool):
             raise TypeError(f"leaky_relu slope must be a real number, got {type(slope).__name__}: {slope!r}")
-        slope = float(slope)
+        slope = _real(slope, "leaky_relu slope")
         return _node(LEAKY_RELU.forward((self.data,), slope), LEAKY_RELU, (self,), slope)
 
     def softmax(self, axis: int = -1) -> Tensor:
@@ -836,7 +859,7 @@ def linear(x: Tensor | np.ndarray, weight: Tensor, bias: Tensor | None = None) -
     if not isinstance(weight, Tensor):
         raise TypeError(f"linear weight must be a Tensor, got {type(weight).__name__}")
     if type(x) is not Tensor:
-        x = _lift(x, weight, "linear")
+        x = _lift(x, weight, "linear x")
     xd, w = x.data, weight.data
     if w.ndim != 2 or xd.ndim > 2 or xd.shape[-1:] != w.shape[1:]:
         raise ValueError(f"linear needs x of shape (n, n_in) or (n_in,) and a 2-d weight (n_out, n_in); "
@@ -844,7 +867,7 @@ def linear(x: Tensor | np.ndarray, weight: Tensor, bias: Tensor | None = None) -
     if bias is None:
         return _node(xd @ w.T, LINEAR, (x, weight))
     if type(bias) is not Tensor:
-        bias = _lift(bias, weight, "linear")
+        bias = _lift(bias, weight, "linear bias")
     if bias.data.shape != w.shape[:1]:
         raise ValueError(f"linear bias must have shape ({w.shape[0]},) for a weight of shape {weight.shape}, "
                          f"got {bias.shape}")
@@ -861,7 +884,7 @@ def mse_loss(pred: Tensor, target: Tensor | np.ndarray) -> Tensor:
     """
     if not isinstance(pred, Tensor):
         raise TypeError(f"mse_loss pred must be a Tensor, got {type(pred).__name__}")
-    target = _lift(target, pred, "mse_loss")
+    target = _lift(target, pred, "mse_loss target")
     if target.data.shape != pred.data.shape:
         raise ValueError(f"mse_loss target must have the predictions' shape {pred.shape}, got {target.shape} "
                          "(reshape it first)")

@@ -363,7 +363,7 @@ def _coerce(other: object, symbol: str) -> Value:
     if isinstance(other, Value):
         return other
     if isinstance(other, (Number, np.bool_)) or (isinstance(other, np.ndarray) and other.ndim == 0):
-        return Value(other)
+        return Value(other if type(other) is float else _to_float(other, f"{symbol} operand"))
     raise TypeError(
         f"unsupported operand for {symbol}: Value and {type(other).__name__} ({other!r}); "
         "expected a Value or a real number"

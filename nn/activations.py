@@ -8,7 +8,7 @@ beside each operation in ``autograd.value``).
 
 from __future__ import annotations
 
-import math
+import sys
 from typing import Any
 
 import autograd
@@ -77,7 +77,7 @@ class LeakyReLU(Activation):
     name = "leaky_relu"
 
     def __init__(self, slope: float = 0.01):
-        if not isinstance(slope, (int, float)) or isinstance(slope, bool) or not math.isfinite(slope):
+        if not isinstance(slope, (int, float)) or isinstance(slope, bool) or not abs(slope) <= sys.float_info.max:
             raise ValueError(f"LeakyReLU slope must be a finite number, got {slope!r}")
         self.slope = float(slope)
 

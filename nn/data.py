@@ -14,6 +14,7 @@ import gzip
 import io
 import math
 import numbers
+import sys
 from collections.abc import Callable
 from importlib import resources
 
@@ -21,10 +22,12 @@ import numpy as np
 
 from .init import Seed, as_generator
 
+MAX_POINTS = 10**8  # a generated set larger than this is a typo, not a data set
+
 
 def _count(n: object, what: str = "n", minimum: int = 1) -> int:
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < minimum:
-        raise ValueError(f"{what} must be an int >= {minimum}, got {n!r}")
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or not minimum <= n <= MAX_POINTS:
+        raise ValueError(f"{what} must be an int >= {minimum} (at most {MAX_POINTS:.0e}), got {n!r}")
     return int(n)
 
 
@@ -55,8 +58,8 @@ def make_moons(n: int = 200, noise: float = 0.1, seed: Seed = 0) -> tuple[np.nda
     (cos t, sin t) has label 0, the lower one (1 - cos t, 0.5 - sin t) label 1, t in [0, π];
     Gaussian noise of standard deviation ``noise``; rows shuffled."""
     n = _count(n, minimum=2)
-    if not isinstance(noise, (int, float)) or isinstance(noise, bool) or not noise >= 0:
-        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
+    if not isinstance(noise, (int, float)) or isinstance(noise, bool) or not 0 <= noise <= sys.float_info.max:
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     rng = as_generator(seed)
     n_upper = n // 2
     n_lower = n - n_upper
@@ -76,10 +79,14 @@ def make_blobs(n: int = 100, centers: np.ndarray | list = ((-1.0, -1.0), (1.0, 1
     (class c around ``centers[c]``, standard deviation ``std``); rows shuffled.
     Two centers give binary float labels, more give integer class indices."""
     n = _count(n)
-    centers = np.asarray(centers, dtype=np.float64)
-    if centers.ndim != 2 or len(centers) < 2:
-        raise ValueError(f"centers must be an array of shape (k >= 2, d), got shape {centers.shape}")
-    if not isinstance(std, (int, float)) or isinstance(std, bool) or not std > 0:
+    try:
+        centers = np.asarray(centers, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"centers must be an array of real numbers of shape (k >= 2, d), "
+                         f"got {centers!r:.80}") from None
+    if centers.ndim != 2 or len(centers) < 2 or not np.isfinite(centers).all():
+        raise ValueError(f"centers must be a finite array of shape (k >= 2, d), got shape {centers.shape}")
+    if not isinstance(std, (int, float)) or isinstance(std, bool) or not 0 < std <= sys.float_info.max:
         raise ValueError(f"std must be a number > 0, got {std!r}")
     rng = as_generator(seed)
     k = len(centers)
@@ -162,7 +169,7 @@ DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
 
 def load(name: str, n: int | None = None, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
     """The data set called ``name`` (see ``DATASETS``); ``n`` and ``seed`` go to the generated ones."""
-    if name not in DATASETS:
+    if not isinstance(name, str) or name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; expected one of {sorted(DATASETS)}")
     if name in ("linear", "moons", "blobs"):
         return DATASETS[name](**({} if n is None else {"n": n}), seed=seed)

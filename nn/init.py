@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -42,6 +43,10 @@ def as_generator(seed: Seed) -> np.random.Generator:
                     f"got {type(seed).__name__}: {seed!r}")
 
 
+#: The largest array an initializer draws (so a typo such as MLP(2, [10**9], 1) fails at once).
+MAX_ELEMENTS = 10**8
+
+
 def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
     if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
         shape = (int(shape),)
@@ -50,6 +55,9 @@ def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
         raise TypeError(f"shape must be an int or a sequence of ints, got {type(shape).__name__}: {shape!r}")
     if not shape or any(d < 1 for d in shape):
         raise ValueError(f"shape must be one or more positive ints, got {shape!r}")
+    if math.prod(shape) > MAX_ELEMENTS:  # refuse before numpy tries (and the machine swaps or kills us)
+        raise ValueError(f"shape {tuple(shape)!r} has more than {MAX_ELEMENTS:.0e} elements; an initializer must "
+                         "draw at most that many (800 MB of float64) per array")
     return tuple(int(d) for d in shape)
 
 
@@ -80,21 +88,30 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def _positive(value: float, name: str) -> float:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not (value > 0 and math.isfinite(value)):
+    if _finite(value, name) <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def _finite(value: float, name: str) -> float:
+    """``value`` as a float; ValueError unless it is a finite real number (an int beyond float64's range too)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not abs(value) <= sys.float_info.max:
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
     return float(value)
 
 
 def normal(shape: int | Sequence[int], mean: float = 0.0, std: float = 1.0, seed: Seed = None) -> np.ndarray:
     """Samples from N(mean, std²): ``Generator.normal(mean, std, shape)``."""
-    return as_generator(seed).normal(float(mean), _positive(std, "std"), _shape(shape))
+    return as_generator(seed).normal(_finite(mean, "mean"), _positive(std, "std"), _shape(shape))
 
 
 def uniform(shape: int | Sequence[int], low: float = 0.0, high: float = 1.0, seed: Seed = None) -> np.ndarray:
     """Samples from U(low, high): ``Generator.uniform(low, high, shape)``."""
-    if not low < high:
-        raise ValueError(f"uniform needs low < high, got low={low!r}, high={high!r}")
-    return as_generator(seed).uniform(float(low), float(high), _shape(shape))
+    low, high = _finite(low, "low"), _finite(high, "high")
+    if not (low < high and math.isfinite(high - low)):  # numpy draws low + (high - low) u
+        raise ValueError(f"uniform needs low < high with high - low within float64's range, got low={low!r}, "
+                         f"high={high!r}")
+    return as_generator(seed).uniform(low, high, _shape(shape))
 
 
 def xavier_normal(shape: int | Sequence[int], gain: float = 1.0, seed: Seed = None) -> np.ndarray:
@@ -107,12 +124,17 @@ def xavier_uniform(shape: int | Sequence[int], gain: float = 1.0, seed: Seed = N
     """Glorot & Bengio (2010): U(-a, a) with a = gain · sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = fans(shape)
     bound = _positive(gain, "gain") * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform(shape, -bound, bound, seed)
+    return uniform(shape, -bound, bound, seed) if math.isfinite(2 * bound) else _too_large(gain, bound)
+
+
+def _too_large(gain: float, bound: float) -> np.ndarray:
+    raise ValueError(f"gain must keep the bound ±{bound:g} of U(-bound, bound) within float64's range, "
+                     f"got gain={gain!r}")
 
 
 def _he_fan(shape, mode: str) -> int:
     fan_in, fan_out = fans(shape)
-    if mode not in ("fan_in", "fan_out"):
+    if not isinstance(mode, str) or mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
     return fan_in if mode == "fan_in" else fan_out
 
@@ -127,7 +149,7 @@ def he_uniform(shape: int | Sequence[int], gain: float = math.sqrt(2.0), mode: s
                seed: Seed = None) -> np.ndarray:
     """He et al. (2015): U(-a, a) with a = gain · sqrt(3 / fan); gain sqrt 2 suits ReLU."""
     bound = _positive(gain, "gain") * math.sqrt(3.0 / _he_fan(shape, mode))
-    return uniform(shape, -bound, bound, seed)
+    return uniform(shape, -bound, bound, seed) if math.isfinite(2 * bound) else _too_large(gain, bound)
 
 
 #: Every scheme by name (``MLP(init=...)``, the command line).
@@ -165,6 +187,10 @@ def init_mlp(sizes: Sequence[int], init: str = "normal", seed: Seed = 0,
     """
     initializer = get_initializer(init)
     rng = as_generator(seed)
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) < 2 or not all(
+            isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1 for n in sizes):
+        raise ValueError(f"init_mlp sizes must be a sequence of two or more positive ints (n_in, ..., n_out), "
+                         f"got {sizes!r}")
     sizes = [int(n) for n in sizes]
     scheme = _ALIASES.get(init, init)
     layers = []

@@ -39,6 +39,15 @@ from .init import Seed, init_mlp
 from .module import Module
 
 
+def float_array(x: Any, what: str) -> np.ndarray:
+    """``x`` as a float64 array, or TypeError/ValueError naming ``what`` (never numpy's OverflowError)."""
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise (ValueError if isinstance(error, ValueError) else TypeError)(
+            f"{what} must be an array of real numbers, got {type(x).__name__}: {x!r:.80} ({error})") from None
+
+
 def weight_name(j: int, k: int, l: int) -> str:
     """``w{j}{k}[l]``, or ``w{j}_{k}[l]`` when j or k has two or more digits."""
     return f"w{j}{k}[{l}]" if j < 10 and k < 10 else f"w{j}_{k}[{l}]"
@@ -58,6 +67,9 @@ class Neuron(Module):
 
     def __init__(self, weights: Sequence[float], bias: float | None = 0.0,
                  activation: str | Activation | None = "identity", j: int = 0, l: int = 1):
+        for name, n, least in (("j", j, 0), ("l", l, 1)):
+            if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < least:
+                raise ValueError(f"Neuron {name} must be an int >= {least}, got {n!r}")
         self.j, self.l = int(j), int(l)
         self.w = [Value(w, weight_name(self.j, k, self.l)) for k, w in enumerate(weights)]
         if not self.w:
@@ -109,14 +121,14 @@ class Layer(Module):
                     index: int) -> Layer:
         """A layer with the given weights: ``W[j, k]`` becomes ``w{j}{k}[index]``, ``b[j]`` becomes ``b{j}[index]``."""
         layer = cls.__new__(cls)
-        layer._build(np.asarray(W, dtype=np.float64), None if b is None else np.asarray(b, dtype=np.float64),
+        layer._build(float_array(W, "Layer W"), None if b is None else float_array(b, "Layer b"),
                      get_activation(activation), index)
         return layer
 
     def _build(self, W: np.ndarray, b: np.ndarray | None, activation: Activation, index: int) -> None:
-        if W.ndim != 2 or (b is not None and b.shape != (W.shape[0],)):
-            raise ValueError(f"Layer needs W of shape (n_out, n_in) and b of shape (n_out,), got W {W.shape} and "
-                             f"b {None if b is None else b.shape}")
+        if W.ndim != 2 or W.size == 0 or (b is not None and b.shape != (W.shape[0],)):
+            raise ValueError(f"Layer needs W of shape (n_out, n_in) (n_out, n_in >= 1) and b of shape (n_out,), "
+                             f"got W {W.shape} and b {None if b is None else b.shape}")
         self.index = _positive_int(index, "index")
         self.n_out, self.n_in = W.shape
         self.activation = activation
@@ -346,9 +358,12 @@ register_engine(Engine("tensor", Linear.from_arrays, _tensor_forward,
 # -- MLP ----------------------------------------------------------------------------
 
 
+MAX_SIZE = 10**8  # a layer wider than this is a typo (its weights alone would fill the memory)
+
+
 def _positive_int(n: Any, what: str) -> int:
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or not 1 <= n <= MAX_SIZE:
+        raise ValueError(f"{what} must be a positive int (at most {MAX_SIZE:.0e}), got {n!r}")
     return int(n)
 
 
@@ -382,7 +397,7 @@ class MLP(Module):
         n_layers = len(self.hidden) + 1
         if activations is None:
             activations = ["relu"] * len(self.hidden) + ["identity"]
-        elif isinstance(activations, (str, Activation)) or len(activations) != n_layers:
+        elif not isinstance(activations, (list, tuple)) or len(activations) != n_layers:
             raise ValueError(f"activations must list one activation per layer ({n_layers}: {len(self.hidden)} hidden "
                              f"+ output), got {activations!r}")
         acts = [get_activation(a) for a in activations]
@@ -391,9 +406,9 @@ class MLP(Module):
         sizes = [self.n_in, *self.hidden, self.n_out]
         self._spec = dict(n_in=self.n_in, hidden=list(self.hidden), n_out=self.n_out, activations=acts,
                           bias=bias, init=init, seed=seed)
-        self._input_labels = [f"x{k}" for k in range(self.n_in)]
         self.layers = [self._engine.make_layer(W, b, act, l)
                        for l, ((W, b), act) in enumerate(zip(init_mlp(sizes, init, seed, bias), acts), start=1)]
+        self._input_labels = [f"x{k}" for k in range(self.n_in)]  # after init_mlp has refused absurd sizes
 
     @property
     def engine(self) -> str:

@@ -82,7 +82,11 @@ def _value_rows(pred: Any, flat_is_one_sample: bool = False) -> list[list[Value]
 def as_target_matrix(target: Any, n: int, k: int, loss: str) -> np.ndarray:
     """``target`` as a float64 (n, k) array; accepts (n, k), (n,) when k == 1, (k,) when n == 1, or a scalar
     when n == k == 1. Raises ValueError naming the loss, the shape received and the shape expected."""
-    t = np.asarray(target, dtype=np.float64)
+    try:
+        t = np.asarray(target, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{loss}: target must be an array of real numbers, got {type(target).__name__}: "
+                         f"{target!r:.80}") from None
     if t.shape == (n, k):
         return t
     if (k == 1 and t.shape == (n,)) or (n == 1 and t.shape == (k,)) or (n == k == 1 and t.ndim == 0):
@@ -115,7 +119,7 @@ def _reduce_tensor(terms: Tensor, reduction: str) -> Tensor:
 
 
 def _check_reduction(reduction: str, allowed: tuple[str, ...], loss: str) -> str:
-    if reduction not in allowed:
+    if not isinstance(reduction, str) or reduction not in allowed:
         raise ValueError(f"{loss}: reduction must be one of {allowed}, got {reduction!r}")
     return reduction
 

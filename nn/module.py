@@ -120,7 +120,7 @@ class Module:
                 continue
             try:
                 array = np.array(state[name], dtype=np.float64)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 problems.append(f"entry {name!r} is not numeric: got {type(state[name]).__name__}")
                 continue
             if array.shape != shape:

@@ -70,8 +70,11 @@ class NumpyMLP:
         for a in activations:
             if a not in ACTIVATIONS:
                 raise ValueError(f"unknown activation {a!r}; expected one of {sorted(ACTIVATIONS)}")
-        self.W = [np.array(w, dtype=np.float64) for w in weights]
-        self.b = [np.array(b, dtype=np.float64) for b in biases]
+        try:
+            self.W = [np.array(w, dtype=np.float64) for w in weights]
+            self.b = [np.array(b, dtype=np.float64) for b in biases]
+        except (TypeError, ValueError, OverflowError) as error:
+            raise ValueError(f"NumpyMLP weights and biases must be arrays of real numbers ({error})") from None
         for l, (w, b) in enumerate(zip(self.W, self.b), start=1):
             if w.ndim != 2 or b.shape != (w.shape[0],):
                 raise ValueError(f"layer {l}: W must be (n_out, n_in) and b (n_out,), got W {w.shape}, b {b.shape}")

@@ -20,13 +20,16 @@ With g = ∂L/∂p (plus ``weight_decay`` · p when set), at step t:
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 from typing import Any
 
 
 def _hyper(value: Any, name: str, optimizer: str, low: float = 0.0, high: float = math.inf,
            open_high: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= low
+    # abs(value) <= max: finite, and no OverflowError for an int beyond float64's range
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= sys.float_info.max
+    ok = ok and value >= low
     ok = ok and (value < high if open_high else value <= high)
     if not ok:
         bracket = ")" if open_high else "]"
@@ -41,9 +44,13 @@ class Optimizer:
         if isinstance(params, dict) or not isinstance(params, Iterable):
             raise TypeError(f"{type(self).__name__} expects an iterable of parameters (model.parameters()), "
                             f"got {type(params).__name__}")
-        self.params = list(params)
+        try:
+            self.params = list(params)
+        except TypeError:  # a 0-d array is an Iterable in name only
+            raise TypeError(f"{type(self).__name__} expects an iterable of parameters (model.parameters()), "
+                            f"got {type(params).__name__}: {params!r:.60}") from None
         if not self.params:
-            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+            raise ValueError(f"{type(self).__name__} got an empty parameter list; expected model.parameters()")
         for i, p in enumerate(self.params):
             if not (hasattr(p, "data") and hasattr(p, "grad")):
                 raise TypeError(f"{type(self).__name__}: parameter {i} is a {type(p).__name__}, "

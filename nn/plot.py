@@ -28,6 +28,7 @@ from matplotlib.colors import ListedColormap
 from autograd import Value
 
 from .activations import Activation, get_activation
+from .layers import float_array
 from .module import Module
 from .train import History, predict
 
@@ -46,7 +47,7 @@ def _finish(fig: plt.Figure, path: str | Path | None) -> plt.Figure:
 
 
 def _loss_values(curve: History | Sequence[float]) -> np.ndarray:
-    return np.asarray(getattr(curve, "loss", curve), dtype=np.float64)
+    return float_array(getattr(curve, "loss", curve), "plot_loss curve")
 
 
 def plot_loss(curves: History | Sequence[float] | Mapping[str, History | Sequence[float]],
@@ -63,16 +64,19 @@ def plot_loss(curves: History | Sequence[float] | Mapping[str, History | Sequenc
         fig, ax = plt.subplots(figsize=(6.4, 4.0))
     else:
         fig = ax.figure
-    positive = []
-    for label, curve in named.items():
-        values = _loss_values(curve)
-        epochs = np.arange(1, len(values) + 1)
-        ax.plot(epochs, values, label=label or None, linewidth=1.6)
-        positive.extend(values[np.isfinite(values) & (values > 0)].tolist())
+    curves_values = {label: _loss_values(curve) for label, curve in named.items()}
+    positive = [v for values in curves_values.values() for v in values[np.isfinite(values) & (values > 0)].tolist()]
     if log_scale is None:
         log_scale = bool(positive) and max(positive) / min(positive) > 100
+    for label, values in curves_values.items():
+        # matplotlib cannot place ticks near float64's limits: values beyond ±1e250 are drawn at ±1e250
+        shown = np.clip(values, 1e-250, 1e250) if log_scale else np.clip(values, -1e250, 1e250)
+        ax.plot(np.arange(1, len(values) + 1), shown, label=label or None, linewidth=1.6)
     if log_scale:
         ax.set_yscale("log")
+        top = min(max(positive, default=1.0), 1e250)
+        if top > 1e200 * max(min(positive, default=1.0), 1e-250):  # and it overflows past ~300 decades
+            ax.set_ylim(top * 1e-200, top * 10)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.set_title(title)
@@ -117,9 +121,11 @@ def plot_decision_boundary(model: Module, X: Any, y: Any, threshold: float = 0.5
     misclassified ones circled. The grid goes through ``predict``: on the Value
     engine each grid point costs one forward pass (~0.3 ms for 2-16-16-1).
     """
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    X, y = float_array(X, "plot_decision_boundary X"), np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary needs 2-D points (X of shape (n, 2)), got shape {X.shape}")
+    if len(y) != len(X):
+        raise ValueError(f"plot_decision_boundary needs one label per point: X has {len(X)} rows, y {len(y)}")
     if not isinstance(resolution, int) or resolution < 2:
         raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
     truth = _labels(y)
@@ -182,7 +188,7 @@ def activation_curve(activation: str | Activation, xs: Sequence[float]) -> tuple
     if not act.elementwise:
         raise ValueError(f"activation_curve needs an elementwise activation, got {act!r}")
     values, slopes = [], []
-    for x in xs:
+    for x in float_array(xs, "activation_curve xs").ravel():
         v = Value(float(x))
         out = act(v)
         out.backward()

@@ -48,10 +48,9 @@ class ModelFileNotFoundError(ModelFileError, FileNotFoundError):
 def _as_path(path: Any, what: str) -> Path:
     if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{what} expects path to be a str or os.PathLike, got {type(path).__name__}: {path!r}")
-    path = Path(path)
-    if not str(path) or path.name in ("", ".", ".."):
+    if not str(path) or "\0" in str(path) or Path(path).name in ("", ".", ".."):
         raise ValueError(f"{what} expects a file path, got {str(path)!r}")
-    return path
+    return Path(path)
 
 
 def _activation_spec(a: Activation) -> dict[str, Any]:
@@ -118,7 +117,7 @@ def save(model: MLP, path: str | os.PathLike) -> None:
 def _read_archive(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The spec and the state dict stored in ``path``, every array read and checked (ModelFileError otherwise)."""
     if not path.exists():
-        raise ModelFileNotFoundError(f"nn.load: no file at {str(path)!r}")
+        raise ModelFileNotFoundError(f"nn.load: no file at path {str(path)!r}; expected a file written by nn.save")
     if path.is_dir():
         raise ModelFileError(f"nn.load: {str(path)!r} is a folder, not a model file")
     with open(path, "rb") as f:

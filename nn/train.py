@@ -23,7 +23,7 @@ from autograd import no_grad
 
 from . import data as datasets
 from .init import INITIALIZERS, Seed, as_generator
-from .layers import ENGINES, MLP
+from .layers import ENGINES, MLP, float_array
 from .losses import LOSSES, BCEWithLogitsLoss, Loss, get_loss, predictions_to_array
 from .module import Module
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
@@ -64,7 +64,7 @@ class History:
 
 
 def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X, dtype=np.float64)
+    X = float_array(X, "X")
     y = np.asarray(y)
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-D array (n samples x d features), got shape {X.shape}")
@@ -77,7 +77,7 @@ def accuracy(outputs: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> floa
     """Fraction of correct predictions. One output: ŷ > ``threshold`` counts as class 1
     (0.5 for probabilities, 0 for logits). Several outputs: the argmax is the class;
     ``y`` holds class indices or one-hot rows."""
-    outputs, y = np.asarray(outputs, dtype=np.float64), np.asarray(y)
+    outputs, y = float_array(outputs, "accuracy outputs"), np.asarray(y)
     if outputs.ndim == 2 and outputs.shape[1] == 1:
         outputs = outputs[:, 0]
     # count_nonzero / n rather than np.mean: a third of the cost, and fit calls this every epoch
@@ -89,7 +89,9 @@ def accuracy(outputs: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> floa
 
 def predict(model: Module, X: Any) -> np.ndarray:
     """The model's outputs on ``X`` (n x d) without recording a graph: (n,) for one output, else (n, k)."""
-    X = np.asarray(X, dtype=np.float64)
+    if not isinstance(model, Module):
+        raise TypeError(f"predict expects an nn.Module as model, got {type(model).__name__}")
+    X = float_array(X, "predict X")
     if X.ndim != 2:
         raise ValueError(f"predict expects X of shape (n, d), got {X.shape}")
     with no_grad():
@@ -146,6 +148,10 @@ def fit(model: Module, X: Any, y: Any, loss: str | Loss = "mse", optimizer: str 
     turned into Tensors once, not every epoch), one on ``"value"`` trains as it
     is, slowly; ``model.to("tensor")`` copies a Value model onto the Tensor engine.
     """
+    if not isinstance(model, Module):
+        raise TypeError(f"fit expects an nn.Module as model (e.g. nn.MLP), got {type(model).__name__}")
+    if not callable(print_fn):
+        raise TypeError(f"fit print_fn must be callable (print, a list's append, ...), got {type(print_fn).__name__}")
     X, y = _check_xy(X, y)
     epochs = _positive(epochs, "epochs")
     n = len(X)
