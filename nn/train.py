@@ -68,6 +68,8 @@ def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(y)
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-D array (n samples x d features), got shape {X.shape}")
+    if len(X) == 0:
+        raise ValueError(f"X has no samples (shape {X.shape}); expected at least one row")
     if len(y) != len(X):
         raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)}")
     return X, y
@@ -92,8 +94,8 @@ def predict(model: Module, X: Any) -> np.ndarray:
     if not isinstance(model, Module):
         raise TypeError(f"predict expects an nn.Module as model, got {type(model).__name__}")
     X = float_array(X, "predict X")
-    if X.ndim != 2:
-        raise ValueError(f"predict expects X of shape (n, d), got {X.shape}")
+    if X.ndim != 2 or len(X) == 0:
+        raise ValueError(f"predict expects X of shape (n, d) with n >= 1, got {X.shape}")
     with no_grad():
         return predictions_to_array(model(X))
 

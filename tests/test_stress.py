@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import collections
 import fractions
+import gc
 import math
 import os
 import warnings
+import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -30,10 +32,11 @@ import nn
 import nn.plot
 from autograd import Tensor, Value
 from autograd.check import numerical_gradient
+from bench import memory
 from nn import data as datasets
 from nn import init as nninit
 from nn import losses, optim
-from nn.layers import Layer, Neuron
+from nn.layers import ENGINES, Layer, Neuron
 from nn.numpy_reference import NumpyMLP
 
 ALLOWED = (TypeError, ValueError)  # DomainError, AnomalyError, ModelFileError, ... are ValueErrors
@@ -330,3 +333,274 @@ def report_case_count(request, tmp_path_factory):
     if reporter is not None and capture is not None:
         with capture.global_and_fixture_disabled():  # shown in the terminal even without -s
             reporter.write_line("\n" + line)
+
+
+# -- the issue's named cases, on every engine, with their messages -----------------------------------------------
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_named_bad_inputs_on_every_engine(engine):
+    model = nn.MLP(2, [3], 1, activations=["relu", "sigmoid"], engine=engine)
+    three = nn.MLP(2, [3], 3, activations=["relu", "identity"], engine=engine)
+    cases = [  # (call, error, message)
+        (lambda: nn.fit(model, np.zeros((0, 2)), np.zeros(0), epochs=1), ValueError,
+         r"X has no samples \(shape \(0, 2\)\); expected at least one row"),
+        (lambda: nn.predict(model, np.zeros((0, 2))), ValueError, r"predict expects X of shape \(n, d\) with n >= 1, "
+                                                                  r"got \(0, 2\)"),
+        (lambda: nn.predict(model, np.zeros((4, 3))), ValueError, "expects 2 input features per sample.* got .*3"),
+        (lambda: nn.fit(model, np.zeros((4, 3)), np.zeros(4), epochs=1), ValueError, "expects 2 input features"),
+        (lambda: nn.fit(three, np.zeros((2, 2)), np.array([0, 5]), loss="cross_entropy", epochs=1), ValueError,
+         r"class label 5 at index 1 is out of range; expected an integer in \[0, 3\)"),
+        (lambda: nn.fit(model, np.zeros((2, 2)), np.array([0.0, 2.0]), loss="bce", epochs=1), ValueError,
+         r"targets must lie in \[0, 1\], got 2.0"),
+        (lambda: nn.fit(model, [[1.0, "a"], [2.0, 3.0]], np.zeros(2), epochs=1), ValueError,
+         "X must be an array of real numbers, got list"),
+        (lambda: nn.fit(model, np.zeros((3, 2)), np.zeros(2), epochs=1), ValueError,
+         "X and y must have the same number of rows, got 3 and 2"),
+        (lambda: nn.fit(model, np.zeros((2, 2)), np.zeros(2), lr=math.nan, epochs=1), ValueError,
+         r"lr must be a number in \[0, inf\], got nan"),
+        (lambda: nn.fit(model, np.zeros((2, 2)), np.zeros(2), epochs=0), ValueError,
+         "epochs must be a positive int, got 0"),
+        (lambda: datasets.train_test_split(np.zeros((0, 2)), np.zeros(0)), ValueError, "leaves an empty train or test"),
+        (lambda: nn.MLP(2, [10**12], 1, engine=engine), ValueError, r"each hidden layer size must be a positive int"),
+    ]
+    for call, error, message in cases:
+        COUNTS["named cases"] += 1
+        with pytest.raises(error, match=message):
+            call()
+
+
+# -- 3. numerical edge cases, both engines ---------------------------------------------------------------------------
+
+EXTREMES = np.array([-1e6, -1e3, -30.0, -1.0, 0.0, 1.0, 30.0, 1e3, 1e6])
+
+
+def softplus_ref(x):
+    return np.logaddexp(0.0, x)  # numpy's own stable log(e^0 + e^x)
+
+
+def sigmoid_ref(x):
+    return np.exp(-softplus_ref(-x))  # σ(x) = 1 / (1 + e^-x) = e^(-softplus(-x)): a formula the engines do not use
+
+
+def sigmoid_prime_ref(x):
+    return np.exp(-softplus_ref(-x) - softplus_ref(x))  # σ(x) σ(-x)
+
+
+def tanh_prime_ref(x):
+    e = np.exp(-2.0 * np.abs(x))
+    return 4.0 * e / (1.0 + e) ** 2  # sech² x, written with e^(-2|x|) <= 1
+
+
+UNARY_REFS = {
+    "sigmoid": (sigmoid_ref, sigmoid_prime_ref),
+    "tanh": (np.tanh, tanh_prime_ref),
+    "softplus": (softplus_ref, sigmoid_ref),
+}
+
+
+def value_unary(name, xs):
+    values, grads = [], []
+    for x in xs:
+        v = Value(float(x))
+        out = getattr(v, name)()
+        out.backward()
+        values.append(out.data)
+        grads.append(v.grad)
+    return np.array(values), np.array(grads)
+
+
+def tensor_unary(name, xs, dtype=np.float64):
+    t = Tensor(xs, requires_grad=True, dtype=dtype)
+    out = getattr(t, name)()
+    out.sum().backward()
+    return out.data, t.grad
+
+
+@pytest.mark.parametrize("name", sorted(UNARY_REFS))
+@pytest.mark.parametrize("engine", [value_unary, tensor_unary], ids=["value", "tensor"])
+def test_activations_at_extremes_are_finite_and_exact(name, engine):
+    f, df = UNARY_REFS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy warning of any kind
+        values, grads = engine(name, EXTREMES)
+        expected_values, expected_grads = f(EXTREMES), df(EXTREMES)
+    assert np.isfinite(values).all() and np.isfinite(grads).all()
+    np.testing.assert_allclose(values, expected_values, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(grads, expected_grads, rtol=1e-12, atol=1e-15)
+    # the saturated ends are exact, not merely close
+    assert values[-1] == {"sigmoid": 1.0, "tanh": 1.0, "softplus": 1e6}[name]
+    assert values[0] == {"sigmoid": 0.0, "tanh": -1.0, "softplus": 0.0}[name]
+
+
+def loss_and_grad(engine, loss_fn, logits, target):
+    """The loss and d loss / d logits, from predictions built on ``engine``."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if engine == "value":
+        leaves = [[Value(z) for z in row] for row in logits]
+        pred = [row[0] for row in leaves] if logits.shape[1] == 1 else leaves
+        loss = loss_fn(pred, target)
+        loss.backward()
+        return loss.data, np.array([[v.grad for v in row] for row in leaves])
+    z = Tensor(logits, requires_grad=True)
+    loss = loss_fn(z, target)
+    loss.backward()
+    return loss.item(), z.grad
+
+
+LOGITS = np.array([1e6, -1e6, 1e3, -1e3, 30.0, -30.0, 0.0, 1e6])
+LABELS = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_bce_with_logits_at_extremes(engine):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, grad = loss_and_grad(engine, nn.BCEWithLogitsLoss(), LOGITS.reshape(-1, 1), LABELS)
+    n = len(LOGITS)
+    expected = np.mean(softplus_ref(LOGITS) - LABELS * LOGITS)  # ℓ = softplus(z) - y z
+    assert loss == pytest.approx(expected, rel=1e-12)
+    # σ(z) - y arrives as the sum of two contributions near ±1 (from softplus(z) and from -y z): for z = 30,
+    # y = 1 it is -9.4e-14, exact to 1e-16 absolute (the rounding of σ(30)), not relative; as PyTorch's
+    np.testing.assert_allclose(grad[:, 0], (sigmoid_ref(LOGITS) - LABELS) / n, rtol=1e-12, atol=2.3e-16 / n)
+    assert grad[0, 0] == 1 / n and grad[1, 0] == -1 / n and grad[7, 0] == 0.0  # saturated: exactly ±1/n and 0
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_bce_on_saturated_probabilities_is_clamped_and_finite(engine):
+    """p = σ(±1e3) is exactly 1 or 0; log p is clamped at -100 as in PyTorch: finite loss, zero gradient there."""
+    z = LOGITS
+    p = sigmoid_ref(z)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if engine == "value":
+            leaves = [Value(float(v)) for v in z]
+            loss = nn.BCELoss()([v.sigmoid() for v in leaves], LABELS)
+            loss.backward()
+            loss, grad = loss.data, np.array([v.grad for v in leaves])
+        else:
+            t = Tensor(z, requires_grad=True)
+            loss = nn.BCELoss()(t.sigmoid(), LABELS)
+            loss.backward()
+            loss, grad = loss.item(), t.grad
+    with np.errstate(divide="ignore"):
+        log_p, log_q = np.maximum(np.log(p), -100.0), np.maximum(np.log1p(-p), -100.0)
+    clamped = np.where(LABELS == 1.0, np.log(np.maximum(p, 1e-300)) < -100, np.log1p(-np.minimum(p, 1 - 1e-16)) < -100)
+    clamped |= np.where(LABELS == 1.0, p == 0.0, p == 1.0)
+    expected_loss = np.mean(-(LABELS * log_p + (1 - LABELS) * log_q))
+    expected_grad = np.where(clamped, 0.0, (p - LABELS) / len(z))  # d/dz of the unclamped term is σ(z) - y
+    assert math.isfinite(loss) and loss == pytest.approx(expected_loss, rel=1e-12)
+    # 1 - σ(30) = 9.4e-14 is exact to one rounding of a number near 1 (1.1e-16 absolute), as in PyTorch
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=2.3e-16 / len(z))
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+@pytest.mark.parametrize("scale", [1e3, 1e6])
+def test_cross_entropy_at_extremes(engine, scale):
+    logits = np.array([[scale, -scale, 0.0], [-scale, scale, 0.5], [0.0, 0.0, 0.0], [scale, scale, -scale]])
+    labels = np.array([1, 1, 2, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, grad = loss_and_grad(engine, nn.CrossEntropyLoss(), logits, labels)
+    m = logits.max(axis=1, keepdims=True)
+    e = np.exp(logits - m)  # shifted by the row's max: exponents <= 0, exact here
+    # ℓ = log Σ e^z - z_c = log Σ e^(z - m) + (m - z_c), without subtracting two numbers near 1e6
+    expected = np.mean(np.log(e.sum(axis=1)) + (m[:, 0] - logits[np.arange(4), labels]))
+    expected_grad = (e / e.sum(axis=1, keepdims=True) - np.eye(3)[labels]) / 4  # softmax - one-hot
+    assert loss == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-300)
+    assert loss == pytest.approx((2 * scale + 0.0 + math.log(3) + math.log(2)) / 4, rel=1e-12)
+
+
+def test_tensor_softmax_and_log_softmax_at_extremes():
+    z = Tensor([[1e6, -1e6, 0.0], [-1e3, -1e3, -1e3]], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        log_p = z.log_softmax(axis=-1)
+        p = z.softmax(axis=-1)
+        (log_p[0, 1] + p[1, 2]).backward()
+    assert log_p.data[0].tolist() == [0.0, -2e6, -1e6] and p.data[1].tolist() == pytest.approx([1 / 3] * 3, rel=1e-15)
+    # d log p_1 / dz = e_1 - softmax(z) = [-1, 1, 0] for row 0; d p_2 / dz = p_2 (e_2 - p) for row 1
+    np.testing.assert_allclose(z.grad, [[-1.0, 1.0, 0.0], [-1 / 9, -1 / 9, 2 / 9]], rtol=1e-14, atol=1e-300)
+
+
+# -- float32 Tensors: supported, to single precision --------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(UNARY_REFS))
+def test_float32_tensors_stay_float32_and_agree_with_float64_at_extremes(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # float32 overflows (e^1000) are handled without a warning too
+        values, grads = tensor_unary(name, EXTREMES, dtype=np.float32)
+    assert values.dtype == np.float32 and grads.dtype == np.float32
+    f, df = UNARY_REFS[name]
+    # the documented tolerance of tensor.py: about 1e-5 relative (float32 has 24 bits, eps 1.2e-7)
+    np.testing.assert_allclose(values, f(EXTREMES), rtol=1e-5, atol=1e-30)
+    np.testing.assert_allclose(grads, df(EXTREMES), rtol=1e-5, atol=1e-7)
+
+
+def test_float32_meeting_float64_follows_numpy_promotion():
+    a = Tensor([1.0, 2.0], dtype=np.float32, requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    out = (a * b).sum()
+    out.backward()
+    assert out.dtype == np.float64  # numpy's rule: float32 with float64 gives float64
+    assert a.grad.tolist() == [3.0, 4.0] and b.grad.tolist() == [1.0, 2.0]
+    assert (a * 2.5).dtype == np.float32  # a number takes the Tensor's dtype
+    assert Value(np.float32(0.1)).data == float(np.float32(0.1))  # Values hold float64; float32 converts exactly
+
+
+# -- 5. long runs keep memory flat; graphs are freed after backward -------------------------------------------------
+
+# Allocator noise allowed between the first and last chunk of a run (the runs measured flat to the byte).
+MEMORY_SLACK = 16 * 1024
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("make, epochs", [
+    (lambda epochs: memory.value_run(epochs), 1000),
+    (lambda epochs: memory.tensor_run(epochs), 5000),
+    (lambda epochs: memory.tensor_run(epochs, raw=True), 5000),
+], ids=["value 2-2-1 x 1000", "tensor nn 2-16-16-1 x 5000", "tensor raw 2-16-16-1 x 5000"])
+def test_long_runs_keep_memory_flat(make, epochs, request):
+    run = make(epochs)
+    request.node.user_properties.append(("memory", str(run)))
+    print(run)
+    assert math.isfinite(run.final_loss)
+    assert abs(run.growth) <= MEMORY_SLACK, run
+    assert abs(run.peak_growth) <= MEMORY_SLACK, run
+    # what one epoch holds at its peak is small: the graph of one step, not of many
+    assert run.peak[-1] < 2 * 1024 * 1024, run
+
+
+class TrackedLabel(str):
+    """A label a weakref can watch."""
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_the_graph_is_freed_after_backward_unless_kept(engine):
+    model = nn.MLP(2, [4], 1, activations=["tanh", "sigmoid"], engine=engine)
+    optimizer, loss_fn = nn.SGD(model.parameters(), lr=0.1), nn.MSELoss()
+    X = nn.layers.ENGINES[engine].as_input(X2)
+    was_enabled = gc.isenabled()
+    gc.disable()  # reference counting alone must free it: no cycles between nodes
+    try:
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), Y2)
+        # Nodes have __slots__ without __weakref__ (8 bytes a node saved), so watch something only the
+        # intermediate node holds: its data array (Tensor) or its label, a str subclass that allows weakrefs (Value).
+        inner = loss.inputs[0]
+        if isinstance(inner, Tensor):
+            node = weakref.ref(inner.data)
+        else:
+            inner.label = TrackedLabel("watched")
+            node = weakref.ref(inner.label)
+        del inner
+        loss.backward()
+        optimizer.step()
+        assert node() is not None  # kept: the caller still holds the loss, so its graph is alive
+        del loss
+        assert node() is None  # released: the whole graph went with the last reference
+        # and the parameters hold no link back into a finished graph
+        assert all(p.inputs == () for p in model.parameters())
+    finally:
+        if was_enabled:
+            gc.enable()
