@@ -21,8 +21,9 @@ Conventions (those of ``Value``, elementwise):
   gradient equally between tied maxima.
 - out of domain (log of x <= 0, division by 0, 0 to a negative power, a negative
   base to a non-integer power): ``DomainError``, as for ``Value``.
-- ``exp`` and ``**`` overflow to inf without a warning; sigmoid, tanh, softmax and
-  log_softmax are computed so that inputs of any size (1e6, -1e6) give no warning.
+- ``exp`` and ``**`` overflow to inf without a warning; sigmoid, tanh, softplus, softmax
+  and log_softmax are computed so that inputs of any size (1e6, -1e6) give no warning.
+- inside ``autograd.detect_anomaly()`` every result is checked for nan/inf (``AnomalyError``).
 - Inputs that do not require grad get none; a result requires grad when any
   input does (and grad mode is on), otherwise it is a leaf.
 - Do not modify ``.data`` in place between a forward pass and its backward: the

@@ -14,7 +14,9 @@ Conventions (see the README's table):
 - out of domain (log of x <= 0, a negative base to a non-integer power,
   0 to a negative power, division by 0): ``DomainError`` (a ``ValueError``);
 - overflow gives +-inf, never an exception or a warning (``Value(1000).exp()``
-  is inf); sigmoid and tanh saturate to their limits.
+  is inf); sigmoid and tanh saturate to their limits; softplus(x) = max(x, 0) + log(1 + e^-|x|)
+  is finite for every finite x;
+- inside ``autograd.detect_anomaly()`` a nan or inf result raises ``AnomalyError`` instead.
 """
 
 from __future__ import annotations
