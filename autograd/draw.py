@@ -242,16 +242,19 @@ def _check_options(rankdir: str, show: Any, fmt: str, collapse: Any, max_nodes: 
                    digits: Any) -> tuple[str, ...]:
     if not isinstance(rankdir, str) or rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
-    if isinstance(show, str):
-        show = (show,)
-    show = tuple(show)
-    bad = [f for f in show if f not in FIELDS]
-    if bad:
-        raise ValueError(f"draw: show must hold fields from {FIELDS}, got {bad!r}")
-    if not isinstance(fmt, str) or not fmt:
-        raise ValueError(f"draw: format must be a Graphviz output format such as 'svg' or 'png', got {fmt!r}")
-    if collapse is not None and collapse not in COLLAPSE_MODES:
-        raise ValueError(f"draw: collapse must be None, 'neuron' or 'layer', got {collapse!r}")
+    given = show
+    try:
+        show = (show,) if isinstance(show, str) else tuple(show)
+    except TypeError:
+        show = None
+    if show is None or not all(isinstance(f, str) and f in FIELDS for f in show):
+        raise ValueError(f"draw: show must be a field name or a sequence of them from {FIELDS}, got "
+                         f"{type(given).__name__}: {given!r:.40}")
+    if not isinstance(fmt, str) or fmt not in graphviz.FORMATS:
+        raise ValueError(f"draw: format must be a Graphviz output format such as 'svg' or 'png' (one of "
+                         f"graphviz.FORMATS), got {fmt!r:.40}")
+    if collapse is not None and (not isinstance(collapse, str) or collapse not in COLLAPSE_MODES):
+        raise ValueError(f"draw: collapse must be None, 'neuron' or 'layer', got {collapse!r:.40}")
     if max_nodes is not None and (not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1):
         raise ValueError(f"draw: max_nodes must be a positive int or None, got {max_nodes!r}")
     if step is not None and (not isinstance(step, int) or isinstance(step, bool)):
@@ -259,6 +262,11 @@ def _check_options(rankdir: str, show: Any, fmt: str, collapse: Any, max_nodes: 
     if not isinstance(digits, int) or isinstance(digits, bool) or not 0 <= digits <= 15:
         raise ValueError(f"draw: digits must be an int from 0 to 15, got {digits!r}")
     return show
+
+
+def _check_root(root: Any, what: str) -> None:
+    if isinstance(root, type) or not all(hasattr(root, a) for a in ("_inputs", "_op", "data", "grad", "label")):
+        raise TypeError(f"{what} expects a graph node (a Value or Tensor), got {type(root).__name__}")
 
 
 def draw(root: Any, rankdir: str = "LR", show: Iterable[str] = FIELDS, edge_labels: bool = False,
@@ -277,8 +285,7 @@ def draw(root: Any, rankdir: str = "LR", show: Iterable[str] = FIELDS, edge_labe
     changed). Numbers show ``digits`` decimals.
     """
     show = _check_options(rankdir, show, format, collapse, max_nodes, step, digits)
-    if isinstance(root, type) or not all(hasattr(root, a) for a in ("_inputs", "_op", "data", "grad", "label")):
-        raise TypeError(f"draw expects a graph node (a Value or Tensor), got {type(root).__name__}")
+    _check_root(root, "draw")
     order = topological_order(root)
     n_ops = sum(1 for node in order if node._op is not None)
     consumers: dict = {node: [] for node in order}
@@ -402,6 +409,7 @@ def frames(root: Any, **options: Any) -> list[Drawing]:
     """``draw(root, step=k, **options)`` for k = 0 … number of backward steps: the backward pass as frames."""
     if "step" in options:
         raise ValueError("frames draws every step itself; do not pass step")
+    _check_root(root, "frames")
     n = len(explain(root).steps)
     return [draw(root, step=k, **options) for k in range(n + 1)]
 

@@ -477,6 +477,33 @@ def _node(data: Any, op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
     return t
 
 
+def _binary(op: TensorOp, a: Tensor, b: Tensor) -> Tensor:
+    """``op`` on two Tensors; numpy's shape errors re-raised naming the op, both shapes and the rule."""
+    try:
+        data = op.forward((a.data, b.data), None)
+    except ValueError:
+        a_shape, b_shape = a.data.shape, b.data.shape
+        if op is MATMUL:
+            if a.data.ndim == 0 or b.data.ndim == 0:
+                expected = "both operands at least 1-d (use * to scale by a number)"
+            elif a_shape[-1] != b_shape[-2 if b.data.ndim > 1 else 0]:
+                expected = (f"the last axis of the left ({a_shape[-1]}) to equal the "
+                            f"{'only' if b.data.ndim == 1 else 'second-to-last'} axis of the right "
+                            f"({b_shape[-2 if b.data.ndim > 1 else 0]})")
+            else:
+                expected = f"batch axes that broadcast, got {a_shape[:-2]} and {b_shape[:-2]}"
+            raise ValueError(f"Tensor @: cannot multiply shapes {a_shape} and {b_shape}; expected "
+                             f"{expected}") from None
+        try:
+            np.broadcast_shapes(a_shape, b_shape)
+        except ValueError:
+            symbol = "**" if op is POW else op.symbol
+            raise ValueError(f"Tensor {symbol}: shapes {a_shape} and {b_shape} do not broadcast; expected shapes "
+                             "equal or 1 in each trailing axis (numpy broadcasting)") from None
+        raise  # not a shape error (a DomainError, say): as it is
+    return _node(data, op, (a, b))
+
+
 def _constant(data: np.ndarray) -> Tensor:
     t = _new(Tensor)
     t.data = data
@@ -667,36 +694,28 @@ class Tensor:
 
     # -- arithmetic (broadcasting) -------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        other = _lift(other, self, "+")
-        return _node(self.data + other.data, ADD, (self, other))
+        return _binary(ADD, self, _lift(other, self, "+"))
 
     def __radd__(self, other: Any) -> Tensor:
-        other = _lift(other, self, "+")
-        return _node(other.data + self.data, ADD, (other, self))
+        return _binary(ADD, _lift(other, self, "+"), self)
 
     def __sub__(self, other: Any) -> Tensor:
-        other = _lift(other, self, "-")
-        return _node(self.data - other.data, SUB, (self, other))
+        return _binary(SUB, self, _lift(other, self, "-"))
 
     def __rsub__(self, other: Any) -> Tensor:
-        other = _lift(other, self, "-")
-        return _node(other.data - self.data, SUB, (other, self))
+        return _binary(SUB, _lift(other, self, "-"), self)
 
     def __mul__(self, other: Any) -> Tensor:
-        other = _lift(other, self, "*")
-        return _node(self.data * other.data, MUL, (self, other))
+        return _binary(MUL, self, _lift(other, self, "*"))
 
     def __rmul__(self, other: Any) -> Tensor:
-        other = _lift(other, self, "*")
-        return _node(other.data * self.data, MUL, (other, self))
+        return _binary(MUL, _lift(other, self, "*"), self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        other = _lift(other, self, "/")
-        return _node(_div_forward((self.data, other.data), None), DIV, (self, other))
+        return _binary(DIV, self, _lift(other, self, "/"))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        other = _lift(other, self, "/")
-        return _node(_div_forward((other.data, self.data), None), DIV, (other, self))
+        return _binary(DIV, _lift(other, self, "/"), self)
 
     def __neg__(self) -> Tensor:
         return _node(-self.data, NEG, (self,))
@@ -708,7 +727,7 @@ class Tensor:
         """``self ** n`` for a number n (one input), or ``self ** t`` for a Tensor t (two inputs,
         broadcasting; the exponent gets the gradient a ** b · log a)."""
         if isinstance(exponent, Tensor):
-            return _node(_pow_forward((self.data, exponent.data), None), POW, (self, exponent))
+            return _binary(POW, self, exponent)
         if not isinstance(exponent, (numbers.Real, np.bool_)):
             if isinstance(exponent, (np.ndarray, list, tuple)):
                 return self ** _lift(exponent, self, "**")
@@ -720,12 +739,10 @@ class Tensor:
         return _lift(base, self, "**") ** self
 
     def __matmul__(self, other: Any) -> Tensor:
-        other = _lift(other, self, "@")
-        return _node(self.data @ other.data, MATMUL, (self, other))
+        return _binary(MATMUL, self, _lift(other, self, "@"))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        other = _lift(other, self, "@")
-        return _node(other.data @ self.data, MATMUL, (other, self))
+        return _binary(MATMUL, _lift(other, self, "@"), self)
 
     def __abs__(self) -> Tensor:
         return _node(np.abs(self.data), ABS, (self,))
@@ -793,8 +810,8 @@ class Tensor:
         key = _index_key(key)
         try:
             data = self.data[key]
-        except IndexError as error:
-            if "out of bounds" in str(error) or isinstance(key, (int, np.integer)):
+        except (IndexError, ValueError) as error:  # ValueError: a ragged list as the index
+            if isinstance(error, IndexError) and ("out of bounds" in str(error) or isinstance(key, (int, np.integer))):
                 raise IndexError(f"Tensor index {key!r} is out of range for shape {self.shape}") from None
             raise TypeError(f"a Tensor index must be ints, slices, None, ... or integer/boolean arrays (numpy "
                             f"indexing), got {type(key).__name__}: {key!r}") from None

@@ -21,6 +21,7 @@ from importlib import resources
 import numpy as np
 
 from .init import Seed, as_generator
+from .layers import per_sample_array
 
 MAX_POINTS = 10**8  # a generated set larger than this is a typo, not a data set
 
@@ -139,10 +140,11 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_size: float | int = 0.25
                      shuffle: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``X_train, X_test, y_train, y_test`` (scikit-learn's order). ``test_size`` is a fraction
     in (0, 1) or a number of rows; with ``shuffle`` the rows are permuted by ``seed`` first."""
-    X, y = np.asarray(X), np.asarray(y)
+    X, y = per_sample_array(X, "train_test_split X"), per_sample_array(y, "train_test_split y")
     n = len(X)
     if len(y) != n:
-        raise ValueError(f"X and y must have the same number of rows, got {n} and {len(y)}")
+        raise ValueError(f"X and y must have the same number of rows, got {n} and {len(y)} (X of shape {X.shape}, "
+                         f"y of shape {y.shape})")
     if isinstance(test_size, float) and 0 < test_size < 1:
         n_test = int(math.ceil(test_size * n))
     elif isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool) and 0 < test_size < n:

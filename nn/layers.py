@@ -48,6 +48,15 @@ def float_array(x: Any, what: str) -> np.ndarray:
             f"{what} must be an array of real numbers, got {type(x).__name__}: {x!r:.80} ({error})") from None
 
 
+def per_sample_array(x: Any, what: str) -> np.ndarray:
+    """``x`` as an array with one entry (a label, a row) per sample, dtype kept; TypeError/ValueError naming
+    ``what`` for strings, None, ragged lists, non-numbers or a single number."""
+    if float_array(x, what).ndim == 0:
+        raise ValueError(f"{what} must be an array with one entry per sample, got a single "
+                         f"{type(x).__name__}: {x!r:.40}")
+    return np.asarray(x)
+
+
 def weight_name(j: int, k: int, l: int) -> str:
     """``w{j}{k}[l]``, or ``w{j}_{k}[l]`` when j or k has two or more digits."""
     return f"w{j}{k}[{l}]" if j < 10 and k < 10 else f"w{j}_{k}[{l}]"
@@ -71,10 +80,19 @@ class Neuron(Module):
             if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < least:
                 raise ValueError(f"Neuron {name} must be an int >= {least}, got {n!r}")
         self.j, self.l = int(j), int(l)
-        self.w = [Value(w, weight_name(self.j, k, self.l)) for k, w in enumerate(weights)]
+        if float_array(weights, "Neuron weights").ndim != 1:
+            raise ValueError(f"Neuron weights must be a 1-D sequence of numbers (one per input), got "
+                             f"{type(weights).__name__}: {weights!r:.40}")
+        try:
+            self.w = [Value(w, weight_name(self.j, k, self.l)) for k, w in enumerate(weights)]
+        except (TypeError, ValueError) as error:  # e.g. a datetime64 that numpy converts and Value does not
+            raise type(error)(f"Neuron weights must be real numbers: {error}") from None
         if not self.w:
-            raise ValueError("Neuron needs at least one weight, got none")
-        self.b = None if bias is None else Value(bias, bias_name(self.j, self.l))
+            raise ValueError("Neuron weights must hold at least one weight, got an empty sequence")
+        try:
+            self.b = None if bias is None else Value(bias, bias_name(self.j, self.l))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"Neuron bias must be a real number or None: {error}") from None
         self.activation = get_activation(activation)
         # Labels are made once here: forward runs thousands of times per epoch.
         self._z_label = f"z{self.j}[{self.l}]"
@@ -312,8 +330,11 @@ def _value_forward_one(model: MLP, row: Any) -> Value | list[Value]:
     if isinstance(row, np.ndarray):
         row = row.tolist()
     if len(row) != model.n_in:
-        raise ValueError(f"MLP expects {model.n_in} input features per sample, got {len(row)}")
-    h = [v if isinstance(v, Value) else Value(v, label) for v, label in zip(row, model._input_labels)]
+        raise ValueError(f"MLP expects {model.n_in} input features per sample, got {len(row)}: {row!r:.40}")
+    try:
+        h = [v if isinstance(v, Value) else Value(v, label) for v, label in zip(row, model._input_labels)]
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"MLP input: {error}") from None
     for layer in model.layers:
         h = layer(h)
     return h[0] if model.n_out == 1 else h
@@ -390,7 +411,13 @@ class MLP(Module):
                  activations: Sequence[str | Activation | None] | None = None, bias: bool = True,
                  init: str = "normal", seed: Seed = 0, engine: str = "value"):
         self._engine = get_engine(engine)
-        hidden = [hidden] if isinstance(hidden, numbers.Integral) else list(hidden)
+        if isinstance(hidden, numbers.Integral):
+            hidden = [hidden]
+        elif isinstance(hidden, (list, tuple, range)):
+            hidden = list(hidden)
+        else:
+            raise TypeError(f"hidden must be an int or a list of ints (one size per hidden layer, e.g. [16, 16]), "
+                            f"got {type(hidden).__name__}: {hidden!r:.40}")
         self.n_in = _positive_int(n_in, "n_in")
         self.hidden = [_positive_int(h, "each hidden layer size") for h in hidden]
         self.n_out = _positive_int(n_out, "n_out")

@@ -79,14 +79,23 @@ def _value_rows(pred: Any, flat_is_one_sample: bool = False) -> list[list[Value]
     return rows
 
 
+def _real_target(target: Any, loss: str) -> np.ndarray:
+    """``target`` as an array of real numbers (dtype kept), or ValueError naming the loss: never a silent nan
+    from None, never numpy's error for a ragged list."""
+    try:
+        t = np.asarray(target)
+    except (TypeError, ValueError):  # a ragged list
+        t = None
+    if t is None or t.dtype.kind not in "biuf":
+        raise ValueError(f"{loss}: target must be an array of real numbers, got {type(target).__name__}: "
+                         f"{target!r:.80}")
+    return t
+
+
 def as_target_matrix(target: Any, n: int, k: int, loss: str) -> np.ndarray:
     """``target`` as a float64 (n, k) array; accepts (n, k), (n,) when k == 1, (k,) when n == 1, or a scalar
     when n == k == 1. Raises ValueError naming the loss, the shape received and the shape expected."""
-    try:
-        t = np.asarray(target, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"{loss}: target must be an array of real numbers, got {type(target).__name__}: "
-                         f"{target!r:.80}") from None
+    t = _real_target(target, loss).astype(np.float64, copy=False)
     if t.shape == (n, k):
         return t
     if (k == 1 and t.shape == (n,)) or (n == 1 and t.shape == (k,)) or (n == k == 1 and t.ndim == 0):
@@ -275,7 +284,7 @@ def as_class_targets(target: Any, n: int, k: int, loss: str = "CrossEntropyLoss"
     Accepts class indices (shape (n,) or (n, 1), or a scalar when n == 1; integers in
     [0, k), as ints or integral floats) or probability rows (n, k) in [0, 1] summing to 1.
     """
-    t = np.asarray(target)
+    t = _real_target(target, loss)
     if t.ndim == 0 and n == 1:
         t = t.reshape(1)
     if t.shape == (n, 1) and k != 1:

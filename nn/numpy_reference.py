@@ -64,20 +64,27 @@ class NumpyMLP:
     trained by hand-written backpropagation (mean squared error, plain SGD)."""
 
     def __init__(self, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], activations: Sequence[str]):
-        if not (len(weights) == len(biases) == len(activations)) or not weights:
+        for name, seq in (("weights", weights), ("biases", biases), ("activations", activations)):
+            if not isinstance(seq, (Sequence, np.ndarray)) or isinstance(seq, (str, bytes)):
+                raise TypeError(f"NumpyMLP {name} must be a list with one entry per layer, got "
+                                f"{type(seq).__name__}: {seq!r:.40}")
+        if not (len(weights) == len(biases) == len(activations)) or not len(weights):
             raise ValueError(f"NumpyMLP needs one weight matrix, bias and activation per layer, got "
-                             f"{len(weights)} weights, {len(biases)} biases, {len(activations)} activations")
+                             f"{len(weights)} weights, {len(biases)} biases, {len(activations)} activations "
+                             f"(weights: {weights!r:.40})")
         for a in activations:
-            if a not in ACTIVATIONS:
+            if not isinstance(a, str) or a not in ACTIVATIONS:
                 raise ValueError(f"unknown activation {a!r}; expected one of {sorted(ACTIVATIONS)}")
         try:
             self.W = [np.array(w, dtype=np.float64) for w in weights]
             self.b = [np.array(b, dtype=np.float64) for b in biases]
         except (TypeError, ValueError, OverflowError) as error:
-            raise ValueError(f"NumpyMLP weights and biases must be arrays of real numbers ({error})") from None
+            raise ValueError(f"NumpyMLP weights and biases must be arrays of real numbers, got {weights!r:.40} and "
+                             f"{biases!r:.40} ({error})") from None
         for l, (w, b) in enumerate(zip(self.W, self.b), start=1):
             if w.ndim != 2 or b.shape != (w.shape[0],):
-                raise ValueError(f"layer {l}: W must be (n_out, n_in) and b (n_out,), got W {w.shape}, b {b.shape}")
+                raise ValueError(f"NumpyMLP layer {l}: weights W must be (n_out, n_in) and b (n_out,), got "
+                                 f"W {w.shape}, b {b.shape} (weights: {weights!r:.40})")
             if l > 1 and w.shape[1] != self.W[l - 2].shape[0]:
                 raise ValueError(f"layer {l}: W has {w.shape[1]} inputs but layer {l - 1} has {self.W[l - 2].shape[0]} "
                                  "outputs")

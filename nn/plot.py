@@ -28,7 +28,7 @@ from matplotlib.colors import ListedColormap
 from autograd import Value
 
 from .activations import Activation, get_activation
-from .layers import float_array
+from .layers import float_array, per_sample_array
 from .module import Module
 from .train import History, predict
 
@@ -47,7 +47,11 @@ def _finish(fig: plt.Figure, path: str | Path | None) -> plt.Figure:
 
 
 def _loss_values(curve: History | Sequence[float]) -> np.ndarray:
-    return float_array(getattr(curve, "loss", curve), "plot_loss curve")
+    values = float_array(getattr(curve, "loss", curve), "plot_loss curve")
+    if values.ndim != 1:
+        raise ValueError(f"plot_loss curve must be a History or a 1-D sequence of losses (one per epoch), got "
+                         f"{type(curve).__name__} of shape {values.shape}")
+    return values
 
 
 def plot_loss(curves: History | Sequence[float] | Mapping[str, History | Sequence[float]],
@@ -59,7 +63,7 @@ def plot_loss(curves: History | Sequence[float] | Mapping[str, History | Sequenc
     """
     named = dict(curves) if isinstance(curves, Mapping) else {"": curves}
     if not named:
-        raise ValueError("plot_loss needs at least one loss curve")
+        raise ValueError("plot_loss needs at least one loss curve, got an empty mapping")
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 4.0))
     else:
@@ -121,11 +125,12 @@ def plot_decision_boundary(model: Module, X: Any, y: Any, threshold: float = 0.5
     misclassified ones circled. The grid goes through ``predict``: on the Value
     engine each grid point costs one forward pass (~0.3 ms for 2-16-16-1).
     """
-    X, y = float_array(X, "plot_decision_boundary X"), np.asarray(y)
+    X, y = float_array(X, "plot_decision_boundary X"), per_sample_array(y, "plot_decision_boundary y")
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary needs 2-D points (X of shape (n, 2)), got shape {X.shape}")
     if len(y) != len(X):
-        raise ValueError(f"plot_decision_boundary needs one label per point: X has {len(X)} rows, y {len(y)}")
+        raise ValueError(f"plot_decision_boundary needs one label per point: X has {len(X)} rows, y {len(y)} "
+                         f"(X of shape {X.shape})")
     if not isinstance(resolution, int) or resolution < 2:
         raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
     truth = _labels(y)

@@ -23,7 +23,7 @@ from autograd import no_grad
 
 from . import data as datasets
 from .init import INITIALIZERS, Seed, as_generator
-from .layers import ENGINES, MLP, float_array
+from .layers import ENGINES, MLP, float_array, per_sample_array
 from .losses import LOSSES, BCEWithLogitsLoss, Loss, get_loss, predictions_to_array
 from .module import Module
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
@@ -65,13 +65,14 @@ class History:
 
 def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     X = float_array(X, "X")
-    y = np.asarray(y)
+    y = per_sample_array(y, "y")
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-D array (n samples x d features), got shape {X.shape}")
     if len(X) == 0:
         raise ValueError(f"X has no samples (shape {X.shape}); expected at least one row")
     if len(y) != len(X):
-        raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)}")
+        raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)} "
+                         f"(X of shape {X.shape}, y of shape {y.shape})")
     return X, y
 
 
@@ -79,7 +80,12 @@ def accuracy(outputs: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> floa
     """Fraction of correct predictions. One output: ŷ > ``threshold`` counts as class 1
     (0.5 for probabilities, 0 for logits). Several outputs: the argmax is the class;
     ``y`` holds class indices or one-hot rows."""
-    outputs, y = float_array(outputs, "accuracy outputs"), np.asarray(y)
+    outputs, y = float_array(outputs, "accuracy outputs"), per_sample_array(y, "accuracy y")
+    if outputs.ndim not in (1, 2) or len(outputs) == 0:
+        raise ValueError(f"accuracy outputs must be a non-empty array (n,) or (n, k), got shape {outputs.shape}")
+    if len(y) != len(outputs):
+        raise ValueError(f"accuracy needs one label per output, got {len(outputs)} outputs and {len(y)} labels "
+                         f"(outputs of shape {outputs.shape}, y of shape {y.shape})")
     if outputs.ndim == 2 and outputs.shape[1] == 1:
         outputs = outputs[:, 0]
     # count_nonzero / n rather than np.mean: a third of the cost, and fit calls this every epoch

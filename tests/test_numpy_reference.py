@@ -133,7 +133,7 @@ def test_state_dict_layout_and_round_trip():
 @pytest.mark.parametrize("build, message", [
     (lambda: NumpyMLP([np.ones((2, 2))], [np.ones(2)], ["softplus"]), "unknown activation 'softplus'"),
     (lambda: NumpyMLP([np.ones((2, 2))], [], ["relu"]), "one weight matrix, bias and activation per layer"),
-    (lambda: NumpyMLP([np.ones((2, 2))], [np.ones(3)], ["relu"]), "layer 1: W must be"),
+    (lambda: NumpyMLP([np.ones((2, 2))], [np.ones(3)], ["relu"]), "layer 1: weights W must be"),
     (lambda: NumpyMLP([np.ones((2, 2)), np.ones((1, 3))], [np.ones(2), np.ones(1)], ["relu", "relu"]),
      "layer 2: W has 3 inputs but layer 1 has 2 outputs"),
     (lambda: NumpyMLP.from_state_dict({"W[1]": np.ones((1, 1))}, ["relu"]), "lacks \\['b\\[1\\]'\\]"),

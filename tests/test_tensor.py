@@ -508,3 +508,24 @@ def test_every_op_is_registered_with_a_name_and_symbol():
     assert len(TENSOR_OPS) == 26
     for name, op in TENSOR_OPS.items():
         assert isinstance(op, TensorOp) and op.symbol and name.startswith(op.name)
+
+
+def test_shape_errors_name_the_operator_both_shapes_and_the_rule():
+    t = Tensor(np.ones((2, 2)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"^Tensor \+: shapes \(2, 2\) and \(3,\) do not broadcast; expected shapes "
+                                         r"equal or 1 in each trailing axis"):
+        t + np.ones(3)
+    with pytest.raises(ValueError, match=r"^Tensor \*\*: shapes \(3,\) and \(2, 2\) do not broadcast"):
+        Tensor(np.ones(3)) ** t
+    with pytest.raises(ValueError, match=r"^Tensor @: cannot multiply shapes \(2, 2\) and \(3,\); expected the last "
+                                         r"axis of the left \(2\) to equal the only axis of the right \(3\)"):
+        t @ np.ones(3)
+    with pytest.raises(ValueError, match=r"second-to-last axis of the right \(3\)"):
+        t @ np.ones((3, 2))
+    with pytest.raises(ValueError, match=r"expected both operands at least 1-d"):
+        t @ Tensor(2.0)
+    with pytest.raises(ValueError, match=r"expected batch axes that broadcast, got \(2,\) and \(5,\)"):
+        Tensor(np.ones((2, 2, 2))) @ np.ones((5, 2, 2))
+    # an error that is not about shapes comes out as it was
+    with pytest.raises(DomainError, match="a < 0 and b is not an integer"):
+        Tensor([-1.0]) ** Tensor([0.5])
