@@ -121,37 +121,54 @@ class Neuron(Module):
         return f"Neuron({len(self.w)} inputs, {self.activation!r}, bias={self.b is not None}, j={self.j}, l={self.l})"
 
 
-class Layer(Module):
-    """A dense layer of ``n_out`` neurons on Values, each seeing all ``n_in`` inputs.
-
-    ``Layer(2, 16, activation="relu", index=1, init="normal", seed=0)`` draws
-    its weights with ``nn.init``; ``Layer.from_arrays(W, b, activation, index)``
-    takes them (W of shape (n_out, n_in), b of shape (n_out,) or None).
-    """
+class _Dense(Module):
+    """What ``Layer`` (Values) and ``Linear`` (Tensor) share: built from sizes (weights drawn by ``nn.init``)
+    or from arrays, checked alike; each engine's ``_build(W, b)`` turns the arrays into its parameters."""
 
     def __init__(self, n_in: int, n_out: int, activation: str | Activation | None = "identity", bias: bool = True,
                  index: int = 1, init: str = "normal", seed: Seed = None):
         (W, b), = init_mlp([_positive_int(n_in, "n_in"), _positive_int(n_out, "n_out")], init, seed, bias)
-        self._build(W, b, get_activation(activation), index)
+        self._setup(W, b, activation, index)
 
     @classmethod
     def from_arrays(cls, W: np.ndarray, b: np.ndarray | None, activation: str | Activation | None,
-                    index: int) -> Layer:
-        """A layer with the given weights: ``W[j, k]`` becomes ``w{j}{k}[index]``, ``b[j]`` becomes ``b{j}[index]``."""
+                    index: int) -> _Dense:
+        """A layer holding copies of ``W`` (n_out, n_in) and ``b`` (n_out,) or None: ``W[j, k]`` is the
+        reports' w_jk of layer ``index``."""
         layer = cls.__new__(cls)
-        layer._build(float_array(W, "Layer W"), None if b is None else float_array(b, "Layer b"),
-                     get_activation(activation), index)
+        name = cls.__name__
+        layer._setup(float_array(W, f"{name} W"), None if b is None else float_array(b, f"{name} b"), activation,
+                     index)
         return layer
 
-    def _build(self, W: np.ndarray, b: np.ndarray | None, activation: Activation, index: int) -> None:
+    def _setup(self, W: np.ndarray, b: np.ndarray | None, activation: str | Activation | None, index: int) -> None:
         if W.ndim != 2 or W.size == 0 or (b is not None and b.shape != (W.shape[0],)):
-            raise ValueError(f"Layer needs W of shape (n_out, n_in) (n_out, n_in >= 1) and b of shape (n_out,), "
-                             f"got W {W.shape} and b {None if b is None else b.shape}")
+            raise ValueError(f"{type(self).__name__} needs W of shape (n_out, n_in) (n_out, n_in >= 1) and b of "
+                             f"shape (n_out,), got W {W.shape} and b {None if b is None else b.shape}")
         self.index = _positive_int(index, "index")
         self.n_out, self.n_in = W.shape
-        self.activation = activation
+        self.activation = get_activation(activation)
+        self._build(W, b)
+
+    def _build(self, W: np.ndarray, b: np.ndarray | None) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.n_in} -> {self.n_out}, {self.activation!r}, bias={self.bias})"
+
+
+class Layer(_Dense):
+    """A dense layer of ``n_out`` neurons on Values, each seeing all ``n_in`` inputs.
+
+    ``Layer(2, 16, activation="relu", index=1, init="normal", seed=0)`` draws
+    its weights with ``nn.init``; ``Layer.from_arrays(W, b, activation, index)``
+    takes them (W of shape (n_out, n_in), b of shape (n_out,) or None):
+    ``W[j, k]`` becomes ``w{j}{k}[index]``, ``b[j]`` becomes ``b{j}[index]``.
+    """
+
+    def _build(self, W: np.ndarray, b: np.ndarray | None) -> None:
         # A whole-layer activation (softmax) is applied by the layer; elementwise ones by each neuron.
-        per_neuron = activation if activation.elementwise else get_activation("identity")
+        per_neuron = self.activation if self.activation.elementwise else get_activation("identity")
         self.neurons = [Neuron(W[j].tolist(), None if b is None else float(b[j]), per_neuron, j, self.index)
                         for j in range(self.n_out)]
 
@@ -189,11 +206,7 @@ class Layer(Module):
             for n, value in zip(self.neurons, state[f"b[{self.index}]"].tolist()):
                 n.b.data = value
 
-    def __repr__(self) -> str:
-        return f"Layer({self.n_in} -> {self.n_out}, {self.activation!r}, bias={self.bias})"
-
-
-class Linear(Module):
+class Linear(_Dense):
     """A dense layer on the Tensor engine: a = f(x Wᵀ + b) for a batch x (n, n_in) or one sample (n_in,).
 
     ``Linear(2, 16, activation="relu", index=1, init="normal", seed=0)`` draws its
@@ -203,28 +216,8 @@ class Linear(Module):
     reports' w_jk, and ``b[index]`` of shape (n_out,) (absent with ``bias=False``).
     """
 
-    def __init__(self, n_in: int, n_out: int, activation: str | Activation | None = "identity", bias: bool = True,
-                 index: int = 1, init: str = "normal", seed: Seed = None):
-        (W, b), = init_mlp([_positive_int(n_in, "n_in"), _positive_int(n_out, "n_out")], init, seed, bias)
-        self._build(W, b, get_activation(activation), index)
-
-    @classmethod
-    def from_arrays(cls, W: np.ndarray, b: np.ndarray | None, activation: str | Activation | None,
-                    index: int) -> Linear:
-        """A layer holding copies of ``W`` (n_out, n_in) and ``b`` (n_out,) or None."""
-        layer = cls.__new__(cls)
-        layer._build(np.array(W, dtype=np.float64), None if b is None else np.array(b, dtype=np.float64),
-                     get_activation(activation), index)
-        return layer
-
-    def _build(self, W: np.ndarray, b: np.ndarray | None, activation: Activation, index: int) -> None:
-        if W.ndim != 2 or (b is not None and b.shape != (W.shape[0],)):
-            raise ValueError(f"Linear needs W of shape (n_out, n_in) and b of shape (n_out,), got W {W.shape} and "
-                             f"b {None if b is None else b.shape}")
-        self.index = _positive_int(index, "index")
-        self.n_out, self.n_in = W.shape
-        self.activation = activation
-        self.W = Tensor(W, f"W[{self.index}]", requires_grad=True)
+    def _build(self, W: np.ndarray, b: np.ndarray | None) -> None:
+        self.W = Tensor(W, f"W[{self.index}]", requires_grad=True)  # Tensor(...) copies: the caller's arrays stay
         self.b = None if b is None else Tensor(b, f"b[{self.index}]", requires_grad=True)
         self._named = [(self.W.label, self.W)] + ([] if self.b is None else [(self.b.label, self.b)])
         self._z_label, self._a_label = f"z[{self.index}]", f"a[{self.index}]"
@@ -261,10 +254,6 @@ class Linear(Module):
         self.W.data = np.array(state[self.W.label], dtype=np.float64)
         if self.b is not None:
             self.b.data = np.array(state[self.b.label], dtype=np.float64)
-
-    def __repr__(self) -> str:
-        return f"Linear({self.n_in} -> {self.n_out}, {self.activation!r}, bias={self.bias})"
-
 
 # -- engines -------------------------------------------------------------------------
 

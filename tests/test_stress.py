@@ -163,6 +163,8 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("Layer(n_out)", lambda x: Layer(2, x), "n_out"),
     ("Layer(index)", lambda x: Layer(2, 2, index=x), "index"),
     ("Layer.from_arrays(W)", lambda x: Layer.from_arrays(x, None, "relu", 1), "W"),
+    ("Linear.from_arrays(W)", lambda x: nn.Linear.from_arrays(x, None, "relu", 1), "W"),
+    ("Linear.from_arrays(b)", lambda x: nn.Linear.from_arrays(np.ones((2, 2)), x, "relu", 1), "b"),
     ("LeakyReLU(slope)", lambda x: nn.LeakyReLU(x), "slope"),
     ("get_activation", lambda x: nn.activations.get_activation(x), "activation"),
     # nn: running and training
