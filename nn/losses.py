@@ -247,13 +247,6 @@ def _clamped_log_tensor(p: Tensor) -> Tensor:
     return (p * kept + (1.0 - kept)).log() + _LOG_FLOOR * (1.0 - kept)
 
 
-def softplus(z: Value) -> Value:
-    """log(1 + eᶻ) without overflow: z + log(1 + e⁻ᶻ) for z ≥ 0, log(1 + eᶻ) for z < 0."""
-    if z.data >= 0:
-        return z + (1.0 + (-z).exp()).log()
-    return (1.0 + z.exp()).log()
-
-
 class BCEWithLogitsLoss(Loss):
     """Binary cross-entropy on logits z (no sigmoid in the model), stable for any z:
 
@@ -269,13 +262,14 @@ class BCEWithLogitsLoss(Loss):
         rows = _value_rows(pred)
         t = as_target_matrix(target, len(rows), len(rows[0]), "BCEWithLogitsLoss")
         _check_unit_interval(t, "targets", "BCEWithLogitsLoss")
-        terms = [softplus(z) - y * z for row, trow in zip(rows, t.tolist()) for z, y in zip(row, trow)]
+        # Value.softplus and Tensor.softplus are both stable for any z, with derivative σ(z)
+        terms = [z.softplus() - y * z for row, trow in zip(rows, t.tolist()) for z, y in zip(row, trow)]
         return _reduce(terms, self.reduction)
 
     def _forward_tensor(self, z: Tensor, target: Any) -> Tensor:
         t = _tensor_target(z, target, "BCEWithLogitsLoss")
         _check_unit_interval(t, "targets", "BCEWithLogitsLoss")
-        return _reduce_tensor(z.softplus() - t * z, self.reduction)  # Tensor.softplus: stable, derivative σ(z)
+        return _reduce_tensor(z.softplus() - t * z, self.reduction)
 
 
 def as_class_targets(target: Any, n: int, k: int, loss: str = "CrossEntropyLoss") -> np.ndarray:
