@@ -71,7 +71,7 @@ class Neuron(Module):
     """One neuron on Values: z = Σₖ wₖ xₖ + b (one ``autograd.dot`` node), a = f(z).
 
     ``Neuron([0.1, -0.2], bias=0.0, activation="sigmoid", j=0, l=1)`` holds
-    ``w00[1]``, ``w01[1]`` and ``b0[1]``; ``bias=None`` leaves the bias out.
+    ``w00[1]``, ``w01[1]`` (the tuple ``w``) and ``b0[1]`` (``b``); ``bias=None`` leaves the bias out.
     """
 
     def __init__(self, weights: Sequence[float], bias: float | None = 0.0,
@@ -84,7 +84,8 @@ class Neuron(Module):
             raise ValueError(f"Neuron weights must be a 1-D sequence of numbers (one per input), got "
                              f"{type(weights).__name__}: {weights!r:.40}")
         try:
-            self.w = [Value(w, weight_name(self.j, k, self.l)) for k, w in enumerate(weights)]
+            # A tuple, not a list: autograd.dot shares a tuple it is given instead of copying it into each node
+            self.w = tuple(Value(w, weight_name(self.j, k, self.l)) for k, w in enumerate(weights))
         except (TypeError, ValueError) as error:  # e.g. a datetime64 that numpy converts and Value does not
             raise type(error)(f"Neuron weights must be real numbers: {error}") from None
         if not self.w:
@@ -178,6 +179,8 @@ class Layer(_Dense):
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
         """The layer's activations for one sample ``x`` (n_in Values or numbers)."""
+        if type(x) is not tuple:  # one tuple shared by the dot nodes of all the layer's neurons
+            x = tuple(x)
         if self.activation.elementwise:
             return [n(x) for n in self.neurons]
         outputs = self.activation([n.preactivation(x) for n in self.neurons])
