@@ -441,8 +441,13 @@ def _load_table(table: Any) -> tuple[dict[str, Any], int | None]:
     if isinstance(table, (str, Path)):
         path = Path(table)
         if not path.is_file():
-            raise ValueError(f"verify: table file {str(path)!r} does not exist")
-        table = json.loads(path.read_text(), parse_float=Decimal)
+            raise ValueError(f"verify: table file {str(path)!r} does not exist; expected a dict or the path of a "
+                             "JSON table such as autograd/data/hand_derivation_2-2-1.json")
+        try:
+            table = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"verify: table file {str(path)!r} is not a JSON table ({error}); expected a JSON "
+                             "object of entries") from None
     if not isinstance(table, Mapping):
         raise TypeError(f"verify expects the table as a dict or a path to a JSON file, got {type(table).__name__}")
     stated = None

@@ -163,7 +163,8 @@ def _sum_to_shape(g: np.ndarray, shape: tuple) -> np.ndarray:
 def _nonzero_divisor(b: np.ndarray, a: np.ndarray) -> None:
     if not np.all(b):
         raise DivisionByZeroError(f"division by zero: the divisor has {np.size(b) - np.count_nonzero(b)} "
-                                  f"zero entries (dividend shape {np.shape(a)}, divisor shape {np.shape(b)})")
+                                  f"zero entries (dividend shape {np.shape(a)}, divisor shape {np.shape(b)}); the "
+                                  "divisor must be non-zero everywhere")
 
 
 def _div_forward(xs, ctx):

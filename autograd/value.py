@@ -118,7 +118,7 @@ def _log(x: float) -> float:
 
 def _div(xs, ctx):
     if xs[1] == 0:
-        raise DivisionByZeroError(f"division by zero: {xs[0]!r} / {xs[1]!r}")
+        raise DivisionByZeroError(f"division by zero: {xs[0]!r} / {xs[1]!r} (the divisor must be non-zero)")
     return xs[0] / xs[1]
 
 

@@ -83,7 +83,7 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("Value(label)", lambda x: Value(1.0, label=x), "label"),
     ("Value + x", lambda x: leaf() + x, "+"),
     ("x * Value", lambda x: x * leaf(), "*"),
-    ("Value / x", lambda x: leaf() / x, None),
+    ("Value / x", lambda x: leaf() / x, "/"),
     ("Value ** x", lambda x: leaf() ** x, "**"),
     # Fraction.__pow__ runs first and does float(x) ** other itself (Python's, not ours): skipped
     ("x ** Value", lambda x: None if isinstance(x, fractions.Fraction) else x ** leaf(), "**"),
@@ -142,7 +142,7 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("draw(format)", lambda x: autograd.draw(small_graph(), format=x), "format"),  # graphviz's own message
     ("frames(root)", lambda x: autograd.frames(x), "frames"),
     ("explain(root)", lambda x: autograd.explain(x), "explain"),
-    ("verify(table)", lambda x: autograd.verify(x, small_graph()), None),
+    ("verify(table)", lambda x: autograd.verify(x, small_graph()), "table"),
     ("verify(graph)", lambda x: autograd.verify({"C": 1.0}, x), "verify"),
     ("verify(decimals)", lambda x: autograd.verify({"C": 1.0}, small_graph(), decimals=x), "decimals"),
     # nn: building networks
@@ -254,6 +254,11 @@ def received_forms(x: object) -> set[str]:
     """Ways a message may show what it received: the type or the start of the repr of ``x``, of one of its
     elements (for sequences and arrays: the offending element is often the one named), its shape or dtype."""
     forms = {type(x).__name__, repr(x)[:12], str(x)[:12]}
+    if isinstance(x, (int, float, np.number)) and not isinstance(x, complex):  # bools and ints are stored as floats
+        try:
+            forms.add(repr(float(x))[:12])
+        except (OverflowError, TypeError):
+            pass
     try:
         forms.add(str(np.shape(x)))  # "got shape (0,)" for [] or an empty array
     except ValueError:  # a ragged list
