@@ -335,8 +335,9 @@ def report_case_count(request, tmp_path_factory):
     finally:
         os.chdir(cwd)
     total = sum(COUNTS.values())
-    line = (f"test_stress: {total} junk cases tried at {len(COUNTS)} public entries "
-            f"({len(MESSAGE_CHECKED)} with the message checked)")
+    named = COUNTS["named cases"]
+    line = (f"test_stress: {total} junk cases tried: {total - named} at {len(COUNTS) - (named > 0)} public entries "
+            f"({len(MESSAGE_CHECKED)} with the message checked) and {named} of the issue's named cases")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     if reporter is not None and capture is not None:
