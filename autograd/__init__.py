@@ -9,7 +9,7 @@ from .check import GradcheckError, gradcheck, local_mismatches, numerical_gradie
 from .draw import GraphvizNotFoundError, draw, frames
 from .explain import explain, verify
 from .graph import DivisionByZeroError, DomainError, is_grad_enabled, no_grad, topological_order
-from .tensor import TENSOR_OPS, GradientShapeError, Tensor, TensorOp, linear, mse_loss
+from .tensor import TENSOR_OPS, GradientShapeError, Tensor, TensorIndexError, TensorOp, linear, mse_loss
 from .value import SCALAR_OPS, ScalarOp, Value, dot
 from .value import sum as sum  # noqa: A004 - explicit re-export
 
@@ -21,8 +21,8 @@ __all__ = [
 # ``autograd.sum`` is public but left out of __all__ so ``from autograd import *``
 # does not shadow the builtin.
 __all__ += ["draw", "frames", "explain", "verify", "GraphvizNotFoundError"]
-__all__ += ["Tensor", "linear", "mse_loss", "TensorOp", "TENSOR_OPS", "GradientShapeError", "tensor_gradcheck",
-            "numerical_jacobian"]
+__all__ += ["Tensor", "linear", "mse_loss", "TensorOp", "TENSOR_OPS", "GradientShapeError", "TensorIndexError",
+            "tensor_gradcheck", "numerical_jacobian"]
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled  # noqa: E402 - issue 6
 
 __all__ += ["detect_anomaly", "is_anomaly_enabled", "AnomalyError"]

@@ -47,6 +47,11 @@ _ndarray = np.ndarray
 _DTYPES = {np.dtype(np.float64): np.float64, np.dtype(np.float32): np.float32}
 
 
+class TensorIndexError(IndexError, ValueError):
+    """An index out of range for a Tensor's shape: an ``IndexError`` as in numpy (it is what ends
+    ``for row in t``) and a ``ValueError`` like every other refusal of bad input."""
+
+
 class GradientShapeError(AssertionError):
     """An operation produced a gradient whose shape is not its input's: a bug in that operation."""
 
@@ -805,7 +810,7 @@ class Tensor:
     def __getitem__(self, key: Any) -> Tensor:
         """numpy indexing: slices, integers, and gathering by integer arrays (``t[np.arange(n), labels]``).
 
-        An index out of range raises ``IndexError`` (as numpy; it is what ends ``for row in t``);
+        An index out of range raises ``TensorIndexError`` (an ``IndexError`` as in numpy, and a ``ValueError``);
         an index of the wrong kind (a string, a float, a float array) raises ``TypeError``.
         """
         key = _index_key(key)
@@ -813,7 +818,8 @@ class Tensor:
             data = self.data[key]
         except (IndexError, ValueError) as error:  # ValueError: a ragged list as the index
             if isinstance(error, IndexError) and ("out of bounds" in str(error) or isinstance(key, (int, np.integer))):
-                raise IndexError(f"Tensor index {key!r} is out of range for shape {self.shape}") from None
+                raise TensorIndexError(f"Tensor index {key!r} is out of range for shape {self.shape}; expected "
+                                       "indices within it") from None
             raise TypeError(f"a Tensor index must be ints, slices, None, ... or integer/boolean arrays (numpy "
                             f"indexing), got {type(key).__name__}: {key!r}") from None
         return _node(data, GETITEM, (self,), key)

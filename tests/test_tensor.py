@@ -529,3 +529,12 @@ def test_shape_errors_name_the_operator_both_shapes_and_the_rule():
     # an error that is not about shapes comes out as it was
     with pytest.raises(DomainError, match="a < 0 and b is not an integer"):
         Tensor([-1.0]) ** Tensor([0.5])
+
+
+def test_an_index_out_of_range_is_an_index_error_and_a_value_error():
+    t = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    for key in (2, -3, (0, 5)):
+        with pytest.raises(autograd.TensorIndexError, match=r"out of range for shape \(2, 2\)") as caught:
+            t[key]
+        assert isinstance(caught.value, IndexError) and isinstance(caught.value, ValueError)
+    assert [row.data.tolist() for row in t] == [[1.0, 2.0], [3.0, 4.0]]  # and it still ends iteration
