@@ -24,6 +24,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -71,23 +72,26 @@ class Mismatch:
                 f"|difference| {self.error:.3g} > allowed {self.allowed:.3g}")
 
 
-def _check_inputs(f: Callable, inputs: Sequence[Value], eps: float, atol: float, rtol: float) -> list[Value]:
+def _check_inputs(f: Callable, inputs: Any, eps: float, atol: float, rtol: float, kind: type = Value) -> list:
+    """``inputs`` (one node of type ``kind`` or a sequence of them) as a list; ``f`` and the tolerances checked."""
+    name = kind.__name__
     if not callable(f):
         raise TypeError(f"gradcheck expects a callable f, got {type(f).__name__}")
-    if isinstance(inputs, Value):
+    if isinstance(inputs, kind):
         inputs = [inputs]
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
-        raise TypeError(f"gradcheck expects inputs to be a Value or a sequence of Values, got {type(inputs).__name__}")
+        raise TypeError(f"gradcheck expects inputs to be a {name} or a sequence of {name}s, got "
+                        f"{type(inputs).__name__}")
     try:
         inputs = list(inputs)
     except TypeError:  # e.g. a 0-d array, iterable in name only
         raise TypeError(f"gradcheck expects inputs to be a sequence, got {type(inputs).__name__}: "
                         f"{inputs!r:.60}") from None
     if not inputs:
-        raise ValueError("gradcheck inputs must hold at least one Value, got an empty sequence")
+        raise ValueError(f"gradcheck inputs must hold at least one {name}, got an empty sequence")
     for i, x in enumerate(inputs):
-        if not isinstance(x, Value):
-            raise TypeError(f"gradcheck inputs must be Values, input {i} is {type(x).__name__}")
+        if not isinstance(x, kind):
+            raise TypeError(f"gradcheck inputs must all be {name}s, input {i} is {type(x).__name__}")
     _check_tolerances(eps, atol, rtol)
     return inputs
 
@@ -275,29 +279,13 @@ def _report(bad: list[Mismatch], nodes: list[Mismatch], raise_exception: bool, s
 
 def _tensor_inputs(f: Callable, inputs: Tensor | Sequence[Tensor], eps: float, atol: float,
                    rtol: float) -> list[Tensor]:
-    if not callable(f):
-        raise TypeError(f"gradcheck expects a callable f, got {type(f).__name__}")
-    if isinstance(inputs, Tensor):
-        inputs = [inputs]
-    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
-        raise TypeError(f"gradcheck expects inputs to be a Tensor or a sequence of Tensors, got "
-                        f"{type(inputs).__name__}")
-    try:
-        inputs = list(inputs)
-    except TypeError:  # e.g. a 0-d array, iterable in name only
-        raise TypeError(f"gradcheck expects inputs to be a sequence, got {type(inputs).__name__}: "
-                        f"{inputs!r:.60}") from None
-    if not inputs:
-        raise ValueError("gradcheck inputs must hold at least one Tensor, got an empty sequence")
+    inputs = _check_inputs(f, inputs, eps, atol, rtol, kind=Tensor)
     for i, x in enumerate(inputs):
-        if not isinstance(x, Tensor):
-            raise TypeError(f"gradcheck inputs must all be Tensors, input {i} is {type(x).__name__}")
         if x.data.dtype != np.float64:
             warnings.warn(f"gradcheck expects float64 inputs, input {i} is {x.data.dtype}: its backward runs in "
                           f"{x.data.dtype}, so the check may fail (or pass) for reasons of precision alone; "
                           "build the Tensors with the default dtype (float64)", GradcheckPrecisionWarning,
                           stacklevel=3)
-    _check_tolerances(eps, atol, rtol)
     return inputs
 
 
