@@ -191,6 +191,14 @@ def _check_unit_interval(t: np.ndarray, what: str, loss: str) -> None:
         raise ValueError(f"{loss}: {what} must lie in [0, 1], got {t[index].item()!r} at index {index}")
 
 
+def _unit_targets(pred: Any, target: Any, loss: str) -> tuple[list[list[Value]], np.ndarray]:
+    """The BCE losses on Values: prediction rows and their targets, (n, k), each in [0, 1]."""
+    rows = _value_rows(pred)
+    t = as_target_matrix(target, len(rows), len(rows[0]), loss)
+    _check_unit_interval(t, "targets", loss)
+    return rows, t
+
+
 def _clamped_log(p: Value) -> Value:
     return p.log() if p.data > _P_FLOOR else Value(_LOG_FLOOR)
 
@@ -213,9 +221,7 @@ class BCELoss(Loss):
         self.reduction = _check_reduction(reduction, ("mean", "sum"), "BCELoss")
 
     def _forward_value(self, pred: Any, target: Any) -> Value:
-        rows = _value_rows(pred)
-        t = as_target_matrix(target, len(rows), len(rows[0]), "BCELoss")
-        _check_unit_interval(t, "targets", "BCELoss")
+        rows, t = _unit_targets(pred, target, "BCELoss")
         probs = np.array([[p.data for p in row] for row in rows])
         _check_unit_interval(probs, "predictions (probabilities)", "BCELoss")
         terms = []
@@ -259,9 +265,7 @@ class BCEWithLogitsLoss(Loss):
         self.reduction = _check_reduction(reduction, ("mean", "sum"), "BCEWithLogitsLoss")
 
     def _forward_value(self, pred: Any, target: Any) -> Value:
-        rows = _value_rows(pred)
-        t = as_target_matrix(target, len(rows), len(rows[0]), "BCEWithLogitsLoss")
-        _check_unit_interval(t, "targets", "BCEWithLogitsLoss")
+        rows, t = _unit_targets(pred, target, "BCEWithLogitsLoss")
         # Value.softplus and Tensor.softplus are both stable for any z, with derivative σ(z)
         terms = [z.softplus() - y * z for row, trow in zip(rows, t.tolist()) for z, y in zip(row, trow)]
         return _reduce(terms, self.reduction)
