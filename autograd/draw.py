@@ -434,6 +434,7 @@ def notebook_svg(node: Any) -> str | None:
 
     Raises ``GraphvizNotFoundError`` when ``dot`` is missing.
     """
+    _check_root(node, "notebook_svg")
     if _count_up_to(node, DEFAULT_MAX_NODES) > DEFAULT_MAX_NODES:
         return None
     return draw(node).pipe(format="svg", encoding="utf-8")

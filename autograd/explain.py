@@ -41,7 +41,10 @@ WRONG = "wrong"
 
 def format_number(x: Any, digits: int = 4) -> str:
     """``x`` with ``digits`` decimals (0.0041); scientific when that would hide it (4.000e-05) or it is huge."""
-    x = float(x)
+    try:
+        x = float(x)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(f"format_number expects a real number, got {type(x).__name__}: {x!r:.40}") from None
     if not math.isfinite(x):
         return str(x)
     if x == 0:
@@ -55,6 +58,8 @@ def format_data(x: Any, digits: int = 4, max_numbers: int = 4) -> str:
     """A scalar as a number; an ndarray as its numbers when small, else as its shape."""
     if x is None:
         return "–"
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x, dtype=object)
     if isinstance(x, np.ndarray):
         if x.ndim == 0:
             return format_number(x, digits)

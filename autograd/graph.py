@@ -48,6 +48,18 @@ def no_grad() -> Iterator[None]:
         _grad_enabled = previous
 
 
+def check_op_definition(kind: str, name: Any, symbol: Any, **functions: Any) -> None:
+    """Refuse an operation (``ScalarOp``, ``TensorOp``) whose name or symbol is not a non-empty str or one of
+    whose ``functions`` is not callable, when it is defined rather than when it is first used."""
+    for what, text in (("name", name), ("symbol", symbol)):
+        if not isinstance(text, str) or not text:
+            raise (ValueError if isinstance(text, str) else TypeError)(
+                f"{kind} {what} must be a non-empty str, got {type(text).__name__}: {text!r:.40}")
+    for what, function in functions.items():
+        if not callable(function):
+            raise TypeError(f"{kind} {what} must be a function, got {type(function).__name__}: {function!r:.40}")
+
+
 def topological_order(root: Any) -> list:
     """Every node ``root`` depends on, each once, inputs before the nodes made from them.
 

@@ -95,6 +95,7 @@ class TensorOp:
 
     def __init__(self, name: str, symbol: str, forward: Callable, vjp: Callable, broadcasts: bool = False,
                  aliases: bool = False):
+        graph.check_op_definition("TensorOp", name, symbol, forward=forward, vjp=vjp)
         self.name = name
         self.symbol = symbol
         self.forward = forward
@@ -564,6 +565,12 @@ def _axis(axis: Any, ndim: int, what: str) -> tuple | None:
     return tuple(sorted(normalized))
 
 
+def _keepdims(keepdims: Any, what: str) -> bool:
+    if not isinstance(keepdims, (bool, np.bool_)):
+        raise TypeError(f"{what} keepdims must be True or False, got {type(keepdims).__name__}: {keepdims!r:.40}")
+    return bool(keepdims)
+
+
 def _single_axis(axis: Any, ndim: int, what: str) -> int:
     if axis is None or isinstance(axis, tuple):
         raise TypeError(f"{what} axis must be an int, got {axis!r}")
@@ -760,19 +767,19 @@ class Tensor:
     # -- reductions ------------------------------------------------------------
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Σ over ``axis`` (all axes by default); the gradient is the upstream one broadcast back."""
-        ctx = (_axis(axis, self.data.ndim, "sum"), bool(keepdims))
+        ctx = (_axis(axis, self.data.ndim, "sum"), _keepdims(keepdims, "sum"))
         return _node(_sum_forward((self.data,), ctx), SUM, (self,), ctx)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """The mean over ``axis`` (all axes by default); each element gets upstream / count."""
-        ctx = (_axis(axis, self.data.ndim, "mean"), bool(keepdims))
+        ctx = (_axis(axis, self.data.ndim, "mean"), _keepdims(keepdims, "mean"))
         if self.data.size == 0:
             raise ValueError("mean of an empty Tensor is undefined")
         return _node(_mean_forward((self.data,), ctx), MEAN, (self,), ctx)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """The maximum over ``axis``; the gradient goes to the maxima, shared equally between ties."""
-        ctx = (_axis(axis, self.data.ndim, "max"), bool(keepdims))
+        ctx = (_axis(axis, self.data.ndim, "max"), _keepdims(keepdims, "max"))
         if self.data.size == 0:
             raise ValueError("max of an empty Tensor is undefined")
         return _node(np.max(self.data, axis=ctx[0], keepdims=ctx[1]), MAX, (self,), ctx)

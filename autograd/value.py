@@ -43,10 +43,18 @@ class ScalarOp:
     __slots__ = ("name", "symbol", "forward", "derivatives")
 
     def __init__(self, name: str, symbol: str, forward: Callable, derivatives: Callable):
+        graph.check_op_definition("ScalarOp", name, symbol, forward=forward, derivatives=derivatives)
         self.name = name
         self.symbol = symbol
         self.forward = forward
         self.derivatives = derivatives
+
+    def __call__(self, *inputs: Value | float, ctx: object = None) -> Value:
+        """This operation on ``inputs`` (Values or numbers) as one recorded node: ``CUBE(x)`` for an op
+        you defined with ``ScalarOp("cube", "³", forward, derivatives)``."""
+        if not inputs:
+            raise ValueError(f"{self.name} needs at least one input, got none")
+        return apply(self, tuple(x if type(x) is Value else _coerce(x, self.name) for x in inputs), ctx)
 
     def local_derivatives(self, node: Value) -> list[float]:
         """d node / d input for each of ``node``'s inputs, in order."""

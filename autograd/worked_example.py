@@ -56,7 +56,16 @@ class WorkedExample:
 
 def two_two_one(table: dict | None = None) -> WorkedExample:
     """Build the 2-2-1 graph of the worked example with the table's weights and sample."""
-    net = (table or load_hand_table())["network"]
+    try:
+        return _build(load_hand_table() if table is None else table)
+    except (TypeError, KeyError, IndexError) as error:  # a table of another shape
+        raise ValueError(f"two_two_one expects a table shaped like autograd/data/hand_derivation_2-2-1.json "
+                         f"(network: inputs x0, x1; hidden and output weights and biases; label y), got "
+                         f"{type(table).__name__}: {table!r:.40} ({type(error).__name__}: {error})") from None
+
+
+def _build(table: dict) -> WorkedExample:
+    net = table["network"]
     x = [Value(net["inputs"]["x0"], "x0"), Value(net["inputs"]["x1"], "x1")]
     p = {f"{k}[1]": Value(v, f"{k}[1]") for k, v in net["hidden"].items()}
     p.update({f"{k}[2]": Value(v, f"{k}[2]") for k, v in net["output"].items()})

@@ -22,6 +22,15 @@ class Activation(Module):
     name = "activation"
     elementwise = True
 
+    def __call__(self, x: Any) -> Any:
+        kind = type(x)
+        if kind is not autograd.Value and kind is not autograd.Tensor and (
+                self.elementwise or not isinstance(x, (list, tuple))):
+            raise TypeError(f"{type(self).__name__} expects a Value or a Tensor"
+                            f"{'' if self.elementwise else ' (or a list of Values: one layer)'}, got "
+                            f"{kind.__name__}: {x!r:.40}")
+        return self.forward(x)
+
     def extra_repr(self) -> str:
         return ""
 
@@ -103,6 +112,9 @@ class Softmax(Activation):
 
 def softmax_values(logits: list) -> list:
     """Softmax of a list of Values: exp(zᵢ - m) / Σ exp(zⱼ - m) with the constant m = max zⱼ."""
+    if not isinstance(logits, (list, tuple)) or not logits or not all(isinstance(z, autograd.Value) for z in logits):
+        raise TypeError(f"softmax_values expects logits as a non-empty list of Values (one layer's z), got "
+                        f"{type(logits).__name__}: {logits!r:.40}")
     m = max(z.data for z in logits)
     exps = [(z - m).exp() for z in logits]
     total = autograd.sum(exps)

@@ -206,13 +206,22 @@ def plot_activations(activations: Sequence[str | Activation] = ("sigmoid", "tanh
                      path: str | Path | None = None, x_range: tuple[float, float] = (-5.0, 5.0),
                      points: int = 401) -> plt.Figure:
     """Each activation f (solid) with its derivative f' (dashed) on one panel per activation."""
+    if isinstance(activations, (str, Activation)):
+        activations = [activations]
+    if not isinstance(activations, (list, tuple)) or not activations:
+        raise TypeError(f"plot_activations expects a non-empty list of activations (names or Activation objects), "
+                        f"got {type(activations).__name__}: {activations!r:.40}")
     acts = [get_activation(a) for a in activations]
-    if not acts:
-        raise ValueError("plot_activations needs at least one activation")
+    bounds = float_array(x_range, "plot_activations x_range")
+    if bounds.shape != (2,) or not np.isfinite(bounds).all() or not bounds[0] < bounds[1]:
+        raise ValueError(f"plot_activations x_range must be two finite numbers (low, high) with low < high, got "
+                         f"{x_range!r:.40}")
+    if not isinstance(points, (int, np.integer)) or isinstance(points, bool) or not 2 <= points <= 10**6:
+        raise ValueError(f"plot_activations points must be an int from 2 to 1e6, got {points!r:.40}")
     cols = min(len(acts), 2)
     rows = math.ceil(len(acts) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False)
-    xs = np.linspace(x_range[0], x_range[1], points)
+    xs = np.linspace(bounds[0], bounds[1], points)
     for ax, act in zip(axes.ravel(), acts):
         f, df = activation_curve(act, xs)
         label = act.name + (f" (slope {act.slope:g})" if hasattr(act, "slope") else "")

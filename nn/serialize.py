@@ -62,6 +62,8 @@ def _activation_spec(a: Activation) -> dict[str, Any]:
 
 def model_spec(model: MLP) -> dict[str, Any]:
     """What ``nn.save`` stores to rebuild ``model``: its constructor arguments as JSON-ready values."""
+    if not isinstance(model, MLP):
+        raise TypeError(f"model_spec expects an nn.MLP model, got {type(model).__name__}: {model!r:.40}")
     spec = model.spec()
     seed = spec["seed"]
     return {

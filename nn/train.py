@@ -109,7 +109,8 @@ def predict(model: Module, X: Any) -> np.ndarray:
 def prediction_lines(outputs: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> list[str]:
     """The reports' printout, one line per sample (``Iter 12 | Ground truth: 1 | Prediction: 0.99698``)
     and a last line with the accuracy."""
-    outputs, y = np.asarray(outputs, dtype=np.float64), np.asarray(y)
+    outputs, y = per_sample_array(outputs, "prediction_lines outputs"), per_sample_array(y, "prediction_lines y")
+    outputs = outputs.astype(np.float64)
     lines = []
     for i, (out, truth) in enumerate(zip(outputs, y)):
         if np.ndim(out) == 0:

@@ -31,8 +31,13 @@ from strategies import junk
 import autograd
 import nn
 import nn.plot
+import nn.serialize
+import nn.train
 from autograd import Tensor, Value
 from autograd.check import numerical_gradient
+from autograd.draw import notebook_svg
+from autograd.explain import format_data, format_number
+from autograd.worked_example import two_two_one
 from bench import memory
 from nn import data as datasets
 from nn import init as nninit
@@ -72,6 +77,17 @@ def small_graph() -> Value:
     return out
 
 
+def ident_forward(xs, ctx):
+    return xs[0]
+
+
+def ident_derivatives(xs, out, ctx):
+    return [1.0]
+
+
+SQUARE = autograd.ScalarOp("square", "²", lambda xs, c: xs[0] * xs[0], lambda xs, o, c: [2.0 * xs[0]])
+
+
 def tensor_leaf() -> Tensor:
     return Tensor([[0.5, -1.0], [2.0, 0.25]], "t", requires_grad=True)
 
@@ -94,6 +110,11 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("sum(values)", lambda x: autograd.sum(x), "autograd.sum"),
     ("sum([x])", lambda x: autograd.sum([leaf(), x]), "autograd.sum"),
     ("topological_order(root)", lambda x: autograd.topological_order(x), "topological_order"),
+    ("ScalarOp(name)", lambda x: autograd.ScalarOp(x, "s", ident_forward, ident_derivatives), "name"),
+    ("ScalarOp(symbol)", lambda x: autograd.ScalarOp("op", x, ident_forward, ident_derivatives), "symbol"),
+    ("ScalarOp(forward)", lambda x: autograd.ScalarOp("op", "s", x, ident_derivatives), "forward"),
+    ("ScalarOp(derivatives)", lambda x: autograd.ScalarOp("op", "s", ident_forward, x), "derivatives"),
+    ("ScalarOp(...)(x)", lambda x: SQUARE(x), "square"),
     # autograd: Tensor engine
     ("Tensor(data)", lambda x: Tensor(x), "Tensor expects"),
     ("Tensor(label)", lambda x: Tensor(1.0, label=x), "label"),
@@ -103,7 +124,10 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("x - Tensor", lambda x: x - tensor_leaf(), "-"),
     ("Tensor @ x", lambda x: tensor_leaf() @ x, "@"),
     ("Tensor ** x", lambda x: tensor_leaf() ** x, "**"),
+    ("TensorOp(name)", lambda x: autograd.TensorOp(x, "s", ident_forward, ident_derivatives), "name"),
+    ("TensorOp(vjp)", lambda x: autograd.TensorOp("op", "s", ident_forward, x), "vjp"),
     ("Tensor.sum(axis)", lambda x: tensor_leaf().sum(axis=x), "axis"),
+    ("Tensor.sum(keepdims)", lambda x: tensor_leaf().sum(keepdims=x), "keepdims"),
     ("Tensor.mean(axis)", lambda x: tensor_leaf().mean(axis=x), "axis"),
     ("Tensor.max(axis)", lambda x: tensor_leaf().max(axis=x), "axis"),
     ("Tensor.reshape(shape)", lambda x: tensor_leaf().reshape(x), "reshape"),
@@ -139,7 +163,10 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("draw(max_nodes)", lambda x: autograd.draw(small_graph(), max_nodes=x), "max_nodes"),
     ("draw(step)", lambda x: autograd.draw(small_graph(), step=x), "step"),
     ("draw(digits)", lambda x: autograd.draw(small_graph(), digits=x), "digits"),
-    ("draw(format)", lambda x: autograd.draw(small_graph(), format=x), "format"),  # graphviz's own message
+    ("draw(format)", lambda x: autograd.draw(small_graph(), format=x), "format"),
+    ("notebook_svg(node)", lambda x: notebook_svg(x), "notebook_svg"),
+    ("format_number(x)", lambda x: format_number(x), "format_number"),
+    ("format_data(x)", lambda x: format_data(x), "format_number"),  # graphviz's own message
     ("frames(root)", lambda x: autograd.frames(x), "frames"),
     ("explain(root)", lambda x: autograd.explain(x), "explain"),
     ("verify(table)", lambda x: autograd.verify(x, small_graph()), "table"),
@@ -167,6 +194,10 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("Linear.from_arrays(b)", lambda x: nn.Linear.from_arrays(np.ones((2, 2)), x, "relu", 1), "b"),
     ("LeakyReLU(slope)", lambda x: nn.LeakyReLU(x), "slope"),
     ("get_activation", lambda x: nn.activations.get_activation(x), "activation"),
+    ("Sigmoid()(x)", lambda x: nn.Sigmoid()(x), "Sigmoid"),
+    ("Softmax()(x)", lambda x: nn.activations.Softmax()(x), "Softmax"),
+    ("softmax_values(logits)", lambda x: nn.activations.softmax_values(x), "logits"),
+    ("two_two_one(table)", lambda x: two_two_one(x), "table"),
     # nn: running and training
     ("model(X) value", lambda x: value_model()(x), "MLP"),
     ("predict(model)", lambda x: nn.predict(x, X2), "model"),
@@ -192,6 +223,8 @@ SITES: list[tuple[str, Callable, str | None]] = [
      nn.fit(value_model(), X2, Y2, log_every=1, epochs=1, print_fn=x), "print_fn"),
     ("accuracy(outputs)", lambda x: nn.accuracy(x, Y2), "outputs"),
     ("accuracy(y)", lambda x: nn.accuracy(np.full(6, 0.7), x), "y"),
+    ("prediction_lines(outputs)", lambda x: nn.train.prediction_lines(x, Y2), "outputs"),
+    ("predictions_to_array(pred)", lambda x: losses.predictions_to_array(x), "pred"),
     ("print_predictions(X)", lambda x: nn.print_predictions(value_model(), x, Y2, print_fn=lambda s: None), "X"),
     ("load_state_dict(state)", lambda x: value_model().load_state_dict(x), "load_state_dict"),
     ("load_state_dict({W[1]: x})", lambda x: value_model().load_state_dict(
@@ -224,8 +257,12 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("init.calculate_gain", lambda x: nninit.calculate_gain(x), "nonlinearity"),
     ("init.as_generator(seed)", lambda x: nninit.as_generator(x), "seed"),
     ("init.init_mlp(sizes)", lambda x: nninit.init_mlp(x), "sizes"),
+    ("init.he_uniform(shape)", lambda x: nninit.he_uniform(x), "shape"),
+    ("init.xavier_normal(gain)", lambda x: nninit.xavier_normal((2, 2), gain=x), "gain"),
+    ("init.get_initializer", lambda x: nninit.get_initializer(x), "initializer"),
     # nn: data
     ("generate_linear(n)", lambda x: datasets.generate_linear(x), "n"),
+    ("generate_eagles_and_chickens(n)", lambda x: datasets.generate_eagles_and_chickens(x), "n"),
     ("make_moons(noise)", lambda x: datasets.make_moons(10, noise=x), "noise"),
     ("make_blobs(centers)", lambda x: datasets.make_blobs(10, centers=x), "centers"),
     ("make_blobs(std)", lambda x: datasets.make_blobs(10, std=x), "std"),
@@ -237,9 +274,13 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("save(model)", lambda x: nn.save(x, "/nonexistent-dir/m.npz"), "nn.save"),
     ("save(path)", lambda x: nn.save(value_model(), x), "path"),
     ("load(path)", lambda x: nn.load(x), "path"),
+    ("model_spec(model)", lambda x: nn.serialize.model_spec(x), "model"),
     # nn: plots and the numpy oracle
     ("plot_loss(curves)", lambda x: nn.plot.plot_loss(x), "plot_loss"),
     ("plot_decision_boundary(X)", lambda x: nn.plot.plot_decision_boundary(value_model(), x, Y2), "X"),
+    ("plot_activations(activations)", lambda x: nn.plot.plot_activations(x), "activation"),
+    ("plot_activations(x_range)", lambda x: nn.plot.plot_activations(["relu"], x_range=x), "x_range"),
+    ("plot_activations(points)", lambda x: nn.plot.plot_activations(["relu"], points=x), "points"),
     ("activation_curve(xs)", lambda x: nn.plot.activation_curve("relu", x), "xs"),
     ("NumpyMLP(weights)", lambda x: NumpyMLP(x, [np.zeros(2)], ["sigmoid"]), "weights"),
 ]

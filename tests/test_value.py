@@ -531,3 +531,23 @@ def test_junk_gives_only_type_or_value_errors(x):
         for out in results + [v]:
             if isinstance(out, Value):
                 _exercise(out)
+
+
+def test_an_operation_you_define_is_called_like_a_function_and_checked_by_gradcheck():
+    cube = autograd.ScalarOp("cube", "³", lambda xs, c: xs[0] ** 3, lambda xs, o, c: [3.0 * xs[0] ** 2])
+    x = Value(2.0, "x")
+    y = cube(x)
+    y.backward()
+    assert (y.data, x.grad, y.inputs, y.op) == (8.0, 12.0, (x,), cube)  # d(x³)/dx = 3 x² = 12 at 2
+    assert cube(3).data == 27.0  # a number becomes a constant leaf, as with + or *
+    assert autograd.gradcheck(lambda v: cube(v).tanh(), [Value(0.7)])
+    typo = autograd.ScalarOp("cube", "³", lambda xs, c: xs[0] ** 3, lambda xs, o, c: [3.0 * xs[0]])
+    wrong_node = r"node #\d+ cube \(x=1\.5\).*engine 4\.5, finite difference 6\.7"  # 3 x vs 3 x² = 6.75
+    with pytest.raises(autograd.GradcheckError, match=wrong_node):
+        autograd.gradcheck(lambda v: typo(v).tanh(), [Value(1.5)])
+    with pytest.raises(ValueError, match="cube needs at least one input"):
+        cube()
+    with pytest.raises(ValueError, match="ScalarOp name must be a non-empty str"):
+        autograd.ScalarOp("", "s", len, len)
+    with pytest.raises(TypeError, match="ScalarOp derivatives must be a function, got NoneType"):
+        autograd.ScalarOp("op", "s", len, None)
