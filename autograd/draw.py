@@ -24,7 +24,7 @@ from typing import Any
 
 import graphviz
 
-from .explain import NEURON_LABEL, WEIGHT_LABEL, _local_derivatives, explain, format_data, op_symbol
+from .explain import NEURON_LABEL, WEIGHT_LABEL, _format_data, _local_derivatives, _op_symbol, explain
 from .graph import topological_order
 
 DEFAULT_MAX_NODES = 150
@@ -122,7 +122,7 @@ def _step_state(root: Any, k: int) -> _State:
     else:
         s = ex.steps[k - 1]
         state.current = s.node
-        state.caption = (f"backward, step {k} of {n}: {ex.names[s.node]} ({op_symbol(s.node)}) passes "
+        state.caption = (f"backward, step {k} of {n}: {ex.names[s.node]} ({_op_symbol(s.node)}) passes "
                          f"grad × local derivative to its {len(s.inputs)} input{'s' * (len(s.inputs) > 1)}")
     return state
 
@@ -172,8 +172,8 @@ def _group_title(key: tuple) -> str:
 def _range(values: list, digits: int) -> str:
     lo, hi = min(values), max(values)
     if lo == hi:
-        return format_data(lo, digits)
-    return f"{format_data(lo, digits)} … {format_data(hi, digits)}"
+        return _format_data(lo, digits)
+    return f"{_format_data(lo, digits)} … {_format_data(hi, digits)}"
 
 
 def _group_label(key: tuple, members: list, state: _State, show: Iterable[str], digits: int) -> str:
@@ -201,9 +201,9 @@ def _group_label(key: tuple, members: list, state: _State, show: Iterable[str], 
 # -- labels -----------------------------------------------------------------------------------------------
 
 def _signed_sum(terms: list, digits: int) -> str:
-    text = format_data(terms[0], digits)
+    text = _format_data(terms[0], digits)
     for t in terms[1:]:
-        s = format_data(t, digits)
+        s = _format_data(t, digits)
         text += f" − {s[1:]}" if s.startswith("-") else f" + {s}"
     return text
 
@@ -213,12 +213,12 @@ def _value_label(node: Any, state: _State, show: Iterable[str], digits: int, edg
     if "label" in show and node.label:
         lines.append(f"<B>{html.escape(node.label)}</B>")
     if "data" in show:
-        lines.append("data " + html.escape(format_data(node.data, digits)))
+        lines.append("data " + html.escape(_format_data(node.data, digits)))
     if "grad" in show:
         if node not in state.grads:
             lines.append('<FONT COLOR="#999999">grad –</FONT>')
         else:
-            text = "grad " + format_data(state.grads[node], digits)
+            text = "grad " + _format_data(state.grads[node], digits)
             terms = state.incoming.get(node, [])
             if edge_labels and len(terms) > 1:
                 text += " = " + _signed_sum(terms, digits)
@@ -230,9 +230,9 @@ def _value_label(node: Any, state: _State, show: Iterable[str], digits: int, edg
 def _edge_label(local: Any, contribution: Any, digits: int, pending: bool) -> str:
     lines = []
     if local is not None:
-        lines.append("local " + format_data(local, digits))
+        lines.append("local " + _format_data(local, digits))
     if contribution is not None:
-        lines.append("adds " + format_data(contribution, digits))
+        lines.append("adds " + _format_data(contribution, digits))
     elif pending:
         lines.append("adds –")  # keeps the label's size, so frames of an animation keep their layout
     return "\n".join(lines)
@@ -341,7 +341,7 @@ def draw(root: Any, rankdir: str = "LR", show: Iterable[str] = FIELDS, edge_labe
                         "margin": "0.03,0.01", "height": "0.3", "width": "0.3"}
             if node is state.current:
                 op_attrs.update(fillcolor="#ffd27f", penwidth="2")
-            g.node(ids[node] + "op", html.escape(op_symbol(node)), **op_attrs)
+            g.node(ids[node] + "op", html.escape(_op_symbol(node)), **op_attrs)
             g.edge(ids[node] + "op", ids[node])
 
     members: dict = {}

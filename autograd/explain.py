@@ -39,12 +39,12 @@ WRONG = "wrong"
 
 # -- formatting shared with draw.py ----------------------------------------------------------------
 
-def format_number(x: Any, digits: int = 4) -> str:
+def _format_number(x: Any, digits: int = 4) -> str:
     """``x`` with ``digits`` decimals (0.0041); scientific when that would hide it (4.000e-05) or it is huge."""
     try:
         x = float(x)
     except (TypeError, ValueError, OverflowError):
-        raise TypeError(f"format_number expects a real number, got {type(x).__name__}: {x!r:.40}") from None
+        raise TypeError(f"a number to format must be a real number, got {type(x).__name__}: {x!r:.40}") from None
     if not math.isfinite(x):
         return str(x)
     if x == 0:
@@ -54,7 +54,7 @@ def format_number(x: Any, digits: int = 4) -> str:
     return f"{x:.{digits}f}"
 
 
-def format_data(x: Any, digits: int = 4, max_numbers: int = 4) -> str:
+def _format_data(x: Any, digits: int = 4, max_numbers: int = 4) -> str:
     """A scalar as a number; an ndarray as its numbers when small, else as its shape."""
     if x is None:
         return "–"
@@ -62,20 +62,20 @@ def format_data(x: Any, digits: int = 4, max_numbers: int = 4) -> str:
         x = np.asarray(x, dtype=object)
     if isinstance(x, np.ndarray):
         if x.ndim == 0:
-            return format_number(x, digits)
+            return _format_number(x, digits)
         if x.size <= max_numbers:
-            return "[" + ", ".join(format_number(v, digits) for v in x.ravel()) + "]"
+            return "[" + ", ".join(_format_number(v, digits) for v in x.ravel()) + "]"
         return "shape " + "×".join(str(n) for n in x.shape)
-    return format_number(x, digits)
+    return _format_number(x, digits)
 
 
 def _short(x: Any) -> str:
     if isinstance(x, np.ndarray):
-        return format_data(x, 3)
+        return _format_data(x, 3)
     return f"{float(x):g}"
 
 
-def op_symbol(node: Any) -> str:
+def _op_symbol(node: Any) -> str:
     """The drawn symbol of ``node``'s op, with its parameter where it has one (``^2``, ``LeakyReLU(0.1)``)."""
     op = node._op
     symbol = getattr(op, "symbol", None) or op.name
@@ -90,7 +90,7 @@ def op_symbol(node: Any) -> str:
 _BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 
 
-def node_names(order: list) -> dict:
+def _node_names(order: list) -> dict:
     """A readable name per node: its label; a constant leaf's number; else a short expression or ``op#i``."""
     names: dict = {}
     for i, node in enumerate(order):
@@ -121,9 +121,9 @@ def _expression(node: Any, args: list[str], order_index: int) -> str:
     elif op.name == "neg":
         expr = f"-{args[0]}"
     elif op.name == "pow" and len(args) == 1:
-        expr = f"{args[0]}{op_symbol(node)}"
+        expr = f"{args[0]}{_op_symbol(node)}"
     elif len(args) == 1:
-        expr = f"{op_symbol(node)}({args[0]})"
+        expr = f"{_op_symbol(node)}({args[0]})"
     else:
         expr = ""
     return expr if 0 < len(expr) <= 24 else f"{op.name}#{order_index}"
@@ -134,7 +134,7 @@ def _sub(index: str) -> str:
     return f"_{index}" if len(index) == 1 else f"_{{{index}}}"
 
 
-def latex_name(name: str) -> str:
+def _latex_name(name: str) -> str:
     """A label in the reports' LaTeX: ``w01[1]`` → ``w_{01}^{[1]}``, ``x0`` → ``x_0``, ``ŷ`` → ``\\hat{y}``."""
     if m := WEIGHT_LABEL.match(name):
         j, k, l = m.groups()
@@ -152,11 +152,11 @@ def latex_name(name: str) -> str:
     return rf"\text{{{escaped}}}"
 
 
-def latex_grad_name(node: Any, name: str, root_name: str) -> str:
+def _latex_grad_name(node: Any, name: str, root_name: str) -> str:
     """∂C/∂node in the reports' notation: δ_j^[l] for a pre-activation z_j^[l], else a fraction."""
     if node.label and (m := NEURON_LABEL.match(node.label)) and m.group(1) == "z":
         return rf"\delta{_sub(m.group(2))}^{{[{m.group(3)}]}}"
-    inner = latex_name(name)
+    inner = _latex_name(name)
     return rf"\frac{{\partial {root_name}}}{{\partial {f'({inner})' if _is_compound(name) else inner}}}"
 
 
@@ -169,16 +169,16 @@ def _latex_local(node: Any, position: int, names: dict) -> str:
     op = node._op
     child = node._inputs[position]
     if op.name in _ACTIVATION_LATEX and len(node._inputs) == 1:
-        return f"{_ACTIVATION_LATEX[op.name]}({latex_name(names[child])})"
+        return f"{_ACTIVATION_LATEX[op.name]}({_latex_name(names[child])})"
     if op.name == "dot" and isinstance(node._ctx, int):
         n = node._ctx
         if position < n:
-            return latex_name(names[node._inputs[n + position]])
+            return _latex_name(names[node._inputs[n + position]])
         if position < 2 * n:
-            return latex_name(names[node._inputs[position - n]])
+            return _latex_name(names[node._inputs[position - n]])
         return "1"
     def part(x: Any) -> str:
-        inner = latex_name(names[x])
+        inner = _latex_name(names[x])
         return f"({inner})" if _is_compound(names[x]) else inner
 
     return rf"\frac{{\partial {part(node)}}}{{\partial {part(child)}}}"
@@ -254,12 +254,12 @@ class Explanation:
         rows = []
         for s in self.steps:
             for i, child in enumerate(s.inputs):
-                local = "–" if s.local_derivatives is None else format_data(s.local_derivatives[i], digits)
+                local = "–" if s.local_derivatives is None else _format_data(s.local_derivatives[i], digits)
                 first = i == 0
                 rows.append([str(s.index) if first else "", self.names[s.node] if first else "",
-                             op_symbol(s.node) if first else "", format_data(s.upstream, digits) if first else "",
-                             self.names[child], local, format_data(s.contributions[i], digits),
-                             format_data(s.accumulated[i], digits)])
+                             _op_symbol(s.node) if first else "", _format_data(s.upstream, digits) if first else "",
+                             self.names[child], local, _format_data(s.contributions[i], digits),
+                             _format_data(s.accumulated[i], digits)])
         return rows
 
     _HEADER = ["step", "node", "op", "upstream ∂C/∂node", "input", "local ∂node/∂input",
@@ -270,7 +270,7 @@ class Explanation:
         rows = [self._HEADER] + self._rows(digits)
         widths = [max(len(r[c]) for r in rows) for c in range(len(self._HEADER))]
         root = self.names[self.root]
-        lines = [f"backward of {root}: seed ∂{root}/∂{root} = {format_data(self.seed, digits)}, "
+        lines = [f"backward of {root}: seed ∂{root}/∂{root} = {_format_data(self.seed, digits)}, "
                  f"{len(self.steps)} steps"]
         for r in rows:
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
@@ -279,7 +279,7 @@ class Explanation:
     def to_markdown(self, digits: int = 4) -> str:
         """A Markdown table (names in LaTeX math), one row per edge."""
         def math_name(cell: str) -> str:
-            return f"${latex_name(cell)}$" if cell else ""
+            return f"${_latex_name(cell)}$" if cell else ""
 
         lines = ["| " + " | ".join(self._HEADER) + " |", "|" + "---|" * len(self._HEADER)]
         for r in self._rows(digits):
@@ -290,22 +290,22 @@ class Explanation:
     def to_latex(self, digits: int = 4) -> str:
         """An ``align*`` block: for each edge, ∂C/∂input (+)= ∂C/∂node · ∂node/∂input = numbers."""
         names = self.names
-        root_name = latex_name(names[self.root]) if self.root.label else "C"
-        lines = [rf"\frac{{\partial {root_name}}}{{\partial {root_name}}} &= {format_data(self.seed, digits)}"]
+        root_name = _latex_name(names[self.root]) if self.root.label else "C"
+        lines = [rf"\frac{{\partial {root_name}}}{{\partial {root_name}}} &= {_format_data(self.seed, digits)}"]
         for s in self.steps:
-            upstream_name = latex_grad_name(s.node, names[s.node], root_name)
+            upstream_name = _latex_grad_name(s.node, names[s.node], root_name)
             for i, child in enumerate(s.inputs):
-                target = latex_grad_name(child, names[child], root_name)
+                target = _latex_grad_name(child, names[child], root_name)
                 relation = r"\mathrel{+}=" if self.uses[child] > 1 else "="
                 local = _latex_local(s.node, i, names)
                 numbers = ""
                 if s.local_derivatives is not None:
-                    numbers = (f" = ({format_data(s.upstream, digits)})"
-                               f"({format_data(s.local_derivatives[i], digits)})")
+                    numbers = (f" = ({_format_data(s.upstream, digits)})"
+                               f"({_format_data(s.local_derivatives[i], digits)})")
                 line = (f"{target} &{relation} {upstream_name} \\cdot {local}{numbers}"
-                        f" = {format_data(s.contributions[i], digits)}")
+                        f" = {_format_data(s.contributions[i], digits)}")
                 if self.uses[child] > 1:
-                    line += rf" \quad (\text{{so far }} {format_data(s.accumulated[i], digits)})"
+                    line += rf" \quad (\text{{so far }} {_format_data(s.accumulated[i], digits)})"
                 lines.append(line)
         return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
 
@@ -347,7 +347,7 @@ def explain(root: Any) -> Explanation:
             accumulated.append(grads.get(child))
         steps.append(Step(len(steps) + 1, node, node._op.name, upstream, node._inputs,
                           _local_derivatives(node), contributions, tuple(accumulated)))
-    return Explanation(root, steps, order, node_names(order), seed)
+    return Explanation(root, steps, order, _node_names(order), seed)
 
 
 # -- checking a hand-worked table ------------------------------------------------------------------------

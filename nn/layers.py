@@ -57,13 +57,22 @@ def per_sample_array(x: Any, what: str) -> np.ndarray:
     return np.asarray(x)
 
 
+def _check_indices(what: str, **indices: Any) -> None:
+    for name, n in indices.items():  # l counts layers from 1, j and k neurons and inputs from 0
+        least = 1 if name == "l" else 0
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < least:
+            raise ValueError(f"{what}: {name} must be an int >= {least}, got {n!r:.40}")
+
+
 def weight_name(j: int, k: int, l: int) -> str:
     """``w{j}{k}[l]``, or ``w{j}_{k}[l]`` when j or k has two or more digits."""
+    _check_indices("weight_name", j=j, k=k, l=l)
     return f"w{j}{k}[{l}]" if j < 10 and k < 10 else f"w{j}_{k}[{l}]"
 
 
 def bias_name(j: int, l: int) -> str:
     """``b{j}[l]``."""
+    _check_indices("bias_name", j=j, l=l)
     return f"b{j}[{l}]"
 
 
@@ -76,9 +85,7 @@ class Neuron(Module):
 
     def __init__(self, weights: Sequence[float], bias: float | None = 0.0,
                  activation: str | Activation | None = "identity", j: int = 0, l: int = 1):
-        for name, n, least in (("j", j, 0), ("l", l, 1)):
-            if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < least:
-                raise ValueError(f"Neuron {name} must be an int >= {least}, got {n!r}")
+        _check_indices("Neuron", j=j, l=l)
         self.j, self.l = int(j), int(l)
         if float_array(weights, "Neuron weights").ndim != 1:
             raise ValueError(f"Neuron weights must be a 1-D sequence of numbers (one per input), got "

@@ -12,7 +12,7 @@ import pytest
 
 import autograd
 from autograd import Value
-from autograd.explain import WITHIN_ROUNDING, WRONG, format_number, latex_name
+from autograd.explain import WITHIN_ROUNDING, WRONG, _format_number, _latex_name
 from autograd.worked_example import load_hand_table, two_two_one
 
 TABLE_PATH = Path(autograd.__file__).parent / "data" / "hand_derivation_2-2-1.json"
@@ -165,7 +165,7 @@ def test_text_markdown_and_latex_use_the_reports_notation():
     ("yhat", r"\hat{y}"), ("pow#5", r"\text{pow\#5}"),
 ])
 def test_latex_names(label, expected):
-    assert latex_name(label) == expected
+    assert _latex_name(label) == expected
 
 
 @pytest.mark.parametrize("x, digits, expected", [
@@ -173,7 +173,7 @@ def test_latex_names(label, expected):
     (1234567.0, 4, "1.235e+06"), (math.inf, 4, "inf"), (0.5866, 2, "0.59"),
 ])
 def test_format_number(x, digits, expected):
-    assert format_number(x, digits) == expected
+    assert _format_number(x, digits) == expected
 
 
 def test_explain_rejects_a_non_node():

@@ -36,7 +36,6 @@ import nn.train
 from autograd import Tensor, Value
 from autograd.check import numerical_gradient
 from autograd.draw import notebook_svg
-from autograd.explain import format_data, format_number
 from autograd.worked_example import two_two_one
 from bench import memory
 from nn import data as datasets
@@ -165,8 +164,6 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("draw(digits)", lambda x: autograd.draw(small_graph(), digits=x), "digits"),
     ("draw(format)", lambda x: autograd.draw(small_graph(), format=x), "format"),
     ("notebook_svg(node)", lambda x: notebook_svg(x), "notebook_svg"),
-    ("format_number(x)", lambda x: format_number(x), "format_number"),
-    ("format_data(x)", lambda x: format_data(x), "format_number"),  # graphviz's own message
     ("frames(root)", lambda x: autograd.frames(x), "frames"),
     ("explain(root)", lambda x: autograd.explain(x), "explain"),
     ("verify(table)", lambda x: autograd.verify(x, small_graph()), "table"),
@@ -193,6 +190,8 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("Linear.from_arrays(W)", lambda x: nn.Linear.from_arrays(x, None, "relu", 1), "W"),
     ("Linear.from_arrays(b)", lambda x: nn.Linear.from_arrays(np.ones((2, 2)), x, "relu", 1), "b"),
     ("LeakyReLU(slope)", lambda x: nn.LeakyReLU(x), "slope"),
+    ("weight_name(j)", lambda x: nn.layers.weight_name(x, 0, 1), "weight_name"),
+    ("bias_name(l)", lambda x: nn.layers.bias_name(0, x), "bias_name"),
     ("get_activation", lambda x: nn.activations.get_activation(x), "activation"),
     ("Sigmoid()(x)", lambda x: nn.Sigmoid()(x), "Sigmoid"),
     ("Softmax()(x)", lambda x: nn.activations.Softmax()(x), "Softmax"),
