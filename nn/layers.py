@@ -91,7 +91,7 @@ class Neuron(Module):
             raise ValueError(f"Neuron weights must be a 1-D sequence of numbers (one per input), got "
                              f"{type(weights).__name__}: {weights!r:.40}")
         try:
-            # A tuple, not a list: autograd.dot shares a tuple it is given instead of copying it into each node
+            # A tuple, not a list: autograd.dot takes a tuple as it is, where a list is copied on every call
             self.w = tuple(Value(w, weight_name(self.j, k, self.l)) for k, w in enumerate(weights))
         except (TypeError, ValueError) as error:  # e.g. a datetime64 that numpy converts and Value does not
             raise type(error)(f"Neuron weights must be real numbers: {error}") from None
@@ -186,7 +186,7 @@ class Layer(_Dense):
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
         """The layer's activations for one sample ``x`` (n_in Values or numbers)."""
-        if type(x) is not tuple:  # one tuple shared by the dot nodes of all the layer's neurons
+        if type(x) is not tuple:  # converted once here, not once per neuron inside autograd.dot
             x = tuple(x)
         if self.activation.elementwise:
             return [n(x) for n in self.neurons]
