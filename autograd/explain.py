@@ -58,8 +58,6 @@ def _format_data(x: Any, digits: int = 4, max_numbers: int = 4) -> str:
     """A scalar as a number; an ndarray as its numbers when small, else as its shape."""
     if x is None:
         return "–"
-    if isinstance(x, (list, tuple)):
-        x = np.asarray(x, dtype=object)
     if isinstance(x, np.ndarray):
         if x.ndim == 0:
             return _format_number(x, digits)
