@@ -86,9 +86,14 @@ def accuracy(outputs: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> floa
     if len(y) != len(outputs):
         raise ValueError(f"accuracy needs one label per output, got {len(outputs)} outputs and {len(y)} labels "
                          f"(outputs of shape {outputs.shape}, y of shape {y.shape})")
+    return _accuracy(outputs, y, threshold)
+
+
+def _accuracy(outputs: np.ndarray, y: np.ndarray, threshold: float) -> float:
+    """``accuracy`` on arrays already checked: fit calls this every batch of every epoch."""
     if outputs.ndim == 2 and outputs.shape[1] == 1:
         outputs = outputs[:, 0]
-    # count_nonzero / n rather than np.mean: a third of the cost, and fit calls this every epoch
+    # count_nonzero / n rather than np.mean: a third of the cost
     if outputs.ndim == 1:
         return np.count_nonzero((outputs > threshold) == (y.reshape(len(outputs)) > 0.5)) / len(outputs)
     labels = y.argmax(axis=1) if y.ndim == 2 else y
@@ -222,7 +227,7 @@ def fit(model: Module, X: Any, y: Any, loss: str | Loss = "mse", optimizer: str 
                 snapshot = [p.data for p in params]  # optimizers rebind p.data, so this is a copy
                 opt.step()
                 total += current * len(yb)
-                correct += accuracy(predictions_to_array(pred), yb, threshold) * len(yb)
+                correct += _accuracy(predictions_to_array(pred), yb, threshold) * len(yb)
             history.loss.append(total / n)
             history.accuracy.append(correct / n)
             if log_every and (epoch % log_every == 0 or epoch == epochs):
