@@ -2,7 +2,8 @@
 
 A node (a ``Value`` or a ``Tensor``) carries four things the driver relies on:
 
-- ``_inputs``: the nodes it was computed from, in order, duplicates kept;
+- ``_inputs``: the nodes it was computed from, in order, duplicates kept (a
+  tuple, or for a ``dot`` node a sequence reading the caller's tuples);
 - ``_op``: the operation that made it (``None`` for a leaf), whose
   ``contributions(node)`` returns upstream x local derivative for each input;
 - ``grad``: the accumulated gradient;
@@ -66,7 +67,7 @@ def topological_order(root: Any) -> list:
     Iterative depth-first search (an explicit stack of input iterators), so a
     chain of a million operations needs no Python recursion.
     """
-    if type(getattr(root, "_inputs", None)) is not tuple:  # once per call, not per node
+    if isinstance(root, type) or not hasattr(root, "_fresh_grad"):  # once per call, not per node
         raise TypeError(f"topological_order expects a graph node (a Value or Tensor), got {type(root).__name__}")
     order: list = []
     visited = {root}
@@ -76,7 +77,7 @@ def topological_order(root: Any) -> list:
         for child in inputs:
             if child not in visited:
                 visited.add(child)
-                if child._inputs:
+                if child._op is not None:
                     stack.append((child, iter(child._inputs)))
                     break
                 order.append(child)  # a leaf is finished as soon as it is seen

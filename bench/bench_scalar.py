@@ -151,12 +151,12 @@ def assert_close(name: str, ours: list[float], reference: list[float], tol: floa
 
 
 def flat(nested) -> list:
-    """The leaves of nested lists, in order."""
+    """The leaves of nested lists and tuples, in order."""
     out = []
     stack = [iter([nested])]
     while stack:
         for item in stack[-1]:
-            if isinstance(item, list):
+            if isinstance(item, (list, tuple)):
                 stack.append(iter(item))
                 break
             out.append(item)
@@ -286,13 +286,15 @@ class OursMLP:
 
     def __init__(self, style: str, weights: list, biases: list, xs: list, ys: list):
         self.style = style
-        self.weights = [[[Value(w) for w in row] for row in layer] for layer in weights]
+        # Tuples, as nn.Neuron and nn.Layer keep them: a dot node then shares a neuron's weights and a
+        # layer's inputs instead of copying them (see autograd.dot).
+        self.weights = [[tuple(Value(w) for w in row) for row in layer] for layer in weights]
         self.biases = [[Value(b) for b in layer] for layer in biases]
-        self.xs = [[Value(v) for v in x] for x in xs]  # the data set as leaves, made once
+        self.xs = [tuple(Value(v) for v in x) for x in xs]  # the data set as leaves, made once
         self.ys = ys
         self.parameters = flat(self.weights) + flat(self.biases)
 
-    def neuron(self, w: list[Value], a: list[Value], b: Value) -> Value:
+    def neuron(self, w: tuple[Value, ...], a: tuple[Value, ...], b: Value) -> Value:
         if self.style == "dot":
             return autograd.dot(w, a, b)
         return sum((wi * ai for wi, ai in zip(w, a)), b)  # exactly micrograd's Neuron
@@ -303,7 +305,7 @@ class OursMLP:
         for a, y in zip(self.xs, self.ys):
             for l, (layer, biases) in enumerate(zip(self.weights, self.biases)):
                 zs = [self.neuron(w, a, b) for w, b in zip(layer, biases)]
-                a = [z.sigmoid() for z in zs] if l == last else [z.relu() for z in zs]
+                a = tuple([z.sigmoid() for z in zs] if l == last else [z.relu() for z in zs])  # one tuple for all
             errors.append((a[0] - y) ** 2)
         total = autograd.sum(errors) if self.style == "dot" else sum(errors)
         return total * (1.0 / len(errors))
@@ -679,8 +681,9 @@ def print_targets(rows: list[Row], memory: list, leftovers: dict, spreads: dict)
             note = ""
             if "dot" in name:  # its nodes are wide: say what a node of the same network costs as binary ops
                 binary_nodes = next(n for m, n, _, _ in memory if m == "ours W2 binary")
-                note = (f" (a 33-input dot node holds a 33-slot tuple: {peak / edges:.0f} B per input; "
-                        f"{peak / binary_nodes:.0f} B per node of the same network built from binary ops)")
+                note = (f" (its nodes share the neurons' weight tuples and the layers' input tuples: "
+                        f"{peak / edges:.0f} B per input; {peak / binary_nodes:.0f} B per node of the same "
+                        "network built from binary ops)")
             checks.append((f"< 200 B per node, {name}: {peak / nodes:.0f} B{note}", peak / nodes < 200))
     if leftovers:
         checks.append((f"no reference cycles: gc.collect() found {sum(leftovers.values())} objects",

@@ -307,6 +307,98 @@ def test_million_operation_chain_goes_backward_and_is_freed():
     assert (sys.getrefcount(x), sys.getrefcount(one)) == refs_before  # the chain is gone
 
 
+# --- 4b. the n-ary dot node: shared tuples, memory per node -----------------------------------
+
+def test_dot_node_keeps_the_callers_tuples_and_reads_as_one_flat_tuple():
+    ws, xs, b = (Value(1.0, "w0"), Value(2.0, "w1")), (Value(3.0, "x0"), Value(4.0, "x1")), Value(0.5, "b")
+    z1, z2 = autograd.dot(ws, xs, b), autograd.dot(ws, xs)
+    assert z1._inputs.weights is ws and z1._inputs.inputs is xs  # shared, not copied
+    assert z2._inputs.inputs is xs
+    assert z1.inputs == (*ws, *xs, b) and type(z1.inputs) is tuple
+    assert z2.inputs == (*ws, *xs)
+    assert len(z1._inputs) == 5 and len(z2._inputs) == 4
+    assert [z1._inputs[i] for i in range(-5, 5)] == [*z1.inputs, *z1.inputs]
+    assert z1.data == 1 * 3 + 2 * 4 + 0.5 and z2.data == 11.0
+    from_lists = autograd.dot(list(ws), list(xs), b)  # lists are copied into tuples: the same node otherwise
+    assert from_lists.inputs == z1.inputs and from_lists.data == z1.data
+    called = SCALAR_OPS["dot"](*ws, *xs, b, ctx=2)  # the op called on a flat tuple, as any ScalarOp can be
+    assert type(called._inputs) is tuple and called.data == z1.data
+    called.backward()
+    assert [v.grad for v in (*ws, *xs, b)] == [3.0, 4.0, 1.0, 2.0, 1.0]  # ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1
+
+
+@given(st.integers(1, 6), st.booleans(), st.data())
+def test_dot_backward_is_upstream_times_each_local_derivative(n, with_bias, data):
+    """The dot op's one-pass backward against ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1 written here, and against
+    the op's own derivative table (``derivatives``, which gradcheck and explain read)."""
+    numbers = data.draw(st.lists(reals(-10.0, 10.0), min_size=2 * n + 1, max_size=2 * n + 1))
+    ws, xs, b = tuple(map(Value, numbers[:n])), tuple(map(Value, numbers[n:2 * n])), Value(numbers[-1])
+    z = autograd.dot(ws, xs, b if with_bias else None)
+    z.grad = g = data.draw(reals(-10.0, 10.0))
+    by_hand = [g * x.data for x in xs] + [g * w.data for w in ws] + ([g] if with_bias else [])
+    assert z.op.contributions(z) == by_hand
+    assert autograd.ScalarOp.contributions(z.op, z) == by_hand  # the generic path over the same table
+
+
+def test_dot_gradients_through_tuples_shared_by_many_nodes_match_central_differences():
+    # one input tuple feeds three neurons and one weight tuple two samples: gradients must sum over all of them
+    def f(*v):
+        w = [tuple(v[0:2]), tuple(v[2:4]), tuple(v[4:6])]
+        total = Value(0.0)
+        for x in (tuple(v[6:8]), tuple(v[8:10])):
+            hidden = tuple(autograd.dot(wj, x, v[10]).tanh() for wj in w)
+            total = total + autograd.dot(hidden, w[0] + (v[11],)).sigmoid()
+        return total
+
+    data = [0.3, -0.7, 1.1, 0.4, -0.2, 0.9, 0.5, -1.3, 0.8, 0.6, 0.1, -0.4]
+    leaves = list(map(Value, data))
+    f(*leaves).backward()
+    for i, leaf in enumerate(leaves):
+        assert close(leaf.grad, central_difference(f, data, i)), i
+
+
+@pytest.mark.parametrize("build", ["autograd.dot", "nn.MLP"])
+def test_a_dot_graph_of_the_2_16_16_1_network_takes_under_200_bytes_per_node(build):
+    """The issue's memory target on the n-ary graph: the W2 network (2-16-16-1, ReLU, ReLU, sigmoid, MSE)
+    on 20 samples, measured with tracemalloc while the graph is built."""
+    import tracemalloc
+
+    from nn import MLP
+
+    rng = np.random.default_rng(0)
+    samples = [tuple(Value(v) for v in row) for row in rng.uniform(-1, 1, (20, 2)).tolist()]
+    targets = rng.integers(0, 2, 20).tolist()
+    model = MLP(2, [16, 16], 1, activations=["relu", "relu", "sigmoid"], seed=0)
+    layers = [([n.w for n in layer.neurons], [n.b for n in layer.neurons]) for layer in model.layers]
+
+    def loss() -> Value:
+        errors = []
+        for x, y in zip(samples, targets):
+            if build == "nn.MLP":
+                out = model(x)
+            else:
+                a = x
+                for l, (weights, biases) in enumerate(layers):
+                    zs = [autograd.dot(w, a, b) for w, b in zip(weights, biases)]
+                    a = tuple([z.sigmoid() for z in zs] if l == 2 else [z.relu() for z in zs])
+                out = a[0]
+            errors.append((out - y) ** 2)
+        return autograd.sum(errors) * (1.0 / len(errors))
+
+    loss()  # a first call, so that what is built once per model (labels, caches) is not counted
+    gc.collect()
+    tracemalloc.start()
+    try:
+        root = loss()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    old = set(map(id, model.parameters())) | {id(v) for x in samples for v in x}
+    nodes = sum(id(v) not in old for v in topological_order(root))
+    assert nodes == 20 * (16 + 16 + 16 + 16 + 1 + 1 + 3) + 3  # z, a per neuron; y, y - ŷ, its square; Σ, 1/20, mean
+    assert peak / nodes < 200, f"{peak / nodes:.0f} B per node"
+
+
 # --- 5. numerics at the edges -----------------------------------------------------------------
 
 @pytest.mark.parametrize("method, x, value, grad", [
