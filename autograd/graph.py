@@ -5,7 +5,9 @@ A node (a ``Value`` or a ``Tensor``) carries four things the driver relies on:
 - ``_inputs``: the nodes it was computed from, in order, duplicates kept (a
   tuple, or for a ``dot`` node a sequence reading the caller's tuples);
 - ``_op``: the operation that made it (``None`` for a leaf), whose
-  ``contributions(node)`` returns upstream x local derivative for each input;
+  ``contributions(node)`` returns upstream x local derivative for each input
+  (and whose ``accumulate``, if not None, may add those into the inputs'
+  ``grad`` itself in one pass, returning True: ``dot`` does);
 - ``grad``: the accumulated gradient;
 - ``_fresh_grad()``: the zero a non-leaf starts each backward pass with (and a
   leaf whose ``grad`` is None; a Tensor that requires no grad returns None and
@@ -107,6 +109,8 @@ def run_backward(root: Any, seed: Any) -> list:
         op = node._op
         if op is None:
             continue
+        if op.accumulate is not None and not checking and op.accumulate(node):
+            continue  # the op added upstream x local to its inputs itself
         contributions = op.contributions(node)
         if checking:
             check_backward(node, contributions)

@@ -92,6 +92,7 @@ class TensorOp:
     """
 
     __slots__ = ("name", "symbol", "forward", "vjp", "broadcasts", "aliases")
+    accumulate = None  # no op here adds into its inputs' grads itself (see graph.run_backward)
 
     def __init__(self, name: str, symbol: str, forward: Callable, vjp: Callable, broadcasts: bool = False,
                  aliases: bool = False):

@@ -41,6 +41,7 @@ class ScalarOp:
     ``derivatives(xs, out, ctx) -> [d out / d x_i for each i]``."""
 
     __slots__ = ("name", "symbol", "forward", "derivatives")
+    accumulate = None  # only dot adds into its inputs' grads itself (see _DotOp and graph.run_backward)
 
     def __init__(self, name: str, symbol: str, forward: Callable, derivatives: Callable):
         graph.check_op_definition("ScalarOp", name, symbol, forward=forward, derivatives=derivatives)
@@ -234,21 +235,25 @@ class _DotInputs:
 
 
 class _DotOp(ScalarOp):
-    """``dot``'s op: backward reads the weights and inputs from the shared tuples in one pass each."""
+    """``dot``'s op: backward adds upstream x local into the weights' and inputs' grads in one pass."""
 
     __slots__ = ()
 
-    def contributions(self, node: Value) -> list[float]:
-        # upstream x (d/dw_i = x_i, d/dx_i = w_i, d/db = 1): _dot_derivatives fused with the product, one
-        # pass over each tuple instead of two over a flat copy. tests/test_value.py checks that both agree.
-        parts, g = node._inputs, node.grad
+    def accumulate(self, node: Value) -> bool:
+        """w_i.grad += g x_i, x_i.grad += g w_i, b.grad += g, reading the shared tuples once; False (use
+        ``contributions`` and the derivative table) when this node has no shared tuples (``DOT`` called on
+        a flat tuple) or the table was replaced (as bench.mutation does). tests/test_value.py holds the two
+        paths equal."""
+        parts = node._inputs
         if type(parts) is not _DotInputs or self.derivatives is not _dot_derivatives:
-            return super().contributions(node)  # DOT(*flat, ctx=n) called directly, or a replaced table (mutation)
-        out = [g * x.data for x in parts.inputs]  # to the weights
-        out += [g * w.data for w in parts.weights]  # to the inputs
+            return False
+        g = node.grad
+        for w, x in zip(parts.weights, parts.inputs):
+            w.grad += g * x.data
+            x.grad += g * w.data
         if parts.bias is not None:
-            out.append(g)
-        return out
+            parts.bias.grad += g
+        return True
 
 
 DOT = _DotOp("dot", "Σwx+b", _dot_forward, _dot_derivatives)

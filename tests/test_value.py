@@ -328,16 +328,18 @@ def test_dot_node_keeps_the_callers_tuples_and_reads_as_one_flat_tuple():
 
 
 @given(st.integers(1, 6), st.booleans(), st.data())
-def test_dot_backward_is_upstream_times_each_local_derivative(n, with_bias, data):
-    """The dot op's one-pass backward against ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1 written here, and against
-    the op's own derivative table (``derivatives``, which gradcheck and explain read)."""
+def test_dot_one_pass_backward_adds_upstream_times_each_local_derivative(n, with_bias, data):
+    """The dot op's one-pass backward (``accumulate``) against ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1 written
+    here, and against the generic path over the op's derivative table (which gradcheck and explain read)."""
     numbers = data.draw(st.lists(reals(-10.0, 10.0), min_size=2 * n + 1, max_size=2 * n + 1))
     ws, xs, b = tuple(map(Value, numbers[:n])), tuple(map(Value, numbers[n:2 * n])), Value(numbers[-1])
+    leaves = (*ws, *xs, b) if with_bias else (*ws, *xs)
     z = autograd.dot(ws, xs, b if with_bias else None)
     z.grad = g = data.draw(reals(-10.0, 10.0))
     by_hand = [g * x.data for x in xs] + [g * w.data for w in ws] + ([g] if with_bias else [])
-    assert z.op.contributions(z) == by_hand
-    assert autograd.ScalarOp.contributions(z.op, z) == by_hand  # the generic path over the same table
+    assert z.op.contributions(z) == by_hand  # the generic path: upstream x the table
+    assert z.op.accumulate(z) is True
+    assert [v.grad for v in leaves] == by_hand  # the one pass, into grads that started at 0
 
 
 def test_dot_gradients_through_tuples_shared_by_many_nodes_match_central_differences():
