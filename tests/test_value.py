@@ -12,6 +12,7 @@ import gc
 import math
 import operator
 import sys
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -363,8 +364,6 @@ def test_dot_gradients_through_tuples_shared_by_many_nodes_match_central_differe
 def test_a_dot_graph_of_the_2_16_16_1_network_takes_under_200_bytes_per_node(build):
     """The issue's memory target on the n-ary graph: the W2 network (2-16-16-1, ReLU, ReLU, sigmoid, MSE)
     on 20 samples, measured with tracemalloc while the graph is built."""
-    import tracemalloc
-
     from nn import MLP
 
     rng = np.random.default_rng(0)
