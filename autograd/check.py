@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from . import graph
-from .graph import topological_order
+from .graph import check_node, topological_order
 from .tensor import Tensor
 from .value import Value
 
@@ -154,8 +154,7 @@ def local_mismatches(root: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: f
     if isinstance(root, Tensor):
         _check_tolerances(eps, atol, rtol)
         return _tensor_local_mismatches(root, eps, atol, rtol)
-    if isinstance(root, type) or not (hasattr(root, "_inputs") and hasattr(root, "_op")):
-        raise TypeError(f"local_mismatches expects the root node of a graph (a Value), got {type(root).__name__}")
+    check_node(root, "local_mismatches", "the root node of a graph (a Value)")
     _check_tolerances(eps, atol, rtol)
     found = []
     for position, node in enumerate(topological_order(root)):

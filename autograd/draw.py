@@ -25,7 +25,7 @@ from typing import Any
 import graphviz
 
 from .explain import NEURON_LABEL, WEIGHT_LABEL, _format_data, _local_derivatives, _op_symbol, explain
-from .graph import topological_order
+from .graph import check_node, topological_order
 
 DEFAULT_MAX_NODES = 150
 FIELDS = ("label", "data", "grad")
@@ -264,11 +264,6 @@ def _check_options(rankdir: str, show: Any, fmt: str, collapse: Any, max_nodes: 
     return show
 
 
-def _check_root(root: Any, what: str) -> None:
-    if isinstance(root, type) or not all(hasattr(root, a) for a in ("_inputs", "_op", "data", "grad", "label")):
-        raise TypeError(f"{what} expects a graph node (a Value or Tensor), got {type(root).__name__}")
-
-
 def draw(root: Any, rankdir: str = "LR", show: Iterable[str] = FIELDS, edge_labels: bool = False,
          format: str = "svg", collapse: str | None = None, max_nodes: int | None = DEFAULT_MAX_NODES,  # noqa: A002
          step: int | None = None, digits: int = 4) -> Drawing:
@@ -285,7 +280,7 @@ def draw(root: Any, rankdir: str = "LR", show: Iterable[str] = FIELDS, edge_labe
     changed). Numbers show ``digits`` decimals.
     """
     show = _check_options(rankdir, show, format, collapse, max_nodes, step, digits)
-    _check_root(root, "draw")
+    check_node(root, "draw")
     order = topological_order(root)
     n_ops = sum(1 for node in order if node._op is not None)
     consumers: dict = {node: [] for node in order}
@@ -409,7 +404,7 @@ def frames(root: Any, **options: Any) -> list[Drawing]:
     """``draw(root, step=k, **options)`` for k = 0 … number of backward steps: the backward pass as frames."""
     if "step" in options:
         raise ValueError("frames draws every step itself; do not pass step")
-    _check_root(root, "frames")
+    check_node(root, "frames")
     n = len(explain(root).steps)
     return [draw(root, step=k, **options) for k in range(n + 1)]
 
@@ -434,7 +429,7 @@ def notebook_svg(node: Any) -> str | None:
 
     Raises ``GraphvizNotFoundError`` when ``dot`` is missing.
     """
-    _check_root(node, "notebook_svg")
+    check_node(node, "notebook_svg")
     if _count_up_to(node, DEFAULT_MAX_NODES) > DEFAULT_MAX_NODES:
         return None
     return draw(node).pipe(format="svg", encoding="utf-8")

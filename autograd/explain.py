@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph import topological_order
+from .graph import check_node, topological_order
 
 # Labels that nn gives (and the worked example uses): z0[1], a0[1], b0[1], w01[1] or w0_1[1].
 NEURON_LABEL = re.compile(r"^([zab])(\d+)\[(\d+)\]$")
@@ -314,11 +314,6 @@ class Explanation:
         return self.to_markdown()
 
 
-def _check_node(root: Any, what: str) -> None:
-    if isinstance(root, type) or not all(hasattr(root, a) for a in ("_inputs", "_op", "grad", "data")):
-        raise TypeError(f"{what} expects a graph node (a Value or Tensor), got {type(root).__name__}")
-
-
 def explain(root: Any) -> Explanation:
     """The backward pass of ``root`` step by step, computed on the side (the graph's grads are untouched).
 
@@ -326,7 +321,7 @@ def explain(root: Any) -> Explanation:
     (an array of ones for a Tensor). Step k visits the k-th non-leaf node in reverse
     topological order: input i receives upstream × ∂node/∂input_i.
     """
-    _check_node(root, "explain")
+    check_node(root, "explain")
     order = topological_order(root)
     seed = np.ones_like(root.data) if isinstance(root.data, np.ndarray) else 1.0
     grads: dict = {root: seed}
@@ -479,7 +474,7 @@ def _decimals_shown(v: Any) -> int:
 
 def _graph_root(model_or_graph: Any) -> Any:
     root = getattr(model_or_graph, "loss", model_or_graph)
-    _check_node(root, "verify (the loss node, or an object with a .loss node)")
+    check_node(root, "verify (the loss node, or an object with a .loss node)")
     return root
 
 

@@ -63,14 +63,19 @@ def check_op_definition(kind: str, name: Any, symbol: Any, **functions: Any) -> 
             raise TypeError(f"{kind} {what} must be a function, got {type(function).__name__}: {function!r:.40}")
 
 
+def check_node(root: Any, what: str, expected: str = "a graph node (a Value or Tensor)") -> None:
+    """TypeError naming ``what`` unless ``root`` is a node of either engine (a class is not)."""
+    if isinstance(root, type) or not hasattr(root, "_fresh_grad"):
+        raise TypeError(f"{what} expects {expected}, got {type(root).__name__}")
+
+
 def topological_order(root: Any) -> list:
     """Every node ``root`` depends on, each once, inputs before the nodes made from them.
 
     Iterative depth-first search (an explicit stack of input iterators), so a
     chain of a million operations needs no Python recursion.
     """
-    if isinstance(root, type) or not hasattr(root, "_fresh_grad"):  # once per call, not per node
-        raise TypeError(f"topological_order expects a graph node (a Value or Tensor), got {type(root).__name__}")
+    check_node(root, "topological_order")  # once per call, not per node
     order: list = []
     visited = {root}
     stack = [(root, iter(root._inputs))]
