@@ -7,11 +7,13 @@ finite differences and names the operation whose derivative is wrong.
 
 from .check import GradcheckError, gradcheck, local_mismatches, numerical_gradient, numerical_jacobian, tensor_gradcheck
 from .draw import GraphvizNotFoundError, draw, frames
-from .explain import explain, verify
+from .explain import explain
 from .graph import DivisionByZeroError, DomainError, is_grad_enabled, no_grad, topological_order
+from .tables import TableError, read_network, verify
 from .tensor import TENSOR_OPS, GradientShapeError, Tensor, TensorIndexError, TensorOp, linear, mse_loss
 from .value import SCALAR_OPS, ScalarOp, Value, dot
 from .value import sum as sum  # noqa: A004 - explicit re-export
+from .worksheet import Worksheet, worksheet
 
 __all__ = [
     "Value", "dot", "no_grad", "is_grad_enabled", "topological_order",
@@ -20,7 +22,8 @@ __all__ = [
 ]
 # ``autograd.sum`` is public but left out of __all__ so ``from autograd import *``
 # does not shadow the builtin.
-__all__ += ["draw", "frames", "explain", "verify", "GraphvizNotFoundError"]
+__all__ += ["draw", "frames", "explain", "verify", "TableError", "read_network", "worksheet", "Worksheet",
+            "GraphvizNotFoundError"]
 __all__ += ["Tensor", "linear", "mse_loss", "TensorOp", "TENSOR_OPS", "GradientShapeError", "TensorIndexError",
             "tensor_gradcheck", "numerical_jacobian"]
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled  # noqa: E402 - issue 6

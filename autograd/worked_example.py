@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
+from .tables import NetworkSection, read_network
 from .value import Value, dot
 
 
@@ -55,20 +56,26 @@ class WorkedExample:
 
 
 def two_two_one(table: dict | None = None) -> WorkedExample:
-    """Build the 2-2-1 graph of the worked example with the table's weights and sample."""
-    try:
-        return _build(load_hand_table() if table is None else table)
-    except (TypeError, KeyError, IndexError) as error:  # a table of another shape
-        raise ValueError(f"two_two_one expects a table shaped like autograd/data/hand_derivation_2-2-1.json "
-                         f"(network: inputs x0, x1; hidden and output weights and biases; label y), got "
-                         f"{type(table).__name__}: {table!r:.40} ({type(error).__name__}: {error})") from None
+    """Build the 2-2-1 graph of the worked example with the table's weights and sample (sigmoid everywhere,
+    C = ½(ŷ − y)²). Other networks: ``nn.from_hand_table(table)`` builds any size on either engine."""
+    section = read_network(load_hand_table() if table is None else table)
+    if section.sizes != (2, 2, 1) or set(section.activations) != {"sigmoid"} or section.loss != "half_sum":
+        raise ValueError(f"two_two_one builds the 2-2-1 sigmoid network with C = ½(ŷ − y)²; this table's network "
+                         f"is {'-'.join(map(str, section.sizes))} with activations {list(section.activations)} and "
+                         f"loss {section.loss!r}: use nn.from_hand_table(table) for any network")
+    return _build(section)
 
 
-def _build(table: dict) -> WorkedExample:
-    net = table["network"]
-    x = [Value(net["inputs"]["x0"], "x0"), Value(net["inputs"]["x1"], "x1")]
-    p = {f"{k}[1]": Value(v, f"{k}[1]") for k, v in net["hidden"].items()}
-    p.update({f"{k}[2]": Value(v, f"{k}[2]") for k, v in net["output"].items()})
+def _build(section: NetworkSection) -> WorkedExample:
+    (W1, W2), (b1, b2) = section.weights, section.biases
+    x = [Value(float(section.inputs[0]), "x0"), Value(float(section.inputs[1]), "x1")]
+    p = {}
+    for l, (W, b) in enumerate(((W1, b1), (W2, b2)), start=1):
+        for j in range(W.shape[0]):
+            for k in range(W.shape[1]):
+                p[f"w{j}{k}[{l}]"] = Value(float(W[j, k]), f"w{j}{k}[{l}]")
+        for j in range(W.shape[0]):
+            p[f"b{j}[{l}]"] = Value(float(b[j]), f"b{j}[{l}]")
     z0 = dot([p["w00[1]"], p["w01[1]"]], x, p["b0[1]"])
     z1 = dot([p["w10[1]"], p["w11[1]"]], x, p["b1[1]"])
     z0.label, z1.label = "z0[1]", "z1[1]"
@@ -78,7 +85,7 @@ def _build(table: dict) -> WorkedExample:
     z2.label = "z0[2]"
     yhat = z2.sigmoid()
     yhat.label = "a0[2]"
-    error = yhat - Value(net["label"]["y"], "y")
+    error = yhat - Value(float(section.targets[0]), "y")
     error.label = "ŷ-y"
     loss = 0.5 * error**2
     loss.label = "C"

@@ -8,6 +8,7 @@ import importlib
 
 from . import activations, data, init, losses, optim  # noqa: F401
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .hand_table import HandTableNetwork, from_hand_table
 from .layers import MLP, Layer, Linear, Neuron
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
@@ -23,6 +24,7 @@ __all__ = [
 ]
 __all__ += ["save", "load", "ModelFileError"]
 __all__ += ["Linear"]
+__all__ += ["from_hand_table", "HandTableNetwork"]
 
 _FROM_TRAIN = ("fit", "predict", "accuracy", "print_predictions", "History")
 

@@ -25,14 +25,13 @@ the same weights on either engine (identical ``state_dict`` s).
 from __future__ import annotations
 
 import numbers
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, Value, dot, linear
+from autograd import Tensor, Value, dot, linear, read_network
 
 from .activations import Activation, get_activation
 from .init import Seed, init_mlp
@@ -465,22 +464,19 @@ class MLP(Module):
         return other
 
     @classmethod
-    def from_hand_table(cls, table: dict | None = None, engine: str = "value") -> MLP:
-        """The 2-2-1 sigmoid network of the hand-worked table (``autograd/data/hand_derivation_2-2-1.json``
-        by default), with the table's weights; its ``network.inputs`` and ``network.label`` are the sample."""
+    def from_hand_table(cls, table: dict | str | None = None, engine: str = "value") -> MLP:
+        """The network of a hand-worked table's ``network`` section (any sizes; see ``autograd.read_network``),
+        with the table's weights; ``autograd/data/hand_derivation_2-2-1.json`` by default.
+        ``nn.from_hand_table`` also builds the table's loss graph, for ``autograd.verify``."""
         if table is None:
             from autograd.worked_example import load_hand_table
             table = load_hand_table()
-        net = table["network"]
-        model = cls(2, [2], 1, activations=["sigmoid", "sigmoid"], engine=engine)
-        state = {k: np.zeros_like(v) for k, v in model.state_dict().items()}
-        for l, section in ((1, "hidden"), (2, "output")):
-            for name, value in net[section].items():
-                weight, bias = re.fullmatch(r"w(\d+)_?(\d+)", name), re.fullmatch(r"b(\d+)", name)
-                if weight:
-                    state[f"W[{l}]"][int(weight[1]), int(weight[2])] = value
-                elif bias:
-                    state[f"b[{l}]"][int(bias[1])] = value
+        section = read_network(table)
+        model = cls(section.sizes[0], list(section.sizes[1:-1]), section.sizes[-1],
+                    activations=list(section.activations), engine=engine)
+        state = {}
+        for l, (W, b) in enumerate(zip(section.weights, section.biases), start=1):
+            state[f"W[{l}]"], state[f"b[{l}]"] = W, b
         model.load_state_dict(state)
         return model
 

@@ -169,6 +169,13 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("verify(table)", lambda x: autograd.verify(x, small_graph()), "table"),
     ("verify(graph)", lambda x: autograd.verify({"C": 1.0}, x), "verify"),
     ("verify(decimals)", lambda x: autograd.verify({"C": 1.0}, small_graph(), decimals=x), "decimals"),
+    ("verify(lr)", lambda x: autograd.verify({"C": 1.0}, small_graph(), lr=x), "lr"),
+    ("verify(weight_layout)", lambda x: autograd.verify({"C": 1.0}, small_graph(), weight_layout=x), "weight_layout"),
+    ("verify({C: x})", lambda x: autograd.verify({"C": x}, small_graph()), "'C'"),
+    ("read_network(table)", lambda x: autograd.read_network(x), "table"),
+    ("worksheet(graph)", lambda x: autograd.worksheet(x), "worksheet"),
+    ("worksheet(answers)", lambda x: autograd.worksheet(small_graph(), answers=x), "answers"),
+    ("worksheet(decimals)", lambda x: autograd.worksheet(small_graph(), decimals=x), "decimals"),
     # nn: building networks
     ("MLP(n_in)", lambda x: nn.MLP(x, [2], 1), "n_in"),
     ("MLP(hidden)", lambda x: nn.MLP(2, x, 1), "hidden"),
@@ -197,6 +204,8 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("Softmax()(x)", lambda x: nn.activations.Softmax()(x), "Softmax"),
     ("softmax_values(logits)", lambda x: nn.activations.softmax_values(x), "logits"),
     ("two_two_one(table)", lambda x: two_two_one(x), "table"),
+    ("from_hand_table(table)", lambda x: nn.from_hand_table(x), "table"),
+    ("from_hand_table(engine)", lambda x: nn.from_hand_table(engine=x), "engine"),
     # nn: running and training
     ("model(X) value", lambda x: value_model()(x), "MLP"),
     ("predict(model)", lambda x: nn.predict(x, X2), "model"),

@@ -1,0 +1,187 @@
+"""The reports' notation, shared by ``draw``, ``explain``, ``verify`` and ``worksheet``.
+
+Numbers: ``_format_number`` / ``_format_data`` (one formatter for every picture
+and table). Names: a readable name per node (its label, a constant's number, a
+short expression), the reports' LaTeX (``w01[1]`` → w₀₁^[1], ∂C/∂z → δ) and
+escaping for Markdown and LaTeX. Internal to ``autograd``: users meet these
+through the drawings and tables.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+# Labels that nn gives (and the worked example uses): z0[1], a0[1], b0[1], w01[1] or w0_1[1].
+NEURON_LABEL = re.compile(r"^([zab])(\d+)\[(\d+)\]$")
+WEIGHT_LABEL = re.compile(r"^w(\d+)(?:_(\d+))?\[(\d+)\]$")
+
+def _format_number(x: Any, digits: int = 4) -> str:
+    """``x`` with ``digits`` decimals (0.0041); scientific when that would hide it (4.000e-05) or it is huge."""
+    try:
+        x = float(x)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(f"a number to format must be a real number, got {type(x).__name__}: {x!r:.40}") from None
+    if not math.isfinite(x):
+        return str(x)
+    if x == 0:
+        return f"{0.0:.{digits}f}"
+    if abs(x) < 10.0**-digits or abs(x) >= 1e6:
+        return f"{x:.{max(digits - 1, 0)}e}"
+    return f"{x:.{digits}f}"
+
+
+def _format_data(x: Any, digits: int = 4, max_numbers: int = 4) -> str:
+    """A scalar as a number; an ndarray as its numbers when small, else as its shape."""
+    if x is None:
+        return "–"
+    if isinstance(x, np.ndarray):
+        if x.ndim == 0:
+            return _format_number(x, digits)
+        if x.size <= max_numbers:
+            return "[" + ", ".join(_format_number(v, digits) for v in x.ravel()) + "]"
+        return "shape " + "×".join(str(n) for n in x.shape)
+    return _format_number(x, digits)
+
+
+def _short(x: Any) -> str:
+    if isinstance(x, np.ndarray):
+        return _format_data(x, 3)
+    return f"{float(x):g}"
+
+
+def _op_symbol(node: Any) -> str:
+    """The drawn symbol of ``node``'s op, with its parameter where it has one (``^2``, ``LeakyReLU(0.1)``)."""
+    op = node._op
+    symbol = getattr(op, "symbol", None) or op.name
+    ctx = getattr(node, "_ctx", None)
+    if op.name == "pow" and len(node._inputs) == 1 and isinstance(ctx, (int, float)):
+        return f"^{ctx:g}"
+    if op.name == "leaky_relu" and isinstance(ctx, (int, float)):
+        return f"{symbol}({ctx:g})"
+    return symbol
+
+
+_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+
+
+def _node_names(order: list) -> dict:
+    """A readable name per node: its label; a constant leaf's number; else a short expression or ``op#i``."""
+    names: dict = {}
+    for i, node in enumerate(order):
+        if node.label:
+            names[node] = node.label
+        elif node._op is None:
+            names[node] = _short(node.data)
+        else:
+            names[node] = _expression(node, [names[x] for x in node._inputs], order_index=i)
+    return names
+
+
+def _is_compound(name: str) -> bool:
+    """Whether a name needs parentheses as an operand ("ŷ-y" does, "-0.5" and "w01[1]" do not)."""
+    top_level = re.sub(r"\([^()]*\)", "()", name)  # what parentheses already group does not count
+    return bool(re.search(r"[+\-*/ ]", top_level.removeprefix("-")))
+
+
+def _expression(node: Any, args: list[str], order_index: int) -> str:
+    op = node._op
+
+    def wrap(name: str, x: Any) -> str:
+        return f"({name})" if _is_compound(name) else name
+
+    args = [wrap(a, x) for a, x in zip(args, node._inputs)]
+    if op.name in _BINARY and len(args) == 2:
+        expr = f"{args[0]}{_BINARY[op.name]}{args[1]}"
+    elif op.name == "neg":
+        expr = f"-{args[0]}"
+    elif op.name == "pow" and len(args) == 1:
+        expr = f"{args[0]}{_op_symbol(node)}"
+    elif len(args) == 1:
+        expr = f"{_op_symbol(node)}({args[0]})"
+    else:
+        expr = ""
+    return expr if 0 < len(expr) <= 24 else f"{op.name}#{order_index}"
+
+
+def _sub(index: str) -> str:
+    """A LaTeX subscript: ``_0`` for one character, ``_{01}`` for more."""
+    return f"_{index}" if len(index) == 1 else f"_{{{index}}}"
+
+
+def _latex_name(name: str) -> str:
+    """A label in the reports' LaTeX: ``w01[1]`` → ``w_{01}^{[1]}``, ``x0`` → ``x_0``, ``ŷ`` → ``\\hat{y}``."""
+    if m := WEIGHT_LABEL.match(name):
+        j, k, l = m.groups()
+        return f"w{_sub(j + (',' + k if k else ''))}^{{[{l}]}}"
+    if m := NEURON_LABEL.match(name):
+        letter, j, l = m.groups()
+        return f"{letter}{_sub(j)}^{{[{l}]}}"
+    if m := re.fullmatch(r"([A-Za-z])(\d+)", name):
+        return f"{m.group(1)}{_sub(m.group(2))}"
+    if name in ("yhat", "y_hat"):
+        return r"\hat{y}"
+    if re.fullmatch(r"[A-Za-z0-9ŷ+\-*/^()., ]*", name):
+        return name.replace("ŷ", r"\hat{y}").replace("*", r" \cdot ")
+    return rf"\text{{{_latex_text(name)}}}"
+
+
+_LATEX_TEXT_ESCAPES = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                       "#": r"\#", "$": r"\$", "%": r"\%", "&": r"\&", "_": r"\_", "{": r"\{", "}": r"\}"}
+
+
+def _printable(text: str) -> str:
+    """``text`` on one line: newlines, tabs and other control characters become spaces."""
+    return "".join(" " if not ch.isprintable() else ch for ch in text)
+
+
+def _latex_text(text: str) -> str:
+    """``text`` safe inside LaTeX's ``\\text{...}``: its special characters escaped, one line."""
+    return "".join(_LATEX_TEXT_ESCAPES.get(ch, ch) for ch in _printable(text))
+
+
+def _markdown_cell(text: str) -> str:
+    """``text`` safe in one cell of a Markdown table: one line, ``|`` escaped."""
+    return _printable(text).replace("|", "\\|")
+
+
+def _markdown_code(text: str) -> str:
+    """``text`` as inline code in Markdown (backticks inside it would end the code span)."""
+    return "`" + _markdown_cell(text).replace("`", "'") + "`"
+
+
+def _latex_grad_name(node: Any, name: str, root_name: str) -> str:
+    """∂C/∂node in the reports' notation: δ_j^[l] for a pre-activation z_j^[l], else a fraction."""
+    if node.label and (m := NEURON_LABEL.match(node.label)) and m.group(1) == "z":
+        return rf"\delta{_sub(m.group(2))}^{{[{m.group(3)}]}}"
+    inner = _latex_name(name)
+    return rf"\frac{{\partial {root_name}}}{{\partial {f'({inner})' if _is_compound(name) else inner}}}"
+
+
+_ACTIVATION_LATEX = {"sigmoid": r"\sigma'", "tanh": r"\tanh'", "relu": r"\mathrm{ReLU}'",
+                     "leaky_relu": r"\mathrm{LeakyReLU}'", "exp": r"\exp'", "log": r"\log'"}
+
+
+def _latex_local(node: Any, position: int, names: dict) -> str:
+    """∂node/∂input in the reports' notation: σ'(z), x_i for a weight of a dot, else a fraction."""
+    op = node._op
+    child = node._inputs[position]
+    if op.name in _ACTIVATION_LATEX and len(node._inputs) == 1:
+        return f"{_ACTIVATION_LATEX[op.name]}({_latex_name(names[child])})"
+    if op.name == "dot" and isinstance(node._ctx, int):
+        n = node._ctx
+        if position < n:
+            return _latex_name(names[node._inputs[n + position]])
+        if position < 2 * n:
+            return _latex_name(names[node._inputs[position - n]])
+        return "1"
+    def part(x: Any) -> str:
+        inner = _latex_name(names[x])
+        return f"({inner})" if _is_compound(names[x]) else inner
+
+    return rf"\frac{{\partial {part(node)}}}{{\partial {part(child)}}}"
+
+
