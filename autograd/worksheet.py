@@ -87,6 +87,10 @@ class Worksheet:
     def __str__(self) -> str:
         return self.to_markdown()
 
+    def __repr__(self) -> str:
+        return f"<Worksheet of the backward pass of {self.root_name}: {len(self)} quantities" \
+               f"{', answer key' if self.answers else ''}>"
+
     def __len__(self) -> int:
         return sum(line.section != "given" for line in self.lines)
 
