@@ -167,6 +167,8 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 def _safe(text: str, limit: int = LABEL_LIMIT) -> str:
     """``text`` as a drawing can show it: control characters as their visible symbols (NUL → ␀, newline → ␊),
     lone surrogates as �, and at most ``limit`` characters (the rest as …). Escape for the format after this."""
+    if len(text) <= limit and text.isprintable():
+        return text  # the common case, without the regular expressions
     text = _CONTROL.sub(lambda m: chr(0x2421) if m.group() == "\x7f" else chr(0x2400 + ord(m.group())), text)
     text = _SURROGATE.sub("\ufffd", text)
     return text if len(text) <= limit else text[:limit - 1] + "…"
@@ -287,13 +289,17 @@ def _signed_sum(terms: list, digits: int) -> str:
 
 
 def _value_label(node: Any, state: _State, show: Iterable[str], digits: int, edge_labels: bool,
-                 role: str = "") -> _Label:
-    lines = []
-    if "label" in show and (node.label or role):
-        name = f"<B>{_html(node.label)}</B>" if node.label else ""
-        lines.append(f"{name} ({role})" if name and role else name or f"({role})")
-    if "data" in show:
-        lines.append("data " + html.escape(_format_data(node.data, digits)))
+                 role: str = "", memo: dict | None = None) -> _Label:
+    lines = None if memo is None else memo.get(node)
+    if lines is None:  # the label and data lines do not change from frame to frame
+        lines = []
+        if "label" in show and (node.label or role):
+            name = f"<B>{_html(node.label)}</B>" if node.label else ""
+            lines.append(f"{name} ({role})" if name and role else name or f"({role})")
+        if "data" in show:
+            lines.append("data " + html.escape(_format_data(node.data, digits)))
+        if memo is not None:
+            memo[node] = lines
     label = _Label(lines)
     if "grad" in show:
         if node not in state.grads:
@@ -357,6 +363,8 @@ class _Scene:
     members: dict      # group key -> its nodes
     collapse: str | None
     roles: dict        # node -> "loss" / "target" in a collapsed network
+    memo: dict = field(default_factory=dict)        # node -> its label's lines that stay the same each frame
+    attr_memo: dict = field(default_factory=dict)   # DOT attribute text shared by many statements and frames
 
 
 def _scene(root: Any, collapse: str | None, max_nodes: int | None, what: str) -> _Scene:
@@ -453,7 +461,7 @@ def _elements(scene: _Scene, state: _State, show: tuple, digits: int, edge_label
         attrs.update(fill([node], "#eaf1fb" if leaf else "white"))
         if node is scene.root:
             attrs["penwidth"] = "2"
-        label = _value_label(node, state, show, digits, edge_labels, scene.roles.get(node, ""))
+        label = _value_label(node, state, show, digits, edge_labels, scene.roles.get(node, ""), scene.memo)
         nodes.append(_Element(ids[node], label, attrs))
         if not leaf:
             op_attrs = {"shape": "ellipse", "style": "filled", "fillcolor": "#f0f0f0", "fontsize": "11",
@@ -514,41 +522,55 @@ def _captions(scene: _Scene, state: _State, edge_labels: bool, stepping: bool) -
     return captions
 
 
+def _dot_attrs(label: str, attrs: dict, memo: dict) -> str:
+    """`` [label=... key="value" ...]``: the DOT attribute list of one statement, written directly (graphviz's
+    general quoting costs most of a frame's time). An HTML label ``<...>`` goes as it is; every other value
+    is quoted with its backslashes and quotes escaped; names are our own identifiers. ``memo`` keeps the
+    attribute part, which many statements share."""
+    key = tuple(attrs.items())
+    rest = memo.get(key)
+    if rest is None:
+        rest = memo[key] = "".join(f" {k}={_quote(v)}" for k, v in attrs.items())
+    if label:
+        return f" [label={label if label.startswith('<') else _quote(label)}{rest}]"
+    return f" [{rest[1:]}]" if rest else ""
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _digraph(nodes: list, edges: list, rankdir: str, fmt: str, title: str, captions: list[str],
-             layout_texts: dict | None = None, id_prefix: str | None = None) -> Drawing:
+             layout_texts: dict | None = None, id_prefix: str | None = None, memo: dict | None = None) -> Drawing:
     """The ``Drawing`` of ``nodes`` and ``edges``. ``layout_texts`` (key -> text) replaces changing lines
     by stand-ins (an animation lays out its widest frame); ``id_prefix`` gives each element an SVG id."""
     layout_texts = layout_texts or {}
+    memo = {} if memo is None else memo
     g = Drawing(format=fmt, graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": "14",
                                         "nodesep": "0.18", "ranksep": "0.3"},
                 node_attr={"fontname": FONT, "fontsize": "12"},
                 edge_attr={"fontname": FONT, "fontsize": "11", "arrowsize": "0.6"})
     clusters: dict = {}
     for element in nodes:
-        attrs = dict(element.attrs)
-        if id_prefix is not None:
-            attrs["id"] = id_prefix + element.key
-        target = g
+        attrs = element.attrs if id_prefix is None else dict(element.attrs, id=id_prefix + element.key)
+        body = g.body
         if element.cluster is not None:
             if element.cluster not in clusters:
                 sub = graphviz.Digraph(name=f"cluster_layer{element.cluster}")
                 sub.attr(label=f"layer {element.cluster}", style="rounded,dashed", color="#888888", fontname=FONT)
                 clusters[element.cluster] = sub
-            target = clusters[element.cluster]
-        target.node(element.key, element.label.node_html(layout_texts.get(element.key)), **attrs)
+            body = clusters[element.cluster].body
+        label = element.label.node_html(layout_texts.get(element.key))
+        body.append(f"\t{element.key}{_dot_attrs(label, attrs, memo)}\n")
     for sub in clusters.values():
         g.subgraph(sub)
     for element in nodes:  # an operation beside its result: half the ranks, so a narrower (or shorter) picture
         if element.key.endswith("op"):
             g.body.append(f"\t{{rank=same; {element.key}; {element.key[:-2]}}}\n")
     for element in edges:
-        attrs = dict(element.attrs)
-        if id_prefix is not None:
-            attrs["id"] = id_prefix + element.key
+        attrs = element.attrs if id_prefix is None else dict(element.attrs, id=id_prefix + element.key)
         text = element.label.edge_text(layout_texts.get(element.key))
-        if text:
-            attrs["label"] = text
-        g.edge(element.src, element.dst, **attrs)
+        g.body.append(f"\t{element.src} -> {element.dst}{_dot_attrs(text, attrs, memo)}\n")
     lines = ([f'<B><FONT POINT-SIZE="16">{_html(title, 200)}</FONT></B>'] if title else []) + \
         [_html(c, 400) for c in captions]
     if lines:
@@ -587,7 +609,8 @@ def _drawing(scene: _Scene, state: _State, rankdir: str, show: tuple, fmt: str, 
     nodes, edges = _elements(scene, state, show, digits, edge_labels, pending=stepping)
     if title is None and scene.collapse is not None:
         title = _network_title(scene)
-    return _digraph(nodes, edges, rankdir, fmt, title or "", _captions(scene, state, edge_labels, stepping))
+    return _digraph(nodes, edges, rankdir, fmt, title or "", _captions(scene, state, edge_labels, stepping),
+                    memo=scene.attr_memo)
 
 
 def frames(root: Any, **options: Any) -> list[Drawing]:
