@@ -178,6 +178,9 @@ class Animation:
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"Animation.save: path must be a str or os.PathLike, got {type(path).__name__}: "
                             f"{path!r:.40}")
+        if not os.fspath(path):
+            raise ValueError("Animation.save: path must name a file, got an empty path ''; expected e.g. "
+                             "'backward.html'")
         path = Path(path)
         path.write_text(self.to_html(), encoding="utf-8")
         return path

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,6 +125,8 @@ def test_repr_html_is_a_fragment_and_save_writes_the_page(tmp_path):
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     with pytest.raises(TypeError, match="path must be a str or os.PathLike, got int"):
         animation.save(3)
+    with pytest.raises(ValueError, match="empty path"):
+        animation.save("")
     # two animations in one notebook do not share element ids
     assert autograd.animate(ex.loss)._id != animation._id
 
@@ -172,6 +175,24 @@ def test_bad_options_name_the_argument(kwargs, match):
 def test_animate_rejects_a_non_node():
     with pytest.raises(TypeError, match="animate expects a graph node .* got str"):
         autograd.animate("loss")
+
+
+@needs_dot
+def test_notebook_03_plays_backward_with_animate_and_stays_under_a_megabyte(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    path = Path(__file__).parent.parent / "notebooks" / "03_see_the_chain_rule.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    assert "autograd.animate(loss)" in "".join(c.source for c in notebook.cells)
+    assert "matplotlib" not in "".join(c.source for c in notebook.cells)
+    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    out = tmp_path / "executed.ipynb"
+    nbformat.write(notebook, out)
+    assert out.stat().st_size < 1_000_000, out.stat().st_size  # it was 5.4 MB with the matplotlib player
+    html_outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+                    if "text/html" in o.get("data", {})]
+    assert len(html_outputs) == 1 and 'class="cr-anim"' in html_outputs[0]["data"]["text/html"]
 
 
 # -- frames(): the explanation once, time linear in the frames drawn ----------------------------------------------
