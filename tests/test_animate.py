@@ -223,7 +223,7 @@ def test_frames_of_a_200_op_chain_take_linear_time_per_frame():
         assert len(fs) == n + 1
         return elapsed / (len(fs) * (2 * n + 1))  # seconds per frame per drawn value
 
-    small = min(per_node_frame(50) for _ in range(3))  # the quietest of three short runs
+    small = min(per_node_frame(50) for _ in range(2))  # the quieter of two short runs
     large = per_node_frame(200)
     # each frame draws the whole graph, so the total grows as steps × nodes; recomputing the explanation
     # per frame would add another factor of n (4x more per frame-node at 200 than at 50)
