@@ -32,3 +32,6 @@ __all__ += ["detect_anomaly", "is_anomaly_enabled", "AnomalyError"]
 from .check import GradcheckPrecisionWarning  # noqa: E402 - issue 6
 
 __all__ += ["GradcheckPrecisionWarning"]
+from .animate import Animation, animate  # noqa: E402 - issue 17
+
+__all__ += ["animate", "Animation"]

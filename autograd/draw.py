@@ -18,11 +18,13 @@ the DOT source in its ``.source``.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import graphviz
+import numpy as np
 
 from .explain import NEURON_LABEL, WEIGHT_LABEL, _format_data, _local_derivatives, _op_symbol, explain
 from .graph import check_node, topological_order
@@ -79,24 +81,51 @@ class _State:
     caption: str = ""
 
 
-def _full_state(order: list, edge_labels: bool) -> _State:
-    """The graph as it is: each node's own ``.grad``; contributions from the op with those grads."""
-    state = _State(grads={node: node.grad for node in order}, edges={}, incoming={})
+def _backward_has_run(root: Any) -> bool:
+    """Whether ``root.backward()`` has run: it seeds the root's grad with 1 (a Value starts at 0, a Tensor at None)."""
+    grad = root.grad
+    if grad is None or not hasattr(grad, "__array__") and not isinstance(grad, (int, float)):
+        return False  # None, or a Tensor's symbolic zero before its first pass
+    return bool(np.any(np.asarray(grad) != 0))
+
+
+NOT_RUN_CAPTION = ("backward() has not run on this graph: no gradients yet (call .backward() on it, "
+                   "or autograd.animate(root) to step through it)")
+
+
+def _full_state(root: Any, order: list, edge_labels: bool) -> _State:
+    """The graph as it is: each node's own ``.grad``; contributions from the op with those grads.
+
+    Before ``backward()`` has run no grad is shown and edges carry only their local derivatives.
+    """
+    ran = _backward_has_run(root)
+    state = _State(grads={}, edges={}, incoming={})
+    if not ran:
+        state.caption = NOT_RUN_CAPTION
+    else:
+        state.grads = {node: node.grad for node in order if _is_number(node.grad)}
     if edge_labels:
         for node in reversed(order):
             if node._op is None:
                 continue
             local = _local_derivatives(node)
-            for i, (child, c) in enumerate(zip(node._inputs, node._op.contributions(node))):
+            contributions = node._op.contributions(node) if ran and node in state.grads else ()
+            for i, child in enumerate(node._inputs):
+                c = contributions[i] if i < len(contributions) else None
                 state.edges[(node, i)] = (None if local is None else local[i], c)
                 if c is not None:
                     state.incoming.setdefault(child, []).append(c)
     return state
 
 
-def _step_state(root: Any, k: int) -> _State:
-    """The backward pass after ``k`` steps, computed on the side by ``explain``."""
-    ex = explain(root)
+def _is_number(grad: Any) -> bool:
+    """A grad that can be shown: a float or an array (not None, nor a Tensor's symbolic zero)."""
+    return isinstance(grad, (int, float, np.ndarray, np.generic)) and not isinstance(grad, bool)
+
+
+def _step_state(ex: Any, k: int) -> _State:
+    """The backward pass after ``k`` steps, from the explanation ``ex`` (computed once by the caller)."""
+    root = ex.root
     grads = ex.grads_after(k)
     state = _State(grads=grads, edges={}, incoming={})
     received = {node: 0 for node in ex.order}
@@ -118,13 +147,36 @@ def _step_state(root: Any, k: int) -> _State:
             state.done.add(node)  # a leaf whose every consumer has passed its share is finished
     n = len(ex.steps)
     if k == 0:
-        state.caption = f"backward, step 0 of {n}: the seed ∂{ex.names[root]}/∂{ex.names[root]} = 1"
+        name = _safe(ex.names[root])
+        state.caption = f"backward, step 0 of {n}: the seed ∂{name}/∂{name} = 1"
     else:
         s = ex.steps[k - 1]
         state.current = s.node
-        state.caption = (f"backward, step {k} of {n}: {ex.names[s.node]} ({_op_symbol(s.node)}) passes "
-                         f"grad × local derivative to its {len(s.inputs)} input{'s' * (len(s.inputs) > 1)}")
+        state.caption = (f"backward, step {k} of {n}: {_safe(ex.names[s.node])} ({_safe(_op_symbol(s.node))}) "
+                         f"passes grad × local derivative to its {len(s.inputs)} input{'s' * (len(s.inputs) > 1)}")
     return state
+
+
+# -- text that DOT (and an HTML page) can hold ---------------------------------------------------------------
+
+LABEL_LIMIT = 60  # characters of a label drawn; longer labels end in an ellipsis
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _safe(text: str, limit: int = LABEL_LIMIT) -> str:
+    """``text`` as a drawing can show it: control characters as their visible symbols (NUL → ␀, newline → ␊),
+    lone surrogates as �, and at most ``limit`` characters (the rest as …). Escape for the format after this."""
+    if len(text) <= limit and text.isprintable():
+        return text  # the common case, without the regular expressions
+    text = _CONTROL.sub(lambda m: chr(0x2421) if m.group() == "\x7f" else chr(0x2400 + ord(m.group())), text)
+    text = _SURROGATE.sub("\ufffd", text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _html(text: str, limit: int = LABEL_LIMIT) -> str:
+    """``text`` inside a Graphviz HTML-like label (where a backslash is an ordinary character)."""
+    return html.escape(_safe(text, limit))
 
 
 # -- collapsing by neuron or layer ------------------------------------------------------------------------
@@ -176,7 +228,34 @@ def _range(values: list, digits: int) -> str:
     return f"{_format_data(lo, digits)} … {_format_data(hi, digits)}"
 
 
-def _group_label(key: tuple, members: list, state: _State, show: Iterable[str], digits: int) -> str:
+@dataclass
+class _Label:
+    """A node's or edge's label: fixed lines, then the one line that changes as backward runs (a grad)."""
+
+    lines: list                 # HTML-safe text for a node, plain text for an edge
+    dynamic: str | None = None  # the changing last line as plain text (None: no such line)
+    colour: str = ""            # that line's colour (nodes only)
+
+    def node_html(self, dynamic: str | None = None) -> str:
+        """The HTML-like label, with ``dynamic`` in place of the changing line if given (a layout stand-in)."""
+        lines = list(self.lines)
+        if self.dynamic is not None:
+            text = self.dynamic if dynamic is None else dynamic
+            lines.append(f'<FONT COLOR="{self.colour}">{html.escape(text)}</FONT>')
+        return "<" + ("<BR/>".join(lines) or " ") + ">"
+
+    def edge_text(self, dynamic: str | None = None) -> str:
+        lines = list(self.lines)
+        if self.dynamic is not None:
+            lines.append(self.dynamic if dynamic is None else dynamic)
+        return "\n".join(lines)
+
+
+GRAD_COLOUR = "#b3261e"
+PENDING_COLOUR = "#999999"
+
+
+def _group_label(key: tuple, members: list, state: _State, show: Iterable[str], digits: int) -> _Label:
     zs = [n for n in members if NEURON_LABEL.match(n.label) and n.label[0] == "z"]
     acts = [n for n in members if NEURON_LABEL.match(n.label) and n.label[0] == "a"]
     params = [n for n in members if n._op is None and n.label]
@@ -191,11 +270,12 @@ def _group_label(key: tuple, members: list, state: _State, show: Iterable[str], 
             lines.append("z " + _range([n.data for n in zs], digits))
         if acts:
             lines.append("a " + _range([n.data for n in acts], digits))
+    label = _Label(lines)
     if "grad" in show and scalar and zs:
         have = [state.grads[n] for n in zs if n in state.grads]
-        if have:
-            lines.append("δ = ∂C/∂z " + _range(have, digits))
-    return "<" + "<BR/>".join(lines) + ">"
+        label.dynamic = "δ = ∂C/∂z " + (_range(have, digits) if have else "–")
+        label.colour = GRAD_COLOUR if have else PENDING_COLOUR
+    return label
 
 
 # -- labels -----------------------------------------------------------------------------------------------
@@ -208,112 +288,162 @@ def _signed_sum(terms: list, digits: int) -> str:
     return text
 
 
-def _value_label(node: Any, state: _State, show: Iterable[str], digits: int, edge_labels: bool) -> str:
-    lines = []
-    if "label" in show and node.label:
-        lines.append(f"<B>{html.escape(node.label)}</B>")
-    if "data" in show:
-        lines.append("data " + html.escape(_format_data(node.data, digits)))
+def _value_label(node: Any, state: _State, show: Iterable[str], digits: int, edge_labels: bool,
+                 role: str = "", memo: dict | None = None) -> _Label:
+    lines = None if memo is None else memo.get(node)
+    if lines is None:  # the label and data lines do not change from frame to frame
+        lines = []
+        if "label" in show and (node.label or role):
+            name = f"<B>{_html(node.label)}</B>" if node.label else ""
+            lines.append(f"{name} ({role})" if name and role else name or f"({role})")
+        if "data" in show:
+            lines.append("data " + html.escape(_format_data(node.data, digits)))
+        if memo is not None:
+            memo[node] = lines
+    label = _Label(lines)
     if "grad" in show:
         if node not in state.grads:
-            lines.append('<FONT COLOR="#999999">grad –</FONT>')
+            label.dynamic, label.colour = "grad –", PENDING_COLOUR
         else:
             text = "grad " + _format_data(state.grads[node], digits)
             terms = state.incoming.get(node, [])
             if edge_labels and len(terms) > 1:
                 text += " = " + _signed_sum(terms, digits)
-            note = " (so far)" if node in state.partial else ""
-            lines.append(f'<FONT COLOR="#b3261e">{html.escape(text)}</FONT>{note}')
-    return "<" + ("<BR/>".join(lines) or " ") + ">"
+            if node in state.partial:
+                text += " (so far)"
+            label.dynamic, label.colour = text, GRAD_COLOUR
+    return label
 
 
-def _edge_label(local: Any, contribution: Any, digits: int, pending: bool) -> str:
-    lines = []
-    if local is not None:
-        lines.append("local " + _format_data(local, digits))
+def _edge_label(local: Any, contribution: Any, digits: int, pending: bool) -> _Label:
+    lines = [] if local is None else ["local " + _format_data(local, digits)]
+    label = _Label(lines)
     if contribution is not None:
-        lines.append("adds " + _format_data(contribution, digits))
+        label.dynamic = "adds " + _format_data(contribution, digits)
     elif pending:
-        lines.append("adds –")  # keeps the label's size, so frames of an animation keep their layout
-    return "\n".join(lines)
+        label.dynamic = "adds –"  # keeps the label's size, so frames of an animation keep their layout
+    return label
 
 
 def _check_options(rankdir: str, show: Any, fmt: str, collapse: Any, max_nodes: Any, step: Any,
-                   digits: Any) -> tuple[str, ...]:
+                   digits: Any, title: Any = None, what: str = "draw") -> tuple[str, ...]:
     if not isinstance(rankdir, str) or rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"draw: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
+        raise ValueError(f"{what}: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r:.40}")
     given = show
     try:
         show = (show,) if isinstance(show, str) else tuple(show)
     except TypeError:
         show = None
     if show is None or not all(isinstance(f, str) and f in FIELDS for f in show):
-        raise ValueError(f"draw: show must be a field name or a sequence of them from {FIELDS}, got "
+        raise ValueError(f"{what}: show must be a field name or a sequence of them from {FIELDS}, got "
                          f"{type(given).__name__}: {given!r:.40}")
     if not isinstance(fmt, str) or fmt not in graphviz.FORMATS:
-        raise ValueError(f"draw: format must be a Graphviz output format such as 'svg' or 'png' (one of "
+        raise ValueError(f"{what}: format must be a Graphviz output format such as 'svg' or 'png' (one of "
                          f"graphviz.FORMATS), got {fmt!r:.40}")
     if collapse is not None and (not isinstance(collapse, str) or collapse not in COLLAPSE_MODES):
-        raise ValueError(f"draw: collapse must be None, 'neuron' or 'layer', got {collapse!r:.40}")
+        raise ValueError(f"{what}: collapse must be None, 'neuron' or 'layer', got {collapse!r:.40}")
     if max_nodes is not None and (not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1):
-        raise ValueError(f"draw: max_nodes must be a positive int or None, got {max_nodes!r}")
+        raise ValueError(f"{what}: max_nodes must be a positive int or None, got {max_nodes!r:.40}")
     if step is not None and (not isinstance(step, int) or isinstance(step, bool)):
-        raise ValueError(f"draw: step must be None or an int (steps of backward done), got {step!r}")
+        raise ValueError(f"{what}: step must be None or an int (steps of backward done), got {step!r:.40}")
     if not isinstance(digits, int) or isinstance(digits, bool) or not 0 <= digits <= 15:
-        raise ValueError(f"draw: digits must be an int from 0 to 15, got {digits!r}")
+        raise ValueError(f"{what}: digits must be an int from 0 to 15, got {digits!r:.40}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"{what}: title must be a str or None, got {type(title).__name__}: {title!r:.40}")
     return show
 
 
-def draw(root: Any, rankdir: str = "LR", show: Iterable[str] = FIELDS, edge_labels: bool = False,
-         format: str = "svg", collapse: str | None = None, max_nodes: int | None = DEFAULT_MAX_NODES,  # noqa: A002
-         step: int | None = None, digits: int = 4) -> Drawing:
-    """Draw the graph that computed ``root``: values as boxes, each operation as its own small node.
+# -- the scene: which nodes are drawn, grouped how ------------------------------------------------------------
 
-    ``show`` picks the fields of a value box; ``edge_labels`` puts on each
-    edge input → op the local derivative ∂out/∂in and the contribution
-    grad(out) × ∂out/∂in it adds to grad(in), and a node used several times
-    shows its grad as the sum of what it received. ``collapse`` ("neuron" or
-    "layer") draws each neuron or layer of an ``nn`` network as one box.
-    A graph with more than ``max_nodes`` drawn nodes raises ``ValueError``
-    (``max_nodes=None`` draws anything). ``step=k`` draws the state after k
-    steps of backward (computed on the side; the graph's grads are not read or
-    changed). Numbers show ``digits`` decimals.
-    """
-    show = _check_options(rankdir, show, format, collapse, max_nodes, step, digits)
-    check_node(root, "draw")
+@dataclass
+class _Scene:
+    root: Any
+    order: list
+    group: dict        # node -> (layer,) or (layer, neuron) for collapsed nodes
+    members: dict      # group key -> its nodes
+    collapse: str | None
+    roles: dict        # node -> "loss" / "target" in a collapsed network
+    memo: dict = field(default_factory=dict)        # node -> its label's lines that stay the same each frame
+    attr_memo: dict = field(default_factory=dict)   # DOT attribute text shared by many statements and frames
+
+
+def _scene(root: Any, collapse: str | None, max_nodes: int | None, what: str) -> _Scene:
+    """The graph to draw; ``ValueError`` (naming ``what``) above ``max_nodes`` drawn nodes, suggesting collapse=."""
     order = topological_order(root)
     n_ops = sum(1 for node in order if node._op is not None)
     consumers: dict = {node: [] for node in order}
     for node in order:
         for child in node._inputs:
             consumers[child].append(node)
-
     group: dict = {}
     if collapse is not None:
         group = _neurons(order, consumers)
         if not group:
-            raise ValueError(f"draw: collapse={collapse!r} found no node labelled as nn labels a neuron "
+            raise ValueError(f"{what}: collapse={collapse!r} found no node labelled as nn labels a neuron "
                              "(z0[1], a0[1], w01[1], b0[1]); draw without collapse")
         if collapse == "layer":
             group = {node: key[:1] for node, key in group.items()}
     count = len(set(group.values())) + sum(1 for n in order if n not in group) + \
         sum(1 for n in order if n not in group and n._op is not None)
     if max_nodes is not None and count > max_nodes:
-        what = f"{count} nodes ({len(order)} values and {n_ops} operations)" if collapse is None else \
+        size = f"{count} nodes ({len(order)} values and {n_ops} operations)" if collapse is None else \
             f"{count} nodes even with collapse={collapse!r}"
         advice = ("collapse='neuron' (one box per neuron) or collapse='layer' (one box per layer)"
                   if collapse is None else "collapse='layer'" if collapse == "neuron" else "a smaller graph")
-        raise ValueError(f"draw: the graph has {what}, more than max_nodes={max_nodes}; draw it with {advice}, "
+        raise ValueError(f"{what}: the graph has {size}, more than max_nodes={max_nodes}; draw it with {advice}, "
                          "or pass a larger max_nodes (max_nodes=None draws everything)")
+    members: dict = {}
+    for node, key in group.items():
+        members.setdefault(key, []).append(node)
+    roles: dict = {}
+    if group:
+        roles[root] = "loss"
+        last = max(key[0] for key in members)
+        outputs = {n for n in order if group.get(n, (None,))[0] == last and NEURON_LABEL.match(n.label)
+                   and n.label[0] in "az" and not any(group.get(c) == group[n] for c in consumers[n])}
+        for node in order:  # the leaf met by the network's output outside every box: the target
+            if node not in group and node._op is not None and any(x in outputs for x in node._inputs):
+                for x in node._inputs:
+                    if x._op is None and x not in group and x not in outputs:
+                        roles[x] = "target"
+    return _Scene(root, order, group, members, collapse, roles)
 
-    state = _full_state(order, edge_labels) if step is None else _step_state(root, step)
 
-    g = Drawing(format=format, graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": "12",
-                                           "nodesep": "0.25", "ranksep": "0.35"},
-                node_attr={"fontname": FONT, "fontsize": "11"}, edge_attr={"fontname": FONT, "fontsize": "9",
-                                                                         "arrowsize": "0.6"})
+def _network_title(scene: _Scene) -> str:
+    """'2-16-16-1 network by layer: 337 parameters' from the boxes of a collapsed drawing."""
+    layers = sorted({key[0] for key in scene.members})
+    widths = []
+    for layer in layers:
+        zs = {n for key, nodes in scene.members.items() if key[0] == layer for n in nodes
+              if NEURON_LABEL.match(n.label) and n.label[0] == "z"}
+        widths.append(len(zs))
+    first = [n for key, nodes in scene.members.items() if key[0] == layers[0] for n in nodes]
+    inputs = {x for n in first for x in n._inputs if x not in scene.group and x._op is None}
+    params = sum(1 for n in scene.group if n._op is None and n.label)
+    sizes = "-".join(str(w) for w in [len(inputs), *widths])
+    return f"{sizes} network, by {scene.collapse}: {params} parameters"
+
+
+# -- the drawn elements ------------------------------------------------------------------------------------------
+
+@dataclass
+class _Element:
+    """One node or edge of the drawing: its DOT name (an edge: its key), label and attributes."""
+
+    key: str
+    label: _Label
+    attrs: dict
+    src: str = ""            # edges only
+    dst: str = ""
+    cluster: int | None = None   # the layer whose cluster holds it (collapse="neuron")
+
+
+def _elements(scene: _Scene, state: _State, show: tuple, digits: int, edge_labels: bool, pending: bool
+              ) -> tuple[list[_Element], list[_Element]]:
+    """Every drawn node and edge of ``scene`` in ``state``: the one place that decides labels and colours."""
+    order, group, members = scene.order, scene.group, scene.members
     ids = {node: f"n{i}" for i, node in enumerate(order)}
-    group_ids = {key: "g" + "_".join(map(str, key)) for key in sorted(set(group.values()))}
+    group_ids = {key: "g" + "_".join(map(str, key)) for key in sorted(members)}
 
     def fill(nodes: list, default: str) -> dict:
         if state.current is not None and state.current in nodes:
@@ -322,48 +452,38 @@ def draw(root: Any, rankdir: str = "LR", show: Iterable[str] = FIELDS, edge_labe
             return {"fillcolor": "#d9f2d9"}
         return {"fillcolor": default}
 
+    nodes: list[_Element] = []
     for node in order:
         if node in group:
             continue
         leaf = node._op is None
         attrs = {"shape": "box", "style": "rounded,filled", "margin": "0.08,0.04"}
         attrs.update(fill([node], "#eaf1fb" if leaf else "white"))
-        if node is root:
+        if node is scene.root:
             attrs["penwidth"] = "2"
-        g.node(ids[node], _value_label(node, state, show, digits, edge_labels), **attrs)
+        label = _value_label(node, state, show, digits, edge_labels, scene.roles.get(node, ""), scene.memo)
+        nodes.append(_Element(ids[node], label, attrs))
         if not leaf:
-            op_attrs = {"shape": "ellipse", "style": "filled", "fillcolor": "#f0f0f0", "fontsize": "10",
+            op_attrs = {"shape": "ellipse", "style": "filled", "fillcolor": "#f0f0f0", "fontsize": "11",
                         "margin": "0.03,0.01", "height": "0.3", "width": "0.3"}
             if node is state.current:
                 op_attrs.update(fillcolor="#ffd27f", penwidth="2")
-            g.node(ids[node] + "op", html.escape(_op_symbol(node)), **op_attrs)
-            g.edge(ids[node] + "op", ids[node])
-
-    members: dict = {}
-    for node, key in group.items():
-        members.setdefault(key, []).append(node)
-    layers = sorted({key[0] for key in members})
-    for layer in layers:
-        keys = [k for k in sorted(members) if k[0] == layer]
-        target = g
-        if collapse == "neuron":
-            sub = graphviz.Digraph(name=f"cluster_layer{layer}")
-            sub.attr(label=f"layer {layer}", style="rounded,dashed", color="#888888", fontname=FONT)
-            target = sub
-        for key in keys:
-            nodes = members[key]
-            non_leaves = [n for n in nodes if n._op is not None]
-            attrs = {"shape": "box", "style": "rounded,filled", "margin": "0.12,0.06"}
-            attrs.update(fill(non_leaves, "#fff6d6"))
-            target.node(group_ids[key], _group_label(key, nodes, state, show, digits), **attrs)
-        if target is not g:
-            g.subgraph(target)
+            nodes.append(_Element(ids[node] + "op", _Label([_html(_op_symbol(node))]), op_attrs))
+    for key in sorted(members):
+        non_leaves = [n for n in members[key] if n._op is not None]
+        attrs = {"shape": "box", "style": "rounded,filled", "margin": "0.12,0.06"}
+        attrs.update(fill(non_leaves, "#fff6d6"))
+        nodes.append(_Element(group_ids[key], _group_label(key, members[key], state, show, digits), attrs,
+                              cluster=key[0] if scene.collapse == "neuron" else None))
 
     # Edges: one per use between drawn nodes; uses crossing into or out of a box are merged with a count.
+    edges: list[_Element] = []
     merged: dict = {}
     for node in order:
         if node._op is None:
             continue
+        if node not in group:
+            edges.append(_Element(f"{ids[node]}o", _Label([]), {}, ids[node] + "op", ids[node]))
         for i, child in enumerate(node._inputs):
             src = group_ids[group[child]] if child in group else ids[child]
             if node in group:
@@ -376,37 +496,146 @@ def draw(root: Any, rankdir: str = "LR", show: Iterable[str] = FIELDS, edge_labe
                 merged[(src, dst)] = merged.get((src, dst), 0) + 1
                 continue
             attrs = {}
+            label = _Label([])
             if edge_labels:
                 local, contribution = state.edges.get((node, i), (None, None))
-                label = _edge_label(local, contribution, digits, pending=step is not None)
-                if label:
-                    attrs.update(label=label, decorate="true")
+                label = _edge_label(local, contribution, digits, pending)
+                if label.lines or label.dynamic is not None:
+                    attrs["decorate"] = "true"
             if node is state.current:
                 attrs.update(color="#c77700", penwidth="2")
-            g.edge(src, dst, **attrs)
-    for (src, dst), n in merged.items():
-        attrs = {"label": f"×{n}"} if n > 1 else {}
+            edges.append(_Element(f"{ids[node]}i{i}", label, attrs, src, dst))
+    for k, ((src, dst), n) in enumerate(merged.items()):
+        attrs = {}
         if src.startswith("g") and dst.startswith("g"):
             attrs.update(color="#777777", penwidth="0.6")  # box to box: many such edges in neuron mode
-        g.edge(src, dst, **attrs)
+        edges.append(_Element(f"m{k}", _Label([f"×{n}"] if n > 1 else []), attrs, src, dst))
+    return nodes, edges
 
+
+def _captions(scene: _Scene, state: _State, edge_labels: bool, stepping: bool) -> list[str]:
     captions = [state.caption] if state.caption else []
     if edge_labels:
         captions.append("edge: local = ∂out/∂in;  adds = grad(out) × local, added to grad(in)")
-    if step is not None:
+    if stepping:
         captions.append("orange: this step · green: done · grey grad: not reached yet")
-    if captions:
-        g.attr(label="".join(c + "\\l" for c in captions), labelloc="t", labeljust="l")
+    return captions
+
+
+def _dot_attrs(label: str, attrs: dict, memo: dict) -> str:
+    """`` [label=... key="value" ...]``: the DOT attribute list of one statement, written directly (graphviz's
+    general quoting costs most of a frame's time). An HTML label ``<...>`` goes as it is; every other value
+    is quoted with its backslashes and quotes escaped; names are our own identifiers. ``memo`` keeps the
+    attribute part, which many statements share."""
+    key = tuple(attrs.items())
+    rest = memo.get(key)
+    if rest is None:
+        rest = memo[key] = "".join(f" {k}={_quote(v)}" for k, v in attrs.items())
+    if label:
+        return f" [label={label if label.startswith('<') else _quote(label)}{rest}]"
+    return f" [{rest[1:]}]" if rest else ""
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _digraph(nodes: list, edges: list, rankdir: str, fmt: str, title: str, captions: list[str],
+             layout_texts: dict | None = None, id_prefix: str | None = None, memo: dict | None = None) -> Drawing:
+    """The ``Drawing`` of ``nodes`` and ``edges``. ``layout_texts`` (key -> text) replaces changing lines
+    by stand-ins (an animation lays out its widest frame); ``id_prefix`` gives each element an SVG id."""
+    layout_texts = layout_texts or {}
+    memo = {} if memo is None else memo
+    g = Drawing(format=fmt, graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": "14",
+                                        "nodesep": "0.18", "ranksep": "0.3"},
+                node_attr={"fontname": FONT, "fontsize": "12"},
+                edge_attr={"fontname": FONT, "fontsize": "11", "arrowsize": "0.6"})
+    clusters: dict = {}
+    for element in nodes:
+        attrs = element.attrs if id_prefix is None else dict(element.attrs, id=id_prefix + element.key)
+        body = g.body
+        if element.cluster is not None:
+            if element.cluster not in clusters:
+                sub = graphviz.Digraph(name=f"cluster_layer{element.cluster}")
+                sub.attr(label=f"layer {element.cluster}", style="rounded,dashed", color="#888888", fontname=FONT)
+                clusters[element.cluster] = sub
+            body = clusters[element.cluster].body
+        label = element.label.node_html(layout_texts.get(element.key))
+        body.append(f"\t{element.key}{_dot_attrs(label, attrs, memo)}\n")
+    for sub in clusters.values():
+        g.subgraph(sub)
+    for element in nodes:  # an operation beside its result: half the ranks, so a narrower (or shorter) picture
+        if element.key.endswith("op"):
+            g.body.append(f"\t{{rank=same; {element.key}; {element.key[:-2]}}}\n")
+    for element in edges:
+        attrs = element.attrs if id_prefix is None else dict(element.attrs, id=id_prefix + element.key)
+        text = element.label.edge_text(layout_texts.get(element.key))
+        g.body.append(f"\t{element.src} -> {element.dst}{_dot_attrs(text, attrs, memo)}\n")
+    lines = ([f'<B><FONT POINT-SIZE="16">{_html(title, 200)}</FONT></B>'] if title else []) + \
+        [_html(c, 400) for c in captions]
+    if lines:
+        g.attr(label="<" + "".join(line + '<BR ALIGN="LEFT"/>' for line in lines) + ">",
+               labelloc="t", labeljust="l")
     return g
 
 
+def draw(root: Any, rankdir: str = "TB", show: Iterable[str] = FIELDS, edge_labels: bool = False,
+         format: str = "svg", collapse: str | None = None, max_nodes: int | None = DEFAULT_MAX_NODES,  # noqa: A002
+         step: int | None = None, digits: int = 4, title: str | None = None) -> Drawing:
+    """Draw the graph that computed ``root``: values as boxes, each operation as its own small node.
+
+    Top to bottom by default (``rankdir="LR"``: left to right), each operation
+    beside its result. ``show`` picks the fields of a value box; ``edge_labels`` puts on each
+    edge input → op the local derivative ∂out/∂in and the contribution
+    grad(out) × ∂out/∂in it adds to grad(in), and a node used several times
+    shows its grad as the sum of what it received. ``collapse`` ("neuron" or
+    "layer") draws each neuron or layer of an ``nn`` network as one box, under
+    a title naming the network (``title`` sets your own), with the loss and the
+    target marked. A graph with more than ``max_nodes`` drawn nodes raises
+    ``ValueError`` (``max_nodes=None`` draws anything). ``step=k`` draws the
+    state after k steps of backward (computed on the side; the graph's grads
+    are not read or changed). Numbers show ``digits`` decimals. Before
+    ``backward()`` has run, the picture says so and shows no grads.
+    """
+    show = _check_options(rankdir, show, format, collapse, max_nodes, step, digits, title)
+    check_node(root, "draw")
+    scene = _scene(root, collapse, max_nodes, "draw")
+    state = _full_state(root, scene.order, edge_labels) if step is None else _step_state(explain(root), step)
+    return _drawing(scene, state, rankdir, show, format, digits, edge_labels, title, stepping=step is not None)
+
+
+def _drawing(scene: _Scene, state: _State, rankdir: str, show: tuple, fmt: str, digits: int, edge_labels: bool,
+             title: str | None, stepping: bool) -> Drawing:
+    nodes, edges = _elements(scene, state, show, digits, edge_labels, pending=stepping)
+    if title is None and scene.collapse is not None:
+        title = _network_title(scene)
+    return _digraph(nodes, edges, rankdir, fmt, title or "", _captions(scene, state, edge_labels, stepping),
+                    memo=scene.attr_memo)
+
+
 def frames(root: Any, **options: Any) -> list[Drawing]:
-    """``draw(root, step=k, **options)`` for k = 0 … number of backward steps: the backward pass as frames."""
+    """``draw(root, step=k, **options)`` for k = 0 … number of backward steps: the backward pass as frames.
+
+    The explanation of the pass is computed once and shared by every frame.
+    """
     if "step" in options:
         raise ValueError("frames draws every step itself; do not pass step")
     check_node(root, "frames")
-    n = len(explain(root).steps)
-    return [draw(root, step=k, **options) for k in range(n + 1)]
+    unknown = sorted(set(options) - set(_DRAW_OPTIONS))
+    if unknown:
+        raise TypeError(f"frames: unknown option {unknown[0]!r}; it takes draw's options {_DRAW_OPTIONS}")
+    o = dict(_DRAW_DEFAULTS, **options)
+    show = _check_options(o["rankdir"], o["show"], o["format"], o["collapse"], o["max_nodes"], None, o["digits"],
+                          o["title"], what="frames")
+    scene = _scene(root, o["collapse"], o["max_nodes"], "frames")
+    ex = explain(root)
+    return [_drawing(scene, _step_state(ex, k), o["rankdir"], show, o["format"], o["digits"], o["edge_labels"],
+                     o["title"], stepping=True) for k in range(len(ex.steps) + 1)]
+
+
+_DRAW_DEFAULTS = {"rankdir": "TB", "show": FIELDS, "edge_labels": False, "format": "svg", "collapse": None,
+                  "max_nodes": DEFAULT_MAX_NODES, "digits": 4, "title": None}
+_DRAW_OPTIONS = tuple(_DRAW_DEFAULTS)
 
 
 def _count_up_to(root: Any, limit: int) -> int:
@@ -427,9 +656,25 @@ def _count_up_to(root: Any, limit: int) -> int:
 def notebook_svg(node: Any) -> str | None:
     """SVG of ``node``'s graph for Jupyter's ``_repr_svg_``; None (text display) above the node limit.
 
-    Raises ``GraphvizNotFoundError`` when ``dot`` is missing.
+    Without Graphviz's ``dot`` the SVG is text instead: the value, its grad and how to install Graphviz
+    (a notebook cell then shows that rather than failing; ``draw(...)`` itself still raises).
     """
     check_node(node, "notebook_svg")
     if _count_up_to(node, DEFAULT_MAX_NODES) > DEFAULT_MAX_NODES:
         return None
-    return draw(node).pipe(format="svg", encoding="utf-8")
+    try:
+        return draw(node).pipe(format="svg", encoding="utf-8")
+    except GraphvizNotFoundError:
+        return _text_svg([f"{type(node).__name__} {_safe(node.label)}".rstrip() + ": data "
+                          + _format_data(node.data) + ", grad " + _format_data(node.grad),
+                          "(no picture: Graphviz's dot program is not installed; apt-get install graphviz, "
+                          "brew install graphviz or conda install -c conda-forge graphviz, then restart the kernel)"])
+
+
+def _text_svg(lines: list[str]) -> str:
+    """A small SVG holding ``lines`` of text, one below the other."""
+    height = 20 * len(lines) + 8
+    width = 8 + 7 * max(len(line) for line in lines)
+    texts = "".join(f'<text x="4" y="{18 + 20 * i}">{html.escape(line)}</text>' for i, line in enumerate(lines))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'font-family="monospace" font-size="12">{texts}</svg>')

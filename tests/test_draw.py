@@ -67,7 +67,7 @@ def test_2_2_1_graph_shows_every_value_with_label_data_grad_and_each_op_as_a_nod
     nodes = node_statements(src)
     ops = {k: v for k, v in nodes.items() if k.endswith("op")}
     assert len(ops) == 9
-    assert sorted(ops.values()).count('"Σwx+b"') == 3 and sorted(ops.values()).count('"σ"') == 3
+    assert sorted(ops.values()).count('<Σwx+b>') == 3 and sorted(ops.values()).count('<σ>') == 3
     assert len(nodes) == 22 + 9  # 22 values: 13 leaves, 9 results
     z0 = label_of(src, "<B>z0[1]</B>")
     assert f"data {r['z0']:.4f}" in z0 and f"grad {r['d0']:.4f}" in z0
@@ -75,7 +75,7 @@ def test_2_2_1_graph_shows_every_value_with_label_data_grad_and_each_op_as_a_nod
     assert "data -0.2000" in w and f"grad {r['grads']['w01[1]']:.4f}" in w
     # every op node has one edge to its result and one edge from each input use
     assert len(edges(src)) == 9 + sum(len(n.inputs) for n in autograd.topological_order(ex.loss))
-    assert "rankdir=LR" in src
+    assert "rankdir=TB" in src  # top to bottom: narrower than left to right at a notebook's width
 
 
 def test_a_reused_input_gets_one_edge_per_use():
@@ -89,8 +89,8 @@ def test_a_reused_input_gets_one_edge_per_use():
 
 def test_options_direction_fields_digits_format():
     ex = two_two_one()
-    src = autograd.draw(ex.loss, rankdir="TB", show=("label",), format="png").source
-    assert "rankdir=TB" in src
+    src = autograd.draw(ex.loss, rankdir="LR", show=("label",), format="png").source
+    assert "rankdir=LR" in src
     assert "data " not in src and "grad " not in src and "<B>z0[1]</B>" in src
     src = autograd.draw(ex.loss, show=("data",), digits=2).source
     assert "<B>" not in src and "data 0.59" in src  # a0[1] = 0.5866
@@ -196,7 +196,7 @@ def test_step_draws_the_backward_state_without_touching_grads():
     assert "#ffd27f" in label_and_attrs(src4, "<B>a0[2]</B>")  # this step
     assert "backward, step 4 of 9: a0[2] (σ)" in src4
     src7 = autograd.draw(ex.loss, step=7).source  # z1[1] done, z0[1] not yet: x0 holds a partial grad
-    assert f"grad {r['d1'] * PARAMS['w10[1]']:.4f}</FONT> (so far)" in label_of(src7, "<B>x0</B>")
+    assert f"grad {r['d1'] * PARAMS['w10[1]']:.4f} (so far)</FONT>" in label_of(src7, "<B>x0</B>")
     assert all(n.grad == 0.0 for n in order)
     with pytest.raises(ValueError, match="from 0 to 9"):
         autograd.draw(ex.loss, step=10)
@@ -263,7 +263,7 @@ def test_missing_dot_gives_one_clear_error_with_the_source(monkeypatch, tmp_path
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot on an empty PATH
     ex = two_two_one()
     g = autograd.draw(ex.loss)
-    for render in (lambda: g.pipe(format="png"), lambda: g.render(tmp_path / "out"), ex.loss._repr_svg_):
+    for render in (lambda: g.pipe(format="png"), lambda: g.render(tmp_path / "out")):
         with pytest.raises(GraphvizNotFoundError) as info:
             render()
         assert isinstance(info.value, RuntimeError)
@@ -273,6 +273,17 @@ def test_missing_dot_gives_one_clear_error_with_the_source(monkeypatch, tmp_path
             assert hint in message
         assert info.value.source.startswith("digraph") and "z0[1]" in info.value.source
     assert info.value.source == g.source
+
+
+def test_jupyter_without_dot_shows_the_value_as_text_with_an_install_hint(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    ex = two_two_one()
+    ex.loss.backward()
+    svg = ex.loss._repr_svg_()  # a notebook cell ending in a Value must not fail without dot
+    r = chain_rule()
+    assert svg.startswith("<svg") and "<text" in svg
+    assert f"Value C: data {r['C']:.4f}, grad 1.0000" in svg
+    assert "apt-get install graphviz" in svg and "not installed" in svg
 
 
 def test_tensor_graph_shows_shapes():

@@ -165,6 +165,15 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("draw(format)", lambda x: autograd.draw(small_graph(), format=x), "format"),
     ("notebook_svg(node)", lambda x: notebook_svg(x), "notebook_svg"),
     ("frames(root)", lambda x: autograd.frames(x), "frames"),
+    ("draw(title)", lambda x: autograd.draw(small_graph(), title=x), "title"),
+    ("animate(root)", lambda x: autograd.animate(x), "animate"),
+    # a valid title or interval is not junk (and would need Graphviz to lay the page out): skipped
+    ("animate(title)", lambda x: None if isinstance(x, str) else autograd.animate(small_graph(), title=x), "title"),
+    ("animate(interval)", lambda x: None if isinstance(x, (int, float)) and not isinstance(x, bool) and
+     0.05 <= x <= 60 else autograd.animate(small_graph(), interval=x), "interval"),
+    # a str or path is a file to write, not junk: skipped
+    ("Animation.save(path)", lambda x: None if isinstance(x, (str, os.PathLike)) else
+     autograd.Animation("<svg/>", {"frames": [], "words": []}, "t", "id").save(x), "path"),
     ("explain(root)", lambda x: autograd.explain(x), "explain"),
     ("verify(table)", lambda x: autograd.verify(x, small_graph()), "table"),
     ("verify(graph)", lambda x: autograd.verify({"C": 1.0}, x), "verify"),
