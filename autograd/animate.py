@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from .draw import DEFAULT_MAX_NODES, FIELDS, _check_options, _digraph, _elements, _safe, _scene, _step_state
-from .explain import _format_data, _format_number, _op_symbol, explain
+from .explain import explain
 from .graph import check_node
+from .notation import _format_data, _format_number, _op_symbol
 
 PAGE_STYLE = """
 .cr-anim { font-family: Helvetica, Arial, sans-serif; font-size: 14px; outline: none; max-width: 100%; }

@@ -26,8 +26,9 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from .explain import NEURON_LABEL, WEIGHT_LABEL, _format_data, _local_derivatives, _op_symbol, explain
+from .explain import _local_derivatives, explain
 from .graph import check_node, topological_order
+from .notation import NEURON_LABEL, WEIGHT_LABEL, _format_data, _op_symbol
 
 DEFAULT_MAX_NODES = 150
 FIELDS = ("label", "data", "grad")

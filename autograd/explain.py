@@ -19,11 +19,8 @@ from typing import Any
 import numpy as np
 
 from .graph import check_node, topological_order
-from .notation import (  # noqa: F401 - NEURON_LABEL, WEIGHT_LABEL and _format_number are read from here by draw
-    NEURON_LABEL,
-    WEIGHT_LABEL,
+from .notation import (
     _format_data,
-    _format_number,
     _latex_grad_name,
     _latex_local,
     _latex_name,
