@@ -123,7 +123,8 @@ class Experiment:
 
 LAB_NET = Setting("ReLU, sigmoid")  # report 000: 2-16-16-1, ReLU then sigmoid, sigmoid output, N(0,1), MSE, SGD lr 1
 
-LR_SETTINGS = tuple(replace(LAB_NET, label=f"lr {lr:g}", lr=lr, lr_is_the_setting=True) for lr in (10.0, 1.0, 0.1, 0.01))
+LR_SETTINGS = tuple(replace(LAB_NET, label=f"lr {lr:g}", lr=lr, lr_is_the_setting=True)
+                    for lr in (10.0, 1.0, 0.1, 0.01))
 UNIT_SETTINGS = tuple(replace(LAB_NET, label=f"{n} units", hidden=(n, n)) for n in (4, 8, 16, 32))
 # Report 000's Code 3 builds linear1, activation1, linear2, activation2: one hidden layer, so its "None, Sigmoid"
 # is a linear model with a sigmoid output. Table 3 is run on both readings: the 2-16-16-1 net (where the second
@@ -282,8 +283,8 @@ def _count(value: Any, name: str, high: int) -> int:
 
 
 def _learning_rate(value: Any) -> float:
-    if (not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value)
-            or not 0 < value <= 1e6):
+    if (not isinstance(value, numbers.Real) or isinstance(value, bool) or not -1e300 < value < 1e300
+            or not math.isfinite(value) or not 0 < value <= 1e6):  # (the first bound refuses huge ints)
         raise ValueError(f"lr must be a finite number in (0, 1e6], got {value!r:.40}")
     return float(value)
 
@@ -338,7 +339,7 @@ def run_experiment(name: str, seeds: int = 10, epochs: int | None = None, lr: fl
         raise ValueError(f"engine must be one of {sorted(ENGINES)}, got {engine!r:.40}")
     if not isinstance(jobs, numbers.Integral) or isinstance(jobs, bool) or not (jobs == -1 or 1 <= jobs <= 1024):
         raise ValueError(f"jobs must be -1 (every core) or an int from 1 to 1024, got {jobs!r:.40}")
-    if backend not in ("loky", "dask"):
+    if not isinstance(backend, str) or backend not in ("loky", "dask"):
         raise ValueError(f"backend must be 'loky' or 'dask', got {backend!r:.40}")
     if backend == "dask" and not isinstance(scheduler, str):
         raise ValueError(f"backend 'dask' needs the scheduler's address as a string (e.g. 'tcp://host:8786'), "
