@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import fractions
+import functools
 import gc
 import math
 import os
@@ -30,6 +31,7 @@ from strategies import junk
 
 import autograd
 import nn
+import nn.experiments as experiments
 import nn.plot
 import nn.serialize
 import nn.train
@@ -59,6 +61,11 @@ CLASSIC = [
 ]
 XOR_X, XOR_Y = datasets.generate_XOR_easy()
 X2, Y2 = XOR_X[:6], XOR_Y[:6]
+
+
+@functools.cache
+def tiny_result() -> experiments.ExperimentResult:
+    return experiments.run_experiment("learning-rate", seeds=1, epochs=1, progress=False)
 
 
 def value_model() -> nn.MLP:
@@ -300,6 +307,28 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("plot_activations(points)", lambda x: nn.plot.plot_activations(["relu"], points=x), "points"),
     ("activation_curve(xs)", lambda x: nn.plot.activation_curve("relu", x), "xs"),
     ("NumpyMLP(weights)", lambda x: NumpyMLP(x, [np.zeros(2)], ["sigmoid"]), "weights"),
+    # nn.experiments: tiny runs (1 epoch); more than one process is a slow start, not bad input: skipped
+    ("run_experiment(name)", lambda x: experiments.run_experiment(x, seeds=1, epochs=1, progress=False),
+     "experiment"),
+    ("run_experiment(seeds)", lambda x: experiments.run_experiment("learning-rate", seeds=x, epochs=1,
+                                                                   progress=False), "seeds"),
+    ("run_experiment(epochs)", lambda x: experiments.run_experiment("learning-rate", seeds=1, epochs=x,
+                                                                    progress=False), "epochs"),
+    ("run_experiment(lr)", lambda x: experiments.run_experiment("hidden-units", seeds=1, epochs=1, lr=x,
+                                                                progress=False), "lr"),
+    ("run_experiment(jobs)", lambda x: None if isinstance(x, (int, np.integer)) and x not in (0, 1) and -1 <= x
+     <= 1024 else experiments.run_experiment("learning-rate", seeds=1, epochs=1, jobs=x, progress=False), "jobs"),
+    ("run_experiment(engine)", lambda x: experiments.run_experiment("learning-rate", seeds=1, epochs=1, engine=x,
+                                                                    progress=False), "engine"),
+    ("run_experiment(backend)", lambda x: experiments.run_experiment("learning-rate", seeds=1, epochs=1, backend=x,
+                                                                     progress=False), "backend"),
+    ("run_generator(seed)", lambda x: experiments.run_generator("lr 1", "xor", x), "seed"),
+    ("experiments.load_data(name)", lambda x: experiments.load_data(x), "data set"),
+    ("summarize(result)", lambda x: experiments.summarize(x), "summarize"),
+    ("write_outputs(result)", lambda x: experiments.write_outputs(x, "/nonexistent-dir"), "write_outputs"),
+    # a string is a folder name: it would be written to (skipped)
+    ("write_outputs(out)", lambda x: None if isinstance(x, str) else experiments.write_outputs(tiny_result(), x),
+     "out"),
 ]
 SITE_IDS = [s[0] for s in SITES]
 assert len(set(SITE_IDS)) == len(SITE_IDS)
