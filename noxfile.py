@@ -51,16 +51,24 @@ nox.options.default_venv_backend = "venv"
 
 
 def _find_pyenv_pythons() -> None:
-    """Put pyenv's interpreters on PATH for those versions that PATH lacks (nox looks for ``python3.X``)."""
+    """Let nox find pyenv's interpreters as ``python3.X``. pyenv's shims are on PATH, but a shim runs
+    only the versions that ``pyenv global``/``local`` selected; so link each ``python3.X`` of pyenv's
+    versions folder into ``.nox/pythons`` and put that folder first on PATH (only those names, so that
+    ``python``, ``python3`` and ``pip`` stay what they were)."""
     versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    path = os.environ.get("PATH", "").split(os.pathsep)
+    links = ROOT / ".nox" / "pythons"
     for version in [FULL_PYTHON, *QUICK_PYTHONS]:
-        if any((Path(d) / f"python{version}").exists() for d in path):
-            continue
         found = sorted(versions.glob(f"{version}.*/bin/python{version}"))
-        if found:
-            path.append(str(found[-1].parent))
-    os.environ["PATH"] = os.pathsep.join(path)
+        if not found:
+            continue
+        links.mkdir(parents=True, exist_ok=True)
+        link = links / f"python{version}"
+        if link.is_symlink() and link.resolve() != found[-1].resolve():
+            link.unlink()
+        if not link.is_symlink():
+            link.symlink_to(found[-1])
+    if links.is_dir():
+        os.environ["PATH"] = os.pathsep.join([str(links), os.environ.get("PATH", "")])
 
 
 _find_pyenv_pythons()
