@@ -3,6 +3,10 @@
     .venv/bin/python -m bench.memory                  # 100,000 Tensor epochs (2-16-16-1) + 1,000 Value epochs (2-2-1)
     .venv/bin/python -m bench.memory --tensor-epochs 5000 --value-epochs 200
 
+It exits 1 if a run is not flat (see ``MemoryRun.is_flat``). These are the long runs; the test suite
+(``tests/test_stress.py``) runs the same loops for a few thousand epochs, which is enough to catch a
+graph kept per epoch (it would grow by kilobytes an epoch) but not a leak of a few bytes an epoch.
+
 Each run trains on the reports' 21 XOR points with full-batch SGD (MSE), written as the plain loop
 ``zero_grad(); loss = loss_fn(model(X), y); loss.backward(); step()`` so that nothing but the engine
 keeps state between epochs (``fit`` also keeps a loss history, which grows by design). The run is cut
@@ -21,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -31,6 +37,11 @@ import numpy as np
 import autograd
 import nn
 from nn import data as datasets
+
+# Allocator noise allowed between the first and the last chunk of a run (the runs measured flat to the byte).
+MEMORY_SLACK = 16 * 1024
+# What one chunk may hold at its peak: the graph of one step, not of many.
+PEAK_LIMIT = 2 * 1024 * 1024
 
 
 @dataclass
@@ -53,6 +64,12 @@ class MemoryRun:
     def peak_growth(self) -> int:
         """The last chunk's peak minus the first chunk's."""
         return self.peak[-1] - self.peak[0]
+
+    @property
+    def is_flat(self) -> bool:
+        """The loss stayed finite, and neither what is held nor the peak grew beyond ``MEMORY_SLACK``."""
+        return (math.isfinite(self.final_loss) and abs(self.growth) <= MEMORY_SLACK
+                and abs(self.peak_growth) <= MEMORY_SLACK and self.peak[-1] < PEAK_LIMIT)
 
     def __str__(self) -> str:
         kb = 1024
@@ -164,9 +181,11 @@ def main(argv: list[str] | None = None) -> list[MemoryRun]:
         run = make()
         print(run, flush=True)
         print("  held after each chunk (kB):", " ".join(f"{c / 1024:.1f}" for c in run.current), flush=True)
+        print("  flat" if run.is_flat else f"  NOT FLAT (allowed growth {MEMORY_SLACK / 1024:.0f} kB, "
+              f"peak under {PEAK_LIMIT / 1024 ** 2:.0f} MB)", flush=True)
         runs.append(run)
     return runs
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(0 if all(run.is_flat for run in main()) else 1)
