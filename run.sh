@@ -46,7 +46,8 @@ ensure_venv() {  # ensure_venv runtime|test
     local what=$1 spec
     case "$what" in
         runtime) spec="." ;;
-        test) spec=".[dev,bench]" ;;  # bench: torch==2.13.0 and micrograd, the baselines some tests compare to
+        test) spec=".[dev,bench,cluster]" ;;  # bench: torch==2.13.0 and micrograd, the baselines; cluster: dask
+        notebook) spec=".[notebook]" ;;  # JupyterLab
     esac
     [ -f "$(install_stamp "$what")" ] && return 0
     if [ ! -x "$VENV/bin/python" ]; then
@@ -60,6 +61,8 @@ ensure_venv() {  # ensure_venv runtime|test
     fi
     if [ "$what" = runtime ]; then
         echo "== installing chainrule-lab and its runtime dependencies into $VENV"
+    elif [ "$what" = notebook ]; then
+        echo "== installing chainrule-lab with JupyterLab into $VENV"
     else
         echo "== installing chainrule-lab with its dev and bench extras into $VENV (a few minutes the first time)"
     fi
@@ -67,7 +70,7 @@ ensure_venv() {  # ensure_venv runtime|test
     "$VENV/bin/python" -m pip install --quiet -e "$spec"
     rm -f "$VENV/.installed-$what-"*
     touch "$(install_stamp "$what")"
-    if [ "$what" = test ]; then  # the test install includes the runtime one
+    if [ "$what" != runtime ]; then  # the test and notebook installs include the runtime one
         rm -f "$VENV/.installed-runtime-"*
         touch "$(install_stamp runtime)"
     fi
@@ -130,11 +133,16 @@ case "${1:-}" in
         echo "== the quick subset on Python 3.10, 3.12 and 3.13 (noxfile.py, session 'quick')"
         exec "$VENV/bin/python" -m nox --session quick
         ;;
+    notebook)
+        shift
+        ensure_dot; ensure_venv notebook; check_install
+        exec "$VENV/bin/python" -m jupyter lab notebooks "$@"
+        ;;
     check-install)
         check_install
         ;;
     *)
-        echo "usage: bash run.sh demo | bash run.sh test [pytest options] | bash run.sh check-install" >&2
+        echo "usage: bash run.sh demo | bash run.sh test [pytest options] | bash run.sh notebook | bash run.sh check-install" >&2
         exit 2
         ;;
 esac

@@ -102,7 +102,7 @@ def extras() -> tuple[list[str], dict[str, list[str]]]:
 
 def test_the_runtime_install_has_no_test_or_benchmark_tool():
     runtime, extra = extras()
-    assert runtime == ["numpy", "graphviz", "matplotlib", "tqdm"]
+    assert runtime == ["numpy", "graphviz", "matplotlib", "tqdm", "joblib"]
     assert {"hypothesis", "pytest", "torch", "micrograd"}.isdisjoint(runtime)
     assert set(extra["test"]) <= set(extra["dev"])  # the whole suite needs what the quick subset needs
     assert "hypothesis" in extra["test"] and "nox" in extra["dev"]
