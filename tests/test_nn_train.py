@@ -1,4 +1,4 @@
-"""nn.train (fit, History, predictions, the command line), nn.plot and the main demo."""
+"""nn.train (fit, History, predictions), nn.plot and the main demo (the command line: test_cli.py)."""
 
 import math
 import re
@@ -9,7 +9,7 @@ import pytest
 from autograd import Value
 from nn import MLP, SGD, Adam, MSELoss, accuracy, fit, predict
 from nn import data as datasets
-from nn.train import History, main, prediction_lines
+from nn.train import History, prediction_lines
 
 REPORT = dict(n_in=2, hidden=[16, 16], n_out=1, activations=["relu", "sigmoid", "sigmoid"])
 
@@ -153,49 +153,6 @@ def test_accuracy_rules():
     assert accuracy(np.array([-0.1, 0.1]), np.array([0, 1]), threshold=0.0) == 1.0
     assert accuracy(np.array([[1, 0, 3], [0, 5, 1]]), np.array([2, 0])) == 0.5
     assert accuracy(np.array([[1, 0, 3], [0, 5, 1]]), np.eye(3)[[2, 1]]) == 1.0
-
-
-# -- command line ---------------------------------------------------------------------
-
-
-def test_cli_help_explains_every_option(capsys):
-    from nn.train import _parser
-    parser = _parser()
-    for action in parser._actions:
-        assert action.help, f"{action.option_strings} has no help"
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--help"])
-    assert exit_info.value.code == 0
-    text = capsys.readouterr().out
-    for option in ("--data", "--hidden", "--lr", "--epochs", "--activation", "--engine", "--out", "--batch-size"):
-        assert option in text
-
-
-def test_cli_trains_and_writes_pictures(tmp_path, capsys):
-    history = main(["--data", "xor", "--hidden", "4", "--activation", "tanh", "--lr", "1", "--epochs", "4",
-                    "--predictions", "--out", str(tmp_path)])
-    out = capsys.readouterr().out
-    assert history.epochs == 4 and "Epoch 4 Loss:" in out and "Iter 20 | Ground truth: 1 | Prediction:" in out
-    assert "Training accuracy:" in out and "MLP(2 -> 4 -> 1" in out
-    for name in ("loss.png", "decision_boundary.png"):
-        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_cli_multiclass_with_test_split(capsys):
-    main(["--data", "iris", "--hidden", "5", "--activation", "tanh", "--optimizer", "adam", "--lr", "0.05",
-          "--epochs", "2", "--standardize", "--test-size", "0.2"])
-    out = capsys.readouterr().out
-    assert "loss: cross_entropy" in out and "(120 training rows)" in out and "Test accuracy:" in out
-
-
-@pytest.mark.parametrize("argv, message", [
-    (["--data", "iris", "--loss", "mse"], "needs two classes"),
-    (["--hidden", "4", "4", "--activation", "relu", "tanh", "sigmoid"], "one per hidden layer"),
-    (["--optimizer", "adam", "--momentum", "0.9"], "--momentum applies to sgd and rmsprop"),
-])
-def test_cli_rejects_inconsistent_options(argv, message):
-    with pytest.raises(SystemExit, match=message):
-        main(argv + ["--epochs", "1"])
 
 
 # -- plots and demo ---------------------------------------------------------------------
