@@ -31,7 +31,7 @@ from .train import History, accuracy, fit, predict, print_predictions
 PROG = "python -m nn.train"
 
 
-def default_hidden_activations(depth: int) -> list[str]:
+def _default_hidden_activations(depth: int) -> list[str]:
     """The reports' hidden activations, following the depth: ReLU for the first hidden layer, sigmoid for the
     others (``relu sigmoid`` for the reports' two hidden layers)."""
     return ["relu", *["sigmoid"] * (depth - 1)] if depth > 0 else []
@@ -69,12 +69,12 @@ def _finite(low: float, high: float = math.inf, open_low: bool = False, open_hig
     return check
 
 
-positive_int = _checked(_int_at_least(1), "a positive integer")
-count_int = _checked(_int_at_least(0), "an integer >= 0")
-positive_float = _checked(_finite(0.0, open_low=True), "a positive finite number")
-non_negative_float = _checked(_finite(0.0), "a finite number >= 0")
-test_fraction = _checked(_finite(0.0, 1.0, open_high=True), "a fraction in [0, 1) (0: no test set)")
-activation_name = _checked(lambda text: get_activation(text).name,
+_positive_int = _checked(_int_at_least(1), "a positive integer")
+_count_int = _checked(_int_at_least(0), "an integer >= 0")
+_positive_float = _checked(_finite(0.0, open_low=True), "a positive finite number")
+_non_negative_float = _checked(_finite(0.0), "a finite number >= 0")
+_test_fraction = _checked(_finite(0.0, 1.0, open_high=True), "a fraction in [0, 1) (0: no test set)")
+_activation_name = _checked(lambda text: get_activation(text).name,
                            f"an activation, one of {', '.join(sorted(ACTIVATIONS))}")
 
 
@@ -100,37 +100,37 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data", choices=sorted(datasets.DATASETS), default="xor",
                    help="data set: linear (points above the diagonal), xor (the 21 XOR points), moons, blobs "
                         "(eagles and chickens), iris (3 classes), digits (8x8 images, 10 classes)")
-    p.add_argument("--n", type=positive_int, default=None,
+    p.add_argument("--n", type=_positive_int, default=None,
                    help="number of points for the generated sets (linear, moons, blobs); default: each set's own")
-    p.add_argument("--data-seed", type=count_int, default=0,
+    p.add_argument("--data-seed", type=_count_int, default=0,
                    help="seed of the generated data and of the train/test split")
-    p.add_argument("--hidden", type=positive_int, nargs="*", default=[16, 16],
+    p.add_argument("--hidden", type=_positive_int, nargs="*", default=[16, 16],
                    help="sizes of the hidden layers, e.g. --hidden 16 16 (none for a single-layer net)")
-    p.add_argument("--activation", type=activation_name, nargs="+", default=None,
+    p.add_argument("--activation", type=_activation_name, nargs="+", default=None,
                    help="activation of each hidden layer (one name for all of them, or one per layer): "
                         "relu, sigmoid, tanh, leaky_relu, identity; default: relu for the first hidden layer, "
                         "sigmoid for the others (the reports' relu sigmoid for two)")
-    p.add_argument("--output-activation", type=activation_name, default=None,
+    p.add_argument("--output-activation", type=_activation_name, default=None,
                    help="activation of the output layer; default: sigmoid for two classes with mse/bce, "
                         "identity (logits) with bce_logits and cross_entropy")
     p.add_argument("--no-bias", action="store_true", help="build the layers without biases")
     p.add_argument("--init", choices=sorted(INITIALIZERS), default="normal",
                    help="weight initializer (normal is N(0, 1) as in the reports)")
-    p.add_argument("--seed", type=count_int, default=0,
+    p.add_argument("--seed", type=_count_int, default=0,
                    help="seed of the initial weights and of the mini-batch order")
     p.add_argument("--loss", choices=sorted(LOSSES), default=None,
                    help="loss; default: mse for two classes (as the reports), cross_entropy for more")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd", help="optimizer (PyTorch's rules)")
-    p.add_argument("--lr", type=positive_float, default=1.0, help="learning rate")
-    p.add_argument("--momentum", type=non_negative_float, default=0.0, help="momentum of sgd and rmsprop")
-    p.add_argument("--epochs", type=positive_int, default=5000, help="passes over the training data")
-    p.add_argument("--batch-size", type=positive_int, default=None,
+    p.add_argument("--lr", type=_positive_float, default=1.0, help="learning rate")
+    p.add_argument("--momentum", type=_non_negative_float, default=0.0, help="momentum of sgd and rmsprop")
+    p.add_argument("--epochs", type=_positive_int, default=5000, help="passes over the training data")
+    p.add_argument("--batch-size", type=_positive_int, default=None,
                    help="mini-batch size; default: the whole data set")
     p.add_argument("--standardize", action="store_true",
                    help="scale each feature to mean 0, standard deviation 1 (statistics of the training rows)")
-    p.add_argument("--test-size", type=test_fraction, default=0.0,
+    p.add_argument("--test-size", type=_test_fraction, default=0.0,
                    help="fraction of rows held out for a test accuracy (0: train and evaluate on all rows)")
-    p.add_argument("--log-every", type=positive_int, default=None,
+    p.add_argument("--log-every", type=_positive_int, default=None,
                    help="print 'Epoch k Loss: ...' every k epochs; default: ten lines per run")
     p.add_argument("--progress", action="store_true", help="show a tqdm progress bar")
     p.add_argument("--engine", choices=sorted(ENGINES), default="tensor",
@@ -157,7 +157,12 @@ def _prepare_out(p: argparse.ArgumentParser, out: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> History:
-    """Run the command line (``python -m nn.train --help``); returns the training history."""
+    """Run the command line (``python -m nn.train --help``) on ``argv`` (None: ``sys.argv[1:]``); returns the
+    training history. A bad option value exits with status 2 after one error line (argparse's convention)."""
+    if argv is not None and (isinstance(argv, (str, bytes)) or not isinstance(argv, Sequence)
+                             or not all(isinstance(a, str) for a in argv)):
+        raise TypeError(f"nn.cli.main expects argv to be None or a list of str such as ['--epochs', '10'], got "
+                        f"{type(argv).__name__}: {argv!r:.60}")
     p = parser()
     args = p.parse_args(argv)
     try:
@@ -176,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> History:
     output = args.output_activation or ("identity" if loss in ("bce_logits", "cross_entropy") else "sigmoid")
     depth = len(args.hidden)
     if args.activation is None:
-        hidden_acts = default_hidden_activations(depth)
+        hidden_acts = _default_hidden_activations(depth)
     elif len(args.activation) == 1:
         hidden_acts = args.activation * depth
     elif len(args.activation) == depth:

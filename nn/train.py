@@ -159,10 +159,12 @@ class SlowTrainingWarning(UserWarning):
     """``fit`` on the scalar Value engine with so much data that an epoch would take long (see the message)."""
 
 
-def value_nodes_per_sample(sizes: Sequence[int]) -> int:
-    """Scalar nodes a Value-engine MLP with layer ``sizes`` (n_in, ..., n_out) builds per sample and step:
-    a ``dot`` and an activation node per neuron, and about five loss nodes per output."""
-    return 2 * sum(sizes[1:]) + 5 * sizes[-1]
+def _value_nodes_per_sample(sizes: Sequence[int], activations: Sequence[str]) -> int:
+    """Scalar nodes a Value-engine MLP with layer ``sizes`` (n_in, ..., n_out) and activation names builds per
+    sample and step: a ``dot`` node per neuron, an activation node unless it is the identity, and the MSE
+    loss's four per output plus one (other losses build a similar number)."""
+    neurons = sum(n * (1 + (a != "identity")) for n, a in zip(sizes[1:], activations))
+    return neurons + 4 * sizes[-1] + 1
 
 
 def _format_seconds(seconds: float) -> str:
@@ -173,10 +175,10 @@ def _format_seconds(seconds: float) -> str:
 
 def _warn_if_slow_on_values(model: Module, n: int, batch: int) -> None:
     """Warn once per ``fit`` when the Value engine would take more than ``SLOW_EPOCH_SECONDS`` an epoch."""
-    sizes = getattr(model, "sizes", None)
-    if getattr(model, "engine", None) != "value" or not sizes:
+    if getattr(model, "engine", None) != "value" or not hasattr(model, "spec"):
         return
-    per_sample = value_nodes_per_sample(sizes)
+    sizes = model.sizes
+    per_sample = _value_nodes_per_sample(sizes, [a.name for a in model.spec()["activations"]])
     seconds = n * per_sample * _VALUE_SECONDS_PER_NODE
     if seconds <= SLOW_EPOCH_SECONDS:
         return
@@ -192,27 +194,28 @@ def _warn_if_slow_on_values(model: Module, n: int, batch: int) -> None:
 
 
 class _StepCheckpoint:
-    """Copies of the parameters and the optimizer's state, taken just before a step.
+    """The parameters and the optimizer's state as they were just before a step; ``restore`` undoes a diverged
+    or interrupted step.
 
-    Copies, not references: an optimizer that updates in place (``p.data -= lr * g``) would otherwise change
-    the checkpoint with the weights. ``restore`` undoes a diverged or interrupted step.
+    The parameters' arrays are copied, not referenced: an optimizer that updates in place
+    (``p.data -= lr * g``) would otherwise change the checkpoint with the weights. The optimizer's state
+    dicts are copied one level deep: that restores the built-in optimizers, which rebind their state
+    (``state["exp_avg"] = ...``) rather than change its arrays in place.
     """
 
     def __init__(self, optimizer: Optimizer):
-        self.optimizer = optimizer
+        self.params = optimizer.params
+        state = getattr(optimizer, "state", None)
+        self.live_state = state if isinstance(state, list) and all(isinstance(s, dict) for s in state) else None
         self.data: list[Any] | None = None
         self.state: list[dict[str, Any]] | None = None
 
-    @staticmethod
-    def _copy(x: Any) -> Any:
-        return x.copy() if isinstance(x, np.ndarray) else x  # floats (Value weights) are immutable
-
     def take(self) -> None:
-        opt = self.optimizer
-        self.data = [self._copy(p.data) for p in opt.params]
-        state = getattr(opt, "state", None)
-        self.state = ([{k: self._copy(v) for k, v in s.items()} for s in state]
-                      if isinstance(state, list) and all(isinstance(s, dict) for s in state) else None)
+        ndarray = np.ndarray
+        # floats (the Value engine's weights) are immutable: only arrays need a copy
+        self.data = [d.copy() if type(d) is ndarray else d for d in [p.data for p in self.params]]
+        if self.live_state is not None:
+            self.state = [dict(s) for s in self.live_state]
 
     @property
     def taken(self) -> bool:
@@ -221,13 +224,13 @@ class _StepCheckpoint:
     def restore(self) -> None:
         if self.data is None:
             return
-        for p, d in zip(self.optimizer.params, self.data):
+        for p, d in zip(self.params, self.data):
             p.data = d
         if self.state is not None:
-            for live, saved in zip(self.optimizer.state, self.state):
+            for live, saved in zip(self.live_state, self.state):
                 live.clear()
                 live.update(saved)
-        self.take()  # the restored arrays now belong to the parameters: keep the checkpoint separate
+        self.take()  # the restored arrays now belong to the parameters: keep the checkpoint apart from them
 
 
 def _progress_bar(epochs: int, delay: float) -> Any:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nn.cli import default_hidden_activations, main, parser
+from nn.cli import _default_hidden_activations, main, parser
 
 ROOT = Path(__file__).parent.parent
 
@@ -54,10 +54,10 @@ def test_multiclass_with_test_split(capsys):
 
 
 def test_default_activations_follow_the_depth():
-    assert default_hidden_activations(2) == ["relu", "sigmoid"]  # the reports' 2-16-16-1, as before
-    assert default_hidden_activations(1) == ["relu"]
-    assert default_hidden_activations(3) == ["relu", "sigmoid", "sigmoid"]
-    assert default_hidden_activations(0) == []
+    assert _default_hidden_activations(2) == ["relu", "sigmoid"]  # the reports' 2-16-16-1, as before
+    assert _default_hidden_activations(1) == ["relu"]
+    assert _default_hidden_activations(3) == ["relu", "sigmoid", "sigmoid"]
+    assert _default_hidden_activations(0) == []
 
 
 @pytest.mark.parametrize("hidden, expected", [
