@@ -247,6 +247,11 @@ def _open_regular(path: Path, what: str = "nn.load") -> Iterator[IO[bytes]]:
     except IsADirectoryError:
         raise ModelFileError(f"{what}: {str(path)!r} is a folder, not a model file") from None
     except OSError as error:
+        with contextlib.suppress(OSError):  # a socket cannot be opened (ENXIO): name what it is
+            mode = os.stat(path).st_mode
+            if not stat.S_ISREG(mode):
+                raise ModelFileError(f"{what}: {str(path)!r} is {_kind_of(mode)}, not a regular file; expected a "
+                                     "file written by nn.save") from None
         raise ModelFileError(f"{what}: cannot open {str(path)!r} ({type(error).__name__}: "
                              f"{error.strerror or error})") from None
     try:
