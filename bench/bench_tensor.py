@@ -135,7 +135,8 @@ class NnFitEngine(NnLoopEngine):
         self.X = X  # fit takes the arrays and converts them itself
 
     def epochs(self, number: int) -> float:
-        return fit(self.model, self.X, self.Y, loss=self.loss, optimizer=self.optimizer, epochs=number).loss[-1]
+        return fit(self.model, self.X, self.Y, loss=self.loss, optimizer=self.optimizer, epochs=number,
+                   verbose=False).loss[-1]
 
     def epoch(self) -> float:
         return self.epochs(1)

@@ -1,5 +1,5 @@
-"""Training: ``fit``, its ``History``, ``predict``, ``accuracy``, the reports' prediction
-printout, and the command line (``python -m nn.train --help``).
+"""Training: ``fit``, its ``History``, ``predict``, ``accuracy`` and the reports' prediction
+printout. The command line lives in ``nn.cli`` (``python -m nn.train --help`` runs it).
 
 Each step is the loop of the lab reports::
 
@@ -8,25 +8,23 @@ Each step is the loop of the lab reports::
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from autograd import no_grad
 
-from . import data as datasets
-from .init import INITIALIZERS, Seed, as_generator
-from .layers import ENGINES, MLP, float_array, per_sample_array
-from .losses import LOSSES, BCEWithLogitsLoss, Loss, get_loss, predictions_to_array
+from .init import Seed, as_generator
+from .layers import ENGINES, float_array, per_sample_array
+from .losses import BCEWithLogitsLoss, Loss, get_loss, predictions_to_array
 from .module import Module
-from .optim import OPTIMIZERS, Optimizer, get_optimizer
+from .optim import Optimizer, get_optimizer
 
 
 @dataclass
@@ -143,29 +141,142 @@ def _positive(value: Any, name: str) -> int:
     return int(value)
 
 
+#: ``fit``'s learning rate when it builds the optimizer from its name and no ``lr`` is given: the reports'
+#: 1.0 for SGD (its class default, PyTorch's 1e-3, leaves the reports' XOR net at chance after 500 epochs);
+#: the other optimizers keep their own (PyTorch's) defaults.
+FIT_LEARNING_RATES: dict[str, float] = {"sgd": 1.0}
+
+#: ``fit`` on the Value engine warns (``SlowTrainingWarning``) when an epoch is estimated to take longer.
+SLOW_EPOCH_SECONDS = 10.0
+# The estimate: one Value node costs about this much time per epoch (forward, backward, step, bookkeeping)
+# and memory while its batch's graph is held, measured for the 2-16-16-1 net on the project's 2-core machine
+# (10^3-10^4 samples: 0.73 ms and 11 kB per sample at 71 nodes per sample).
+_VALUE_SECONDS_PER_NODE = 1.0e-5
+_VALUE_BYTES_PER_NODE = 160
+
+
+class SlowTrainingWarning(UserWarning):
+    """``fit`` on the scalar Value engine with so much data that an epoch would take long (see the message)."""
+
+
+def _value_nodes_per_sample(sizes: Sequence[int], activations: Sequence[str]) -> int:
+    """Scalar nodes a Value-engine MLP with layer ``sizes`` (n_in, ..., n_out) and activation names builds per
+    sample and step: a ``dot`` node per neuron, an activation node unless it is the identity, and the MSE
+    loss's four per output plus one (other losses build a similar number)."""
+    neurons = sum(n * (1 + (a != "identity")) for n, a in zip(sizes[1:], activations))
+    return neurons + 4 * sizes[-1] + 1
+
+
+def _format_seconds(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+
+
+def _warn_if_slow_on_values(model: Module, n: int, batch: int) -> None:
+    """Warn once per ``fit`` when the Value engine would take more than ``SLOW_EPOCH_SECONDS`` an epoch."""
+    if getattr(model, "engine", None) != "value" or not hasattr(model, "spec"):
+        return
+    sizes = model.sizes
+    per_sample = _value_nodes_per_sample(sizes, [a.name for a in model.spec()["activations"]])
+    seconds = n * per_sample * _VALUE_SECONDS_PER_NODE
+    if seconds <= SLOW_EPOCH_SECONDS:
+        return
+    memory = batch * per_sample * _VALUE_BYTES_PER_NODE
+    held = f"{memory / 2**30:.1f} GiB" if memory >= 2**30 else f"{memory / 2**20:.0f} MiB"
+    warnings.warn(
+        f"fit: the Value engine builds about {per_sample} scalar nodes per sample for this "
+        f"{'-'.join(map(str, sizes))} MLP, so one epoch over {n:,} samples takes an estimated "
+        f"{_format_seconds(seconds)} and holds about {held} of graph per step "
+        f"({'full batch' if batch == n else f'batches of {batch:,}'}). Build the model with engine=\"tensor\" "
+        "(or train model.to(\"tensor\")): it runs a whole batch as one node per layer, some 200x faster.",
+        SlowTrainingWarning, stacklevel=3)
+
+
+class _StepCheckpoint:
+    """The parameters and the optimizer's state as they were just before a step; ``restore`` undoes a diverged
+    or interrupted step.
+
+    The parameters' arrays are copied, not referenced: an optimizer that updates in place
+    (``p.data -= lr * g``) would otherwise change the checkpoint with the weights. The optimizer's state
+    dicts are copied one level deep: that restores the built-in optimizers, which rebind their state
+    (``state["exp_avg"] = ...``) rather than change its arrays in place.
+    """
+
+    def __init__(self, optimizer: Optimizer):
+        self.params = optimizer.params
+        state = getattr(optimizer, "state", None)
+        self.live_state = state if isinstance(state, list) and all(isinstance(s, dict) for s in state) else None
+        self.data: list[Any] | None = None
+        self.state: list[dict[str, Any]] | None = None
+
+    def take(self) -> None:
+        ndarray = np.ndarray
+        # floats (the Value engine's weights) are immutable: only arrays need a copy
+        self.data = [d.copy() if type(d) is ndarray else d for d in [p.data for p in self.params]]
+        if self.live_state is not None:
+            self.state = [dict(s) for s in self.live_state]
+
+    @property
+    def taken(self) -> bool:
+        return self.data is not None
+
+    def restore(self) -> None:
+        if self.data is None:
+            return
+        for p, d in zip(self.params, self.data):
+            p.data = d
+        if self.state is not None:
+            for live, saved in zip(self.live_state, self.state):
+                live.clear()
+                live.update(saved)
+        self.take()  # the restored arrays now belong to the parameters: keep the checkpoint apart from them
+
+
+def _progress_bar(epochs: int, delay: float) -> Any:
+    """A tqdm bar on stderr that appears once a run has lasted ``delay`` seconds and updates at most twice a
+    second (plain text: it needs no ipywidgets and adds a few lines at most to a notebook)."""
+    from tqdm.std import tqdm
+
+    return tqdm(total=epochs, unit="epoch", leave=True, delay=delay, mininterval=0.5, file=sys.stderr)
+
+
 def fit(model: Module, X: Any, y: Any, loss: str | Loss = "mse", optimizer: str | Optimizer = "sgd",
-        epochs: int = 1000, lr: float | None = None, batch_size: int | None = None, shuffle: bool = True,
-        seed: Seed = 0, log_every: int | None = None, progress: bool = False,
+        epochs: int = 500, lr: float | None = None, batch_size: int | None = None, shuffle: bool = True,
+        seed: Seed = 0, log_every: int | None = None, progress: bool | None = None, verbose: bool = True,
         print_fn: Callable[[str], Any] = print) -> History:
     """Train ``model`` on (X, y) for ``epochs`` passes and return a ``History``.
 
-    ``loss`` and ``optimizer`` are names or instances; a named optimizer is
-    built on ``model.parameters()`` with ``lr`` (else its default). ``batch_size=None``
-    is full-batch gradient descent; otherwise each epoch visits the rows in an
-    order drawn from ``seed`` (``shuffle=False`` keeps them in order).
-    ``log_every=k`` prints ``Epoch 5000 Loss: 0.006943`` every k epochs;
-    ``progress=True`` shows a tqdm bar. If the loss becomes nan or inf, training
-    stops with a message (epoch, learning rate, last finite loss) and the model
-    keeps the weights that gave the last finite loss.
+    The defaults are the reports' recipe: MSE, full-batch SGD with learning rate 1.0, 500 epochs (the
+    reports' 2-16-16-1 net reaches 100% on XOR within 150). ``loss`` and ``optimizer`` are names or
+    instances; a named optimizer is built on ``model.parameters()`` with ``lr`` (None: 1.0 for SGD, the
+    optimizer's own default for the others). ``batch_size=None`` is full-batch gradient descent;
+    otherwise each epoch visits the rows in an order drawn from ``seed`` (``shuffle=False`` keeps them).
 
-    Any engine: an ``MLP`` built on ``"tensor"`` trains fast (its batches are
-    turned into Tensors once, not every epoch), one on ``"value"`` trains as it
-    is, slowly; ``model.to("tensor")`` copies a Value model onto the Tensor engine.
+    Output: ``log_every=k`` prints ``Epoch 5000 Loss: 0.006943`` every k epochs; ``progress`` shows a
+    tqdm bar on stderr (None, the default: for runs longer than a second, unless ``log_every`` is given;
+    True: from the start). ``verbose=False`` prints nothing at all (no bar, no lines, no messages: they
+    stay in the History). Lines go to ``print_fn``.
+
+    Safety: the loss is checked before every step and after the last one; if it becomes nan or inf,
+    training stops with a message (epoch, learning rate, last finite loss) and the model keeps the
+    weights that gave the last finite loss. A KeyboardInterrupt (Ctrl-C) or any error inside the
+    optimizer's step undoes that step, so the model is left at a step boundary; fit says so and re-raises.
+
+    Any engine: an ``MLP`` built on ``"tensor"`` trains fast (its batches are turned into Tensors once,
+    not every epoch), one on ``"value"`` trains as it is, slowly, and warns (``SlowTrainingWarning``)
+    when an epoch would take more than ``SLOW_EPOCH_SECONDS``; ``model.to("tensor")`` copies a Value model
+    onto the Tensor engine.
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit expects an nn.Module as model (e.g. nn.MLP), got {type(model).__name__}")
     if not callable(print_fn):
         raise TypeError(f"fit print_fn must be callable (print, a list's append, ...), got {type(print_fn).__name__}")
+    if not isinstance(verbose, (bool, np.bool_)):
+        raise TypeError(f"fit verbose must be True or False, got {type(verbose).__name__}: {verbose!r:.40}")
+    if progress is not None and not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"fit progress must be None, True or False, got {type(progress).__name__}: "
+                        f"{progress!r:.40}")
     X, y = _check_xy(X, y)
     epochs = _positive(epochs, "epochs")
     n = len(X)
@@ -176,27 +287,39 @@ def fit(model: Module, X: Any, y: Any, loss: str | Loss = "mse", optimizer: str 
             raise ValueError("fit: give lr to the optimizer you built, not to fit (got both)")
         opt = optimizer
     else:
+        if lr is None and isinstance(optimizer, str):
+            lr = FIT_LEARNING_RATES.get(optimizer.lower())
         opt = get_optimizer(optimizer, model.parameters(), **({} if lr is None else {"lr": lr}))
     if log_every is not None:
         log_every = _positive(log_every, "log_every")
+    _warn_if_slow_on_values(model, n, batch)
     threshold = 0.0 if isinstance(loss_fn, BCEWithLogitsLoss) else 0.5
     rng = as_generator(seed)
-    params = opt.params
     engine = getattr(model, "engine", None)
     to_input = ENGINES[engine].as_input if isinstance(engine, str) and engine in ENGINES else np.asarray
     whole = to_input(X) if batch == n else None  # full batch: converted once for the whole run
     history = History()
     last_finite, last_finite_epoch = math.nan, 0
-    snapshot: list[Any] | None = None
+    checkpoint = _StepCheckpoint(opt)
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=epochs, unit="epoch", leave=True)
-        log = bar.write
+    show_bar = verbose and (progress if progress is not None else log_every is None)
+    bar = _progress_bar(epochs, delay=0.0 if progress else 1.0) if show_bar else None
+    if not verbose:
+        log: Callable[[str], Any] = lambda line: None
+    elif bar is not None and print_fn is print:
+        log = bar.write  # prints above the bar instead of through it
     else:
         log = print_fn
+
+    def stop(message: str) -> History:
+        checkpoint.restore()
+        history.stopped = message
+        log(message)
+        return history
+
     start = time.perf_counter()
+    epoch = steps = 0
+    undone = False
     try:
         for epoch in range(1, epochs + 1):
             order = rng.permutation(n) if (shuffle and batch < n) else None
@@ -212,20 +335,21 @@ def fit(model: Module, X: Any, y: Any, loss: str | Loss = "mse", optimizer: str 
                 value = loss_fn(pred, yb)
                 current = float(value.data)
                 if not math.isfinite(current):
-                    if snapshot is not None:
-                        for p, d in zip(params, snapshot):
-                            p.data = d
-                    history.stopped = (
+                    return stop(
                         f"Stopped at epoch {epoch}: the loss became {current} with learning rate {opt.lr:g}. "
                         + (f"Last finite loss {last_finite:.6g} (epoch {last_finite_epoch}); the model keeps the "
                            "weights that gave it. Try a smaller learning rate."
-                           if snapshot is not None else "The first loss is not finite: check the data and weights."))
-                    log(history.stopped)
-                    return history
+                           if checkpoint.taken else "The first loss is not finite: check the data and weights."))
                 last_finite, last_finite_epoch = current, epoch
                 value.backward()
-                snapshot = [p.data for p in params]  # optimizers rebind p.data, so this is a copy
-                opt.step()
+                checkpoint.take()  # the weights that gave `current`
+                try:
+                    opt.step()
+                except BaseException:  # Ctrl-C or an error half-way through: no layer keeps a partial step
+                    checkpoint.restore()
+                    undone = True
+                    raise
+                steps += 1
                 total += current * len(yb)
                 correct += _accuracy(predictions_to_array(pred), yb, threshold) * len(yb)
             history.loss.append(total / n)
@@ -235,7 +359,23 @@ def fit(model: Module, X: Any, y: Any, loss: str | Loss = "mse", optimizer: str 
             if bar is not None:
                 bar.update(1)
                 if epoch % max(1, epochs // 100) == 0 or epoch == epochs:
-                    bar.set_postfix(loss=f"{history.loss[-1]:.4g}", acc=f"{history.accuracy[-1]:.3f}")
+                    bar.set_postfix(loss=f"{history.loss[-1]:.4g}", acc=f"{history.accuracy[-1]:.3f}", refresh=False)
+        # The last step's result is checked too (the loop checks each loss before its step only).
+        with no_grad():
+            after = float(loss_fn(model(xb), yb).data)
+        if not math.isfinite(after):
+            return stop(f"Stopped after epoch {epoch}, the last: the loss after the last step became {after} with "
+                        f"learning rate {opt.lr:g}. Last finite loss {last_finite:.6g} (epoch {last_finite_epoch}); "
+                        "the model keeps the weights that gave it. Try a smaller learning rate.")
+    except KeyboardInterrupt as interrupt:
+        message = (f"fit interrupted (KeyboardInterrupt) in epoch {epoch}: "
+                   + ("the step in progress was undone; " if undone else "")
+                   + f"the model holds the weights after {steps} complete step{'s' if steps != 1 else ''} "
+                   f"({history.epochs} complete epoch{'s' if history.epochs != 1 else ''}), a step boundary.")
+        log(message)
+        if not interrupt.args:
+            interrupt.args = (message,)
+        raise
     finally:
         history.wall_time = time.perf_counter() - start
         if bar is not None:
@@ -243,133 +383,15 @@ def fit(model: Module, X: Any, y: Any, loss: str | Loss = "mse", optimizer: str 
     return history
 
 
-# -- command line --------------------------------------------------------------------
-
-
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows a default only where the help text does not already explain it."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        if action.default in (None, False) or "default" in (action.help or ""):
-            return action.help or ""
-        return super()._get_help_string(action)
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m nn.train",
-        description="Train an MLP on one of the lab's data sets and report its accuracy. Defaults reproduce the "
-                    "seed report's run: 2-16-16-1, ReLU then sigmoid hidden layers, sigmoid output, N(0, 1) init, "
-                    "MSE, SGD lr 1.0, full batch.",
-        epilog="Example: python -m nn.train --data xor --hidden 16 16 --lr 1 --epochs 5000 "
-               "--activation relu sigmoid --out out/xor",
-        formatter_class=_HelpFormatter)
-    p.add_argument("--data", choices=sorted(datasets.DATASETS), default="xor",
-                   help="data set: linear (points above the diagonal), xor (the 21 XOR points), moons, blobs "
-                        "(eagles and chickens), iris (3 classes), digits (8x8 images, 10 classes)")
-    p.add_argument("--n", type=int, default=None,
-                   help="number of points for the generated sets (linear, moons, blobs); default: each set's own")
-    p.add_argument("--data-seed", type=int, default=0, help="seed of the generated data and of the train/test split")
-    p.add_argument("--hidden", type=int, nargs="*", default=[16, 16],
-                   help="sizes of the hidden layers, e.g. --hidden 16 16 (none for a single-layer net)")
-    p.add_argument("--activation", nargs="+", default=["relu", "sigmoid"],
-                   help="activation of each hidden layer (one name for all of them, or one per layer): "
-                        "relu, sigmoid, tanh, leaky_relu, identity")
-    p.add_argument("--output-activation", default=None,
-                   help="activation of the output layer; default: sigmoid for two classes with mse/bce, "
-                        "identity (logits) with bce_logits and cross_entropy")
-    p.add_argument("--no-bias", action="store_true", help="build the layers without biases")
-    p.add_argument("--init", choices=sorted(INITIALIZERS), default="normal",
-                   help="weight initializer (normal is N(0, 1) as in the reports)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights and of the mini-batch order")
-    p.add_argument("--loss", choices=sorted(LOSSES), default=None,
-                   help="loss; default: mse for two classes (as the reports), cross_entropy for more")
-    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd", help="optimizer (PyTorch's rules)")
-    p.add_argument("--lr", type=float, default=1.0, help="learning rate")
-    p.add_argument("--momentum", type=float, default=0.0, help="momentum of sgd and rmsprop")
-    p.add_argument("--epochs", type=int, default=5000, help="passes over the training data")
-    p.add_argument("--batch-size", type=int, default=None, help="mini-batch size; default: the whole data set")
-    p.add_argument("--standardize", action="store_true",
-                   help="scale each feature to mean 0, standard deviation 1 (statistics of the training rows)")
-    p.add_argument("--test-size", type=float, default=0.0,
-                   help="fraction of rows held out for a test accuracy (0: train and evaluate on all rows)")
-    p.add_argument("--log-every", type=int, default=None,
-                   help="print 'Epoch k Loss: ...' every k epochs; default: ten lines per run")
-    p.add_argument("--progress", action="store_true", help="show a tqdm progress bar")
-    p.add_argument("--engine", choices=sorted(ENGINES), default="tensor",
-                   help="autograd engine that runs the network: tensor (numpy arrays, one node per layer: fast) or "
-                        "value (one scalar node per weight and activation: some 200x slower, for small runs)")
-    p.add_argument("--predictions", action="store_true",
-                   help="print every sample as 'Iter i | Ground truth: y | Prediction: p', as the reports do")
-    p.add_argument("--out", type=Path, default=None,
-                   help="folder for pictures: loss.png and, for 2-D data, decision_boundary.png")
-    return p
-
-
 def main(argv: Sequence[str] | None = None) -> History:
-    """Run the command line (``python -m nn.train --help``); returns the training history."""
-    args = _parser().parse_args(argv)
-    X, y = datasets.load(args.data, n=args.n, seed=args.data_seed)
-    n_classes = int(y.max()) + 1 if np.issubdtype(y.dtype, np.integer) else 2
-    loss = args.loss or ("mse" if n_classes == 2 else "cross_entropy")
-    if n_classes > 2 and loss != "cross_entropy":
-        raise SystemExit(f"--loss {loss} needs two classes; {args.data} has {n_classes}: use cross_entropy")
-    if n_classes == 2 and loss == "cross_entropy":
-        raise SystemExit("--loss cross_entropy needs integer class labels; use mse, bce or bce_logits for "
-                         f"{args.data}")
-    n_out = 1 if n_classes == 2 else n_classes
-    output = args.output_activation or ("identity" if loss in ("bce_logits", "cross_entropy") else "sigmoid")
-    hidden_acts = args.activation * len(args.hidden) if len(args.activation) == 1 else args.activation
-    if len(hidden_acts) != len(args.hidden):
-        raise SystemExit(f"--activation: give one name, or one per hidden layer ({len(args.hidden)}), "
-                         f"got {args.activation}")
+    """The command line, ``nn.cli.main`` (kept here so ``nn.train.main`` and ``python -m nn.train`` work)."""
+    from .cli import main as cli_main
 
-    if args.test_size > 0:
-        X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, args.test_size, seed=args.data_seed)
-    else:
-        X_train, X_test, y_train, y_test = X, None, y, None
-    if args.standardize:
-        mean, std = X_train.mean(axis=0), X_train.std(axis=0)
-        std[std == 0] = 1.0
-        X_train = (X_train - mean) / std
-        X_test = None if X_test is None else (X_test - mean) / std
-
-    model = MLP(X.shape[1], args.hidden, n_out, activations=[*hidden_acts, output], bias=not args.no_bias,
-                init=args.init, seed=args.seed, engine=args.engine)
-    hyper: dict[str, Any] = {"lr": args.lr}
-    if args.momentum:
-        if args.optimizer not in ("sgd", "rmsprop"):
-            raise SystemExit(f"--momentum applies to sgd and rmsprop, not {args.optimizer}")
-        hyper["momentum"] = args.momentum
-    optimizer = get_optimizer(args.optimizer, model.parameters(), **hyper)
-    print(model)
-    print(f"data: {args.data} ({len(X_train)} training rows), loss: {loss}, optimizer: {optimizer!r}")
-    history = fit(model, X_train, y_train, loss=loss, optimizer=optimizer, epochs=args.epochs,
-                  batch_size=args.batch_size, seed=args.seed, log_every=args.log_every or max(1, args.epochs // 10),
-                  progress=args.progress)
-    threshold = 0.0 if loss == "bce_logits" else 0.5
-    if args.predictions:
-        print_predictions(model, X_train, y_train, threshold)
-    train_acc = accuracy(predict(model, X_train), y_train, threshold)
-    print(f"Training accuracy: {100 * train_acc:.2f}% ({len(X_train)} rows), {history.epochs} epochs in "
-          f"{history.wall_time:.2f} s ({1000 * history.wall_time / max(1, history.epochs):.2f} ms per epoch)")
-    if X_test is not None:
-        print(f"Test accuracy: {100 * accuracy(predict(model, X_test), y_test, threshold):.2f}% "
-              f"({len(X_test)} rows)")
-    if args.out is not None:
-        from . import plot
-        args.out.mkdir(parents=True, exist_ok=True)
-        plot.plot_loss({args.data: history}, path=args.out / "loss.png")
-        print(f"wrote {args.out / 'loss.png'}")
-        if X.shape[1] == 2:
-            path = args.out / "decision_boundary.png"
-            plot.plot_decision_boundary(model, X_train, y_train, threshold=threshold, path=path)
-            print(f"wrote {path}")
-    return history
+    return cli_main(argv)
 
 
 if __name__ == "__main__":
     # Run the imported module's main, not this __main__ copy, so History etc. are nn.train's own classes.
-    from nn.train import main as _main
+    from nn.cli import main as _main
 
     _main(sys.argv[1:])

@@ -267,11 +267,12 @@ def test_fit_converts_the_full_batch_once_and_minibatches_per_step():
     forward = model.forward
     model.forward = lambda x: (seen.append(x), forward(x))[1]
     fit(model, X, y, lr=0.1, epochs=5)
-    assert len(seen) == 5 and all(type(x) is Tensor and x is seen[0] for x in seen)
+    # one forward per step, and one more after the last step (fit checks its loss too)
+    assert len(seen) == 6 and all(type(x) is Tensor and x is seen[0] for x in seen)
     assert np.array_equal(seen[0].data, X) and not seen[0].requires_grad
     seen.clear()
     fit(model, X, y, lr=0.1, epochs=2, batch_size=8)
-    assert [len(x) for x in seen] == [8, 8, 4, 8, 8, 4] and all(type(x) is Tensor for x in seen)
+    assert [len(x) for x in seen] == [8, 8, 4, 8, 8, 4, 4] and all(type(x) is Tensor for x in seen)
 
 
 def test_fit_stops_on_divergence_and_keeps_the_last_finite_weights_on_tensors():

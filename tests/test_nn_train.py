@@ -1,4 +1,4 @@
-"""nn.train (fit, History, predictions, the command line), nn.plot and the main demo."""
+"""nn.train (fit, History, predictions), nn.plot and the main demo (the command line: test_cli.py)."""
 
 import math
 import re
@@ -9,7 +9,7 @@ import pytest
 from autograd import Value
 from nn import MLP, SGD, Adam, MSELoss, accuracy, fit, predict
 from nn import data as datasets
-from nn.train import History, main, prediction_lines
+from nn.train import History, prediction_lines
 
 REPORT = dict(n_in=2, hidden=[16, 16], n_out=1, activations=["relu", "sigmoid", "sigmoid"])
 
@@ -155,49 +155,6 @@ def test_accuracy_rules():
     assert accuracy(np.array([[1, 0, 3], [0, 5, 1]]), np.eye(3)[[2, 1]]) == 1.0
 
 
-# -- command line ---------------------------------------------------------------------
-
-
-def test_cli_help_explains_every_option(capsys):
-    from nn.train import _parser
-    parser = _parser()
-    for action in parser._actions:
-        assert action.help, f"{action.option_strings} has no help"
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--help"])
-    assert exit_info.value.code == 0
-    text = capsys.readouterr().out
-    for option in ("--data", "--hidden", "--lr", "--epochs", "--activation", "--engine", "--out", "--batch-size"):
-        assert option in text
-
-
-def test_cli_trains_and_writes_pictures(tmp_path, capsys):
-    history = main(["--data", "xor", "--hidden", "4", "--activation", "tanh", "--lr", "1", "--epochs", "4",
-                    "--predictions", "--out", str(tmp_path)])
-    out = capsys.readouterr().out
-    assert history.epochs == 4 and "Epoch 4 Loss:" in out and "Iter 20 | Ground truth: 1 | Prediction:" in out
-    assert "Training accuracy:" in out and "MLP(2 -> 4 -> 1" in out
-    for name in ("loss.png", "decision_boundary.png"):
-        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_cli_multiclass_with_test_split(capsys):
-    main(["--data", "iris", "--hidden", "5", "--activation", "tanh", "--optimizer", "adam", "--lr", "0.05",
-          "--epochs", "2", "--standardize", "--test-size", "0.2"])
-    out = capsys.readouterr().out
-    assert "loss: cross_entropy" in out and "(120 training rows)" in out and "Test accuracy:" in out
-
-
-@pytest.mark.parametrize("argv, message", [
-    (["--data", "iris", "--loss", "mse"], "needs two classes"),
-    (["--hidden", "4", "4", "--activation", "relu", "tanh", "sigmoid"], "one per hidden layer"),
-    (["--optimizer", "adam", "--momentum", "0.9"], "--momentum applies to sgd and rmsprop"),
-])
-def test_cli_rejects_inconsistent_options(argv, message):
-    with pytest.raises(SystemExit, match=message):
-        main(argv + ["--epochs", "1"])
-
-
 # -- plots and demo ---------------------------------------------------------------------
 
 
@@ -255,3 +212,223 @@ def test_value_predictions_feed_losses_directly():
     assert len(pred) == 4 and all(len(row) == 2 and isinstance(row[0], Value) for row in pred)
     loss = MSELoss()(pred, np.zeros((4, 2)))
     assert math.isclose(loss.data, np.mean(predict(model, np.ones((4, 2))) ** 2), rel_tol=1e-14)
+
+
+# -- fit's defaults, output, and safety (issue 16 item 2; issue 15 items 6, 7, 25, 26) -----------------------
+
+
+def forward_mse(state, X, y, acts=("relu", "identity")):
+    """MSE of a one-hidden-layer net from its state_dict, in numpy (not the engine)."""
+    f = {"relu": lambda z: np.maximum(z, 0), "identity": lambda z: z, "sigmoid": sigmoid, "tanh": np.tanh}
+    with np.errstate(over="ignore", invalid="ignore"):
+        a1 = f[acts[0]](X @ state["W[1]"].T + state["b[1]"])
+        out = f[acts[1]](a1 @ state["W[2]"].T + state["b[2]"])[:, 0]
+        return float(np.mean((out - y) ** 2))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fit_defaults_train_the_reports_xor_net_to_100_percent(seed):
+    """Issue 16 item 2: fit's defaults (SGD lr 1.0, 500 epochs, MSE); the old ones (lr 0.001) ended at ~52%."""
+    X, y = datasets.generate_XOR_easy()
+    model = MLP(**REPORT, init="normal", seed=seed, engine="tensor")
+    history = fit(model, X, y, verbose=False)
+    assert history.epochs == 500 and history.stopped is None
+    assert accuracy(predict(model, X), y) == 1.0
+
+
+def test_fit_defaults_also_train_on_the_value_engine():
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    model = MLP(2, [4], 1, activations=["tanh", "sigmoid"], seed=0)
+    history = fit(model, X, y, verbose=False)
+    assert accuracy(predict(model, X), y) == 1.0 and history.final_loss < 0.01
+
+
+def test_the_default_learning_rate_is_sgds_1_and_other_optimizers_keep_their_own():
+    X, y = datasets.generate_XOR_easy()
+    expected, _ = numpy_sgd_step(MLP(**REPORT, seed=0).state_dict(), X, y, lr=1.0)
+    model = MLP(**REPORT, seed=0)
+    fit(model, X, y, epochs=1, verbose=False)
+    for key, value in model.state_dict().items():
+        np.testing.assert_allclose(value, expected[key], rtol=1e-11, atol=1e-14)
+    seen = []
+    import nn.train as train_module
+    original = train_module.get_optimizer
+    try:
+        train_module.get_optimizer = lambda name, params, **hyper: seen.append(hyper) or original(name, params, **hyper)
+        fit(MLP(**REPORT, seed=0), X, y, optimizer="adam", epochs=1, verbose=False)
+        fit(MLP(**REPORT, seed=0), X, y, optimizer="SGD", epochs=1, verbose=False)
+    finally:
+        train_module.get_optimizer = original
+    assert seen == [{}, {"lr": 1.0}]
+
+
+def test_progress_shows_a_bar_unless_quiet(capsys, monkeypatch):
+    import nn.train as train_module
+    X, y = datasets.generate_XOR_easy()
+    delays = []
+    real_bar = train_module._progress_bar
+    monkeypatch.setattr(train_module, "_progress_bar", lambda epochs, delay: delays.append(delay) or
+                        real_bar(epochs, delay))
+    fit(MLP(**REPORT, seed=0), X, y, epochs=3)  # default: a bar that appears for runs over a second
+    fit(MLP(**REPORT, seed=0), X, y, epochs=3, progress=True)  # asked for: from the start
+    assert delays == [1.0, 0.0]
+    captured = capsys.readouterr()
+    assert "3/3" in captured.err and captured.out == ""
+    fit(MLP(**REPORT, seed=0), X, y, epochs=3, log_every=1)  # lines asked for: no bar
+    assert len(delays) == 2 and capsys.readouterr().out.count("Epoch") == 3
+    # verbose=False: nothing at all, not even the lines asked for or the stop message
+    history = fit(MLP(2, [8], 1, activations=["relu", "identity"], seed=0), X, y, lr=1e6, epochs=50, log_every=1,
+                  progress=True, verbose=False)
+    assert history.stopped and len(delays) == 2 and capsys.readouterr() == ("", "")
+    with pytest.raises(TypeError, match="fit verbose must be True or False, got str"):
+        fit(MLP(**REPORT), X, y, verbose="no")
+    with pytest.raises(TypeError, match="fit progress must be None, True or False, got int"):
+        fit(MLP(**REPORT), X, y, progress=2)
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_the_last_step_is_checked_too(engine):
+    """Issue 15 item 6: one epoch at lr 1e300 used to return a model whose loss is inf with stopped=None."""
+    X, y = datasets.generate_linear(n=10, seed=0)
+    model = MLP(2, [8], 1, activations=["relu", "identity"], seed=0, engine=engine)
+    before = model.state_dict()
+    messages = []
+    with np.errstate(over="ignore", invalid="ignore"):  # numpy's matmul warns on the overflow (Tensor engine)
+        history = fit(model, X, y, lr=1e300, epochs=1, print_fn=messages.append)
+    assert history.stopped is not None and messages == [history.stopped]
+    assert history.stopped.startswith("Stopped after epoch 1, the last: the loss after the last step became inf")
+    assert "learning rate 1e+300" in history.stopped
+    # The model holds the weights before that step: the ones that gave the last finite loss.
+    assert all(np.array_equal(v, before[k]) for k, v in model.state_dict().items())
+    assert math.isclose(forward_mse(model.state_dict(), X, y), history.loss[-1], rel_tol=1e-12)
+
+
+class InPlaceSGD(SGD):
+    """SGD as PyTorch habits write it: the parameter's array is changed in place."""
+
+    def _update(self, p, g, state):
+        p.data -= self.lr * g
+
+
+def test_restore_after_divergence_works_with_an_in_place_optimizer():
+    """Issue 15 item 7: the restore kept references, which an in-place optimizer changes with the weights."""
+    X, y = datasets.generate_linear(n=10, seed=0)
+    model = MLP(2, [8], 1, activations=["relu", "identity"], seed=0, engine="tensor")
+    with np.errstate(over="ignore", invalid="ignore"):
+        history = fit(model, X, y, optimizer=InPlaceSGD(model.parameters(), lr=1e6), epochs=200, verbose=False)
+    assert history.stopped is not None and history.epochs >= 1
+    state = model.state_dict()
+    assert all(np.isfinite(v).all() for v in state.values())
+    assert math.isclose(forward_mse(state, X, y), history.loss[-1], rel_tol=1e-12)
+
+
+class InterruptingSGD(SGD):
+    """SGD with momentum that gets Ctrl-C (KeyboardInterrupt) at step ``at_step`` while updating parameter
+    ``at_param``, after the parameters before it were updated in place."""
+
+    def __init__(self, params, at_step, at_param, **kw):
+        super().__init__(params, **kw)
+        self.at_step, self.at_param, self.steps, self.updated = at_step, at_param, 0, 0
+
+    def step(self):
+        self.steps += 1
+        self.updated = 0
+        super().step()
+
+    def _update(self, p, g, state):
+        if self.steps == self.at_step and self.updated == self.at_param:
+            raise KeyboardInterrupt
+        self.updated += 1
+        buf = state.get("momentum_buffer")
+        state["momentum_buffer"] = buf = g.copy() if buf is None else self.momentum * buf + g
+        p.data -= self.lr * buf
+
+
+def test_ctrl_c_in_a_step_leaves_the_model_and_optimizer_at_a_step_boundary():
+    """Issue 15 item 26: an interrupted step used to leave some layers stepped and others not."""
+    X, y = datasets.generate_XOR_easy()
+    start = MLP(**REPORT, seed=0, engine="tensor").state_dict()
+    after_one, _ = numpy_sgd_step(start, X, y, lr=0.5)  # momentum buffer after step 1 = its gradient
+    model = MLP(**REPORT, seed=0, engine="tensor")
+    opt = InterruptingSGD(model.parameters(), at_step=2, at_param=3, lr=0.5, momentum=0.9)
+    messages = []
+    with pytest.raises(KeyboardInterrupt) as info:
+        fit(model, X, y, optimizer=opt, epochs=5, print_fn=messages.append)
+    text = ("fit interrupted (KeyboardInterrupt) in epoch 2: the step in progress was undone; the model holds the "
+            "weights after 1 complete step (1 complete epoch), a step boundary.")
+    assert messages == [text] and str(info.value) == text
+    state = model.state_dict()
+    for key in state:
+        np.testing.assert_allclose(state[key], after_one[key], rtol=1e-12, atol=1e-15)
+    names = [f"{kind}[{l}]" for l in (1, 2, 3) for kind in ("W", "b")]  # parameters() order
+    for name, s in zip(names, opt.state):
+        np.testing.assert_allclose(s["momentum_buffer"], (start[name] - after_one[name]) / 0.5, rtol=1e-9,
+                                   atol=1e-15)
+
+
+class InterruptingMSE(MSELoss):
+    """MSE whose ``at_call``-th evaluation is interrupted (Ctrl-C during the forward pass)."""
+
+    def __init__(self, at_call):
+        super().__init__()
+        self.at_call, self.calls = at_call, 0
+
+    def __call__(self, pred, target):
+        self.calls += 1
+        if self.calls == self.at_call:
+            raise KeyboardInterrupt("user pressed Ctrl-C")
+        return super().__call__(pred, target)
+
+
+def test_ctrl_c_outside_the_step_says_where_the_model_is():
+    X, y = datasets.generate_XOR_easy()
+    model = MLP(**REPORT, seed=0, engine="tensor")
+    messages = []
+    with pytest.raises(KeyboardInterrupt, match="user pressed Ctrl-C"):
+        fit(model, X, y, loss=InterruptingMSE(at_call=3), lr=1.0, epochs=5, print_fn=messages.append)
+    assert messages == ["fit interrupted (KeyboardInterrupt) in epoch 3: the model holds the weights after 2 "
+                        "complete steps (2 complete epochs), a step boundary."]
+    expected = MLP(**REPORT, seed=0).state_dict()
+    for _ in range(2):
+        expected, _ = numpy_sgd_step(expected, X, y, lr=1.0)
+    for key, value in model.state_dict().items():
+        np.testing.assert_allclose(value, expected[key], rtol=1e-11, atol=1e-14)
+
+
+def test_value_engine_warns_once_with_an_estimate_on_big_data():
+    """Issue 15 item 25: 10^6 samples on the Value engine used to extrapolate silently to minutes per epoch."""
+    import warnings
+
+    from nn.train import SlowTrainingWarning
+    model = MLP(**REPORT, seed=0)
+    X, y = np.zeros((10**6, 2)), np.zeros(10**6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SlowTrainingWarning)  # stop fit at the warning: it comes before any step
+        with pytest.raises(SlowTrainingWarning) as info:
+            fit(model, X, y, verbose=False)
+        # 71 nodes per sample (counted in test_value_node_estimate_matches_a_real_graph) x 10^6 samples:
+        # 710 s at 10 us a node, 71 x 160 B x 10^6 = 10.6 GiB for the full batch
+        assert str(info.value) == (
+            "fit: the Value engine builds about 71 scalar nodes per sample for this 2-16-16-1 MLP, so one epoch "
+            "over 1,000,000 samples takes an estimated 12 min and holds about 10.6 GiB of graph per step (full "
+            "batch). Build the model with engine=\"tensor\" (or train model.to(\"tensor\")): it runs a whole batch "
+            "as one node per layer, some 200x faster.")
+        with pytest.raises(SlowTrainingWarning, match=r"holds about 11 MiB of graph per step \(batches of 1,000\)"):
+            fit(model, X, y, batch_size=1000, verbose=False)
+        fit(model, X[:21], y[:21], epochs=1, verbose=False)  # small data: no warning
+        fit(model.to("tensor"), X[:1000], y[:1000], epochs=1, verbose=False)  # the Tensor engine: never
+
+
+@pytest.mark.parametrize("sizes, acts", [((2, 16, 16, 1), ["relu", "sigmoid", "sigmoid"]),
+                                         ((3, 5, 2), ["tanh", "sigmoid"]), ((4, 3, 3), ["relu", "identity"])])
+def test_value_node_estimate_matches_a_real_graph(sizes, acts):
+    from autograd.graph import topological_order
+    from nn.train import _value_nodes_per_sample
+    model = MLP(sizes[0], list(sizes[1:-1]), sizes[-1], activations=acts, seed=0)
+
+    def nodes(k):
+        target = np.zeros((k, sizes[-1])) if sizes[-1] > 1 else np.zeros(k)
+        return len(topological_order(MSELoss()(model(np.ones((k, sizes[0]))), target)))
+
+    assert _value_nodes_per_sample(sizes, acts) == nodes(3) - nodes(2) == nodes(2) - nodes(1)

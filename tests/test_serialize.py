@@ -4,8 +4,10 @@ mis-shaped files that never leave a model half loaded."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -144,9 +146,21 @@ def test_a_process_killed_mid_write_leaves_the_old_file_intact(tmp_path):
     assert done.returncode == 9
     assert path.read_bytes() == before
     leftovers = [name for name in os.listdir(tmp_path) if name != "model.npz"]
-    assert len(leftovers) == 1 and leftovers[0].startswith(".model.npz.") and leftovers[0].endswith(".tmp")
-    assert 0 < (tmp_path / leftovers[0]).stat().st_size < len(before)  # the half-written archive went there
+    assert len(leftovers) == 1 and leftovers[0].startswith(".model.npz~") and leftovers[0].endswith(".tmp")
+    stale = tmp_path / leftovers[0]
+    assert 0 < stale.stat().st_size < len(before)  # the half-written archive went there
     assert same_bits(nn.load(path).state_dict(), old.state_dict())
+    # Issue 15 item 14: the next save of the same target removes its stale temporary (unlocked: its writer died;
+    # older than a few seconds: not one that a live writer has just created and not yet locked)
+    other = tmp_path / "other.npz"
+    nn.save(old, other)  # another target: leaves it alone
+    assert stale.exists()
+    long_ago = stale.stat().st_mtime - 3600
+    os.utime(stale, (long_ago, long_ago))
+    nn.save(old, other)
+    assert stale.exists()
+    nn.save(old, path)
+    assert sorted(os.listdir(tmp_path)) == ["model.npz", "other.npz"]
 
 
 def test_save_writes_beside_the_target_fsyncs_then_renames(tmp_path, monkeypatch):
@@ -209,7 +223,11 @@ def test_an_npz_from_elsewhere_or_with_pickled_data_is_refused(tmp_path):
     _assert_refused_and_untouched(other, r"not one written by nn.save .*\['weights'\]")
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, payload=np.array([{"a": 1}], dtype=object))
-    _assert_refused_and_untouched(pickled, "holds pickled .* which nn.load never reads")
+    _assert_refused_and_untouched(pickled, r"not one written by nn.save .*\['payload'\]")
+    for key in ("state/W[1]", "__spec__"):  # a pickle inside a file that otherwise looks like nn.save's
+        nn.save(MLP(2, [3], 1, seed=3), pickled)
+        _tampered(pickled, **{key: np.array([{"a": 1}], dtype=object)})
+        _assert_refused_and_untouched(pickled, "holds pickled .* which nn.load never reads")
     single = tmp_path / "single.npy"
     np.save(single, np.ones(3))
     _assert_refused_and_untouched(single, "not a numpy .npz archive")
@@ -277,3 +295,220 @@ def test_a_missing_file_is_also_a_file_not_found_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         nn.load(tmp_path / "nothing.npz")
     assert issubclass(ser.ModelFileNotFoundError, ModelFileError) and issubclass(ModelFileError, ValueError)
+
+
+# -- crafted and special files (issue 15 items 9-15, issue 16 item 7) --------------------------------------------
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _declare_size(path: Path, member: str, size: int) -> None:
+    """Make the zip's central directory declare ``size`` uncompressed bytes for ``member`` (the data stays)."""
+    data = bytearray(path.read_bytes())
+    name = member.encode()
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        name_length = int.from_bytes(data[at + 28:at + 30], "little")
+        if data[at + 46:at + 46 + name_length] == name:
+            data[at + 24:at + 28] = size.to_bytes(4, "little")
+            path.write_bytes(bytes(data))
+            return
+        at = data.find(b"PK\x01\x02", at + 4)
+    raise AssertionError(f"{member} not in {path}")
+
+
+def test_an_extra_member_is_refused_without_being_decompressed(saved):
+    """Item 9: nn.load used to decompress every member, also ones it never uses, and then load."""
+    import tracemalloc
+    import zipfile
+    with zipfile.ZipFile(saved, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("zeros.npy", _npy_bytes(np.zeros(2**20)))  # 8 MiB of zeros, some 8 kB compressed
+    assert saved.stat().st_size < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=r"holds entries nn.save never writes: 'zeros.npy' \(8,388,736 bytes\)"
+                                                 r"; nothing of them was read"):
+            nn.load(saved)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20  # far below the 8 MiB the member would take
+
+
+@pytest.mark.parametrize("member, match", [
+    ("state/W[1].npy", r"entry 'W\[1\]' declares 1,073,741,824 bytes, but its header describes 176 "
+                       r"\(shape \(3, 2\), float64\)"),
+    ("__spec__.npy", r"entry '__spec__' declares 1,073,741,824 bytes; nn.save writes at most 1,048,576 there"),
+    ("__format__.npy", r"entry '__format__' declares 1,073,741,824 bytes; nn.save writes at most 4,096"),
+])
+def test_declared_sizes_are_checked_before_reading(saved, member, match):
+    """Item 9: a member declaring 1 GiB is refused from its declared size (the test allocates nothing of it)."""
+    _declare_size(saved, member, 2**30)
+    _assert_refused_and_untouched(saved, match)
+
+
+def test_a_header_claiming_a_huge_array_is_refused_before_allocating(saved):
+    """numpy's own reader allocates the header's shape before reading: nn.load compares it with the size first."""
+    import zipfile
+    with np.load(saved) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    real = _npy_bytes(arrays["state/W[1]"])
+    big = real.replace(b"'shape': (3, 2)", b"'shape': (9999999999, 2)")[: len(real)]  # the header's padding shrinks
+    with zipfile.ZipFile(saved, "w") as archive:
+        for key, value in arrays.items():
+            archive.writestr(key + ".npy", big if key == "state/W[1]" else _npy_bytes(value))
+    _assert_refused_and_untouched(saved, r"entry 'W\[1\]' declares 176 bytes, but its header describes "
+                                         r"160,000,000,112 \(shape \(9999999999, 2\), float64\): a damaged or crafted")
+
+
+@pytest.mark.parametrize("spec_text, match", [
+    ("[" * 100_000 + "]" * 100_000, r"no readable '__spec__' entry \(nested too deep\)"),
+    ('{"n_in": 1e400, "hidden": [3], "n_out": 1, "activations": [{"name": "relu"}, {"name": "identity"}], '
+     '"bias": true, "init": "normal", "seed": 0, "engine": "value"}', r"does not describe an MLP .*OverflowError"),
+    ('{"n_in": 2, "hidden": [3], "n_out": 1, "activations": [{"name": "gelu"}, {"name": "identity"}], '
+     '"bias": true, "init": "normal", "seed": 0, "engine": "value"}',
+     r"does not describe an MLP this nn can build \(unknown activation 'gelu' for layer 1; this nn knows "
+     r"\['identity', 'leaky_relu', 'relu', 'sigmoid', 'softmax', 'tanh'\]\)"),
+])
+def test_a_crafted_spec_gives_a_model_file_error(saved, spec_text, match):
+    """Item 10 (RecursionError, OverflowError) and issue 16 item 7 (unknown activation: KeyError before)."""
+    _tampered(saved, __spec__=np.array(spec_text))
+    with pytest.raises(ModelFileError, match=match) as caught:
+        nn.load(saved)
+    assert str(saved) in str(caught.value) and len(str(caught.value)) < 1000
+
+
+def _finishes_within(seconds, call):
+    import threading
+    outcome = []
+    thread = threading.Thread(target=lambda: outcome.append(_outcome(call)), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return outcome
+
+
+def _outcome(call):
+    try:
+        return call()
+    except Exception as error:  # handed back to the test
+        return error
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
+def test_load_refuses_a_fifo_at_once(tmp_path):
+    """Item 11: nn.load on a FIFO used to block forever (open waits for a writer)."""
+    fifo = tmp_path / "model.npz"
+    os.mkfifo(fifo)
+    try:
+        outcome = _finishes_within(10, lambda: nn.load(fifo))
+        assert outcome, "nn.load blocked on a FIFO"
+        assert isinstance(outcome[0], ModelFileError)
+        assert str(outcome[0]) == f"nn.load: {str(fifo)!r} is a FIFO (named pipe), not a regular file; expected a " \
+                                  "file written by nn.save"
+    finally:  # unblock a reader that is stuck in open()
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    if os.path.exists("/dev/null"):
+        with pytest.raises(ModelFileError, match="is a character device, not a regular file"):
+            nn.load("/dev/null")
+    link = tmp_path / "link.npz"
+    link.symlink_to(fifo)
+    with pytest.raises(ModelFileError, match="is a FIFO"):
+        nn.load(link)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
+def test_save_refuses_what_is_not_a_regular_file(tmp_path):
+    """Item 12: nn.save used to rename its file over a FIFO (or, as root, a device such as /dev/null)."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match=r"nn.save: '.*pipe' is a FIFO \(named pipe\), not a regular file; "
+                                         r"expected a path to a regular file or to nothing yet"):
+        nn.save(MLP(2, [2], 1), fifo)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    link = tmp_path / "to-pipe.npz"
+    link.symlink_to(fifo)
+    with pytest.raises(ValueError, match=r"to-pipe.npz' \(through the symlink to '.*pipe'\) is a FIFO"):
+        nn.save(MLP(2, [2], 1), link)
+    assert link.is_symlink() and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["pipe", "to-pipe.npz"]  # no temporary file left either
+
+
+def test_save_writes_through_a_symlink_to_its_target(tmp_path):
+    """Item 12: the link used to be replaced by a file while its target kept the old weights."""
+    (tmp_path / "models").mkdir()
+    target = tmp_path / "models" / "real.npz"
+    nn.save(MLP(2, [3], 1, seed=1), target)
+    link = tmp_path / "latest.npz"
+    link.symlink_to(target)
+    new = MLP(2, [3], 1, seed=2)
+    nn.save(new, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert same_bits(nn.load(target).state_dict(), new.state_dict())
+    dangling = tmp_path / "next.npz"
+    dangling.symlink_to(tmp_path / "models" / "not-yet.npz")
+    nn.save(new, dangling)  # a link to nothing yet: the file appears at its target
+    assert dangling.is_symlink() and same_bits(nn.load(tmp_path / "models" / "not-yet.npz").state_dict(),
+                                               new.state_dict())
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_a_new_file_follows_the_umask_and_a_replaced_file_keeps_its_mode(tmp_path):
+    """Item 13: saved files were always 0600 (tempfile.mkstemp), also when they replaced a 0644 file."""
+    mask = os.umask(0o022)
+    try:
+        nn.save(MLP(2, [2], 1), tmp_path / "a.npz")
+        assert stat.S_IMODE(os.stat(tmp_path / "a.npz").st_mode) == 0o644  # what open() gives under umask 022
+        os.umask(0o077)
+        nn.save(MLP(2, [2], 1), tmp_path / "b.npz")
+        assert stat.S_IMODE(os.stat(tmp_path / "b.npz").st_mode) == 0o600
+        os.chmod(tmp_path / "a.npz", 0o640)
+        nn.save(MLP(2, [2], 1, seed=3), tmp_path / "a.npz")
+        assert stat.S_IMODE(os.stat(tmp_path / "a.npz").st_mode) == 0o640
+    finally:
+        os.umask(mask)
+
+
+@pytest.mark.parametrize("length", [200, 242, 255])
+def test_a_long_file_name_saves(tmp_path, length):
+    """Item 14: names of 242-255 characters failed with ENAMETOOLONG (the temporary name was longer)."""
+    path = tmp_path / ("m" * (length - 4) + ".npz")
+    assert len(path.name) == length
+    model = MLP(2, [2], 1, seed=1)
+    nn.save(model, path)
+    nn.save(model, path)  # and over itself
+    assert same_bits(nn.load(path).state_dict(), model.state_dict())
+    assert os.listdir(tmp_path) == [path.name]
+
+
+def test_a_temporary_being_written_is_not_taken_for_a_stale_one(tmp_path):
+    """A concurrent save holds a lock on its temporary file: the other save leaves it alone."""
+    import fcntl
+    path = tmp_path / "m.npz"
+    nn.save(MLP(2, [2], 1), path)
+    busy = tmp_path / f"{ser._temporary_prefix(path)}0000abcd.tmp"
+    busy.write_bytes(b"PK half written")
+    long_ago = busy.stat().st_mtime - 3600
+    os.utime(busy, (long_ago, long_ago))
+    with open(busy, "rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        nn.save(MLP(2, [2], 1), path)
+        assert busy.exists()
+    nn.save(MLP(2, [2], 1), path)  # its writer is gone (unlocked) and it is old: removed
+    assert os.listdir(tmp_path) == ["m.npz"]
+
+
+@pytest.mark.parametrize("content, detail", [
+    (b"PK", "it is only 2 bytes long; the smallest zip archive has 22"),
+    (b"PK\x03\x04" + bytes(100), "BadZipFile"),
+])
+def test_a_file_that_starts_like_a_zip_is_called_what_it_is(tmp_path, content, detail):
+    """Item 15: a 2-byte 'PK' download was reported as holding pickled arrays."""
+    path = tmp_path / "download.npz"
+    path.write_bytes(content)
+    error = _assert_refused_and_untouched(path, "is not a complete zip archive, so not a numpy .npz archive")
+    assert detail in str(error) and "truncated" in str(error) and "pickle" not in str(error)

@@ -32,6 +32,7 @@ from strategies import junk
 
 import autograd
 import nn
+import nn.cli
 import nn.experiments as experiments
 import nn.plot
 import nn.serialize
@@ -246,6 +247,13 @@ SITES: list[tuple[str, Callable, str | None]] = [
     # a callable print_fn is the caller's function: whatever it raises comes out as is (skipped)
     ("fit(print_fn)", lambda x: None if callable(x) else
      nn.fit(value_model(), X2, Y2, log_every=1, epochs=1, print_fn=x), "print_fn"),
+    ("fit(verbose)", lambda x: nn.fit(value_model(), X2, Y2, verbose=x, epochs=1, print_fn=lambda s: None), "verbose"),
+    ("fit(progress)", lambda x: nn.fit(value_model(), X2, Y2, progress=x, epochs=1, print_fn=lambda s: None),
+     "progress"),
+    ("SlowTrainingWarning(message)", lambda x: nn.train.SlowTrainingWarning(x), None),
+    # a valid argv (None: sys.argv, a list of str) is a run of the command line, not bad input: skipped
+    ("cli.main(argv)", lambda x: None if x is None or isinstance(x, (list, tuple)) and all(
+        isinstance(a, str) for a in x) else nn.cli.main(x), "argv"),
     ("accuracy(outputs)", lambda x: nn.accuracy(x, Y2), "outputs"),
     ("accuracy(y)", lambda x: nn.accuracy(np.full(6, 0.7), x), "y"),
     ("prediction_lines(outputs)", lambda x: nn.train.prediction_lines(x, Y2), "outputs"),
