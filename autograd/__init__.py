@@ -29,3 +29,6 @@ __all__ += ["detect_anomaly", "is_anomaly_enabled", "AnomalyError"]
 from .check import GradcheckPrecisionWarning  # noqa: E402 - issue 6
 
 __all__ += ["GradcheckPrecisionWarning"]
+from .graph import LeafChangedError  # noqa: E402 - issue 15
+
+__all__ += ["LeafChangedError"]

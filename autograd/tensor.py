@@ -26,8 +26,12 @@ Conventions (those of ``Value``, elementwise):
 - inside ``autograd.detect_anomaly()`` every result is checked for nan/inf (``AnomalyError``).
 - Inputs that do not require grad get none; a result requires grad when any
   input does (and grad mode is on), otherwise it is a leaf.
+- nan propagates as for ``Value`` (log(nan) is nan, leaky_relu'(nan) is nan, a nan maximum
+  sends its gradient to the nan entries, as PyTorch).
 - Do not modify ``.data`` in place between a forward pass and its backward: the
-  VJPs read the inputs' data.
+  VJPs read the inputs' data (unlike ``Value``, an in-place change to an array cannot be seen).
+  Index arrays given to ``t[...]`` are copied, so changing them afterwards is safe.
+- a grad has its tensor's dtype (a float32 leaf that met float64 data gets a float32 grad).
 """
 
 from __future__ import annotations
@@ -115,7 +119,7 @@ class TensorOp:
             c = self.vjp(node.grad, (x.data,), node.data, node._ctx, (True,))[0]
             if c is None:
                 return [None]
-            if type(c) is not _ndarray or c.shape != x.data.shape or c.dtype != x.data.dtype:
+            if type(c) is not _ndarray or c.shape != x.data.shape or c.dtype is not x.data.dtype:
                 c = self.fit(c, x.data.shape, x.data.dtype)
             if self.aliases and x._op is None:
                 c = c.copy()
@@ -130,7 +134,7 @@ class TensorOp:
             if c is None or not x.requires_grad:
                 c = None
             else:
-                if type(c) is not _ndarray or c.shape != x.data.shape or c.dtype != x.data.dtype:
+                if type(c) is not _ndarray or c.shape != x.data.shape or c.dtype is not x.data.dtype:
                     c = self.fit(c, x.data.shape, x.data.dtype)
                 if self.aliases and x._op is None:
                     c = c.copy()

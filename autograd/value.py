@@ -16,7 +16,13 @@ Conventions (see the README's table):
 - overflow gives +-inf, never an exception or a warning (``Value(1000).exp()``
   is inf); sigmoid and tanh saturate to their limits; softplus(x) = max(x, 0) + log(1 + e^-|x|)
   is finite for every finite x;
-- inside ``autograd.detect_anomaly()`` a nan or inf result raises ``AnomalyError`` instead.
+- nan propagates as in numpy and PyTorch: every op gives nan for a nan input and every derivative
+  that depends on that input is nan (relu, leaky relu and abs included); x ** 0 is 1 with derivative 0
+  for every x, nan and 0 included;
+- inside ``autograd.detect_anomaly()`` a nan or inf result raises ``AnomalyError`` instead;
+- setting a leaf's ``data`` after computing a result from it and then calling the result's
+  ``backward()`` raises ``LeafChangedError`` naming the leaf (PyTorch's version counter, in spirit):
+  the local derivatives would read the new value, the forward pass used the old one.
 """
 
 from __future__ import annotations
