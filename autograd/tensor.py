@@ -202,7 +202,7 @@ def _pow_const_forward(xs, n):
     x = xs[0]
     if n < 0 and not np.all(x):
         raise DivisionByZeroError(f"0 ** {n!r} is undefined (0 to a negative power): x has zero entries")
-    if not float(n).is_integer() and np.any(x < 0):
+    if not float(n).is_integer() and n == n and np.any(x < 0):  # x ** nan is nan, as for Value
         raise DomainError(f"x ** {n!r} is undefined for x < 0 (a negative base needs an integer exponent); "
                           f"min x = {np.min(x)!r}")
     return x * x if n == 2 else x**n

@@ -163,6 +163,7 @@ ELEMENTWISE = [
     ("div 2/nan", lambda a, b: a / b, [2.0, NAN], NAN, [NAN, NAN]),
     ("neg", lambda a: -a, [NAN], NAN, [-1.0]),
     ("pow_const 3", lambda a: a ** 3, [NAN], NAN, [NAN]),
+    ("pow_const -2^nan", lambda a: a ** NAN, [-2.0], NAN, [NAN]),  # nan, not a DomainError
     ("pow_const 0", lambda a: a ** 0, [NAN], 1.0, [0.0]),  # x^0 = 1 for every x, nan included (numpy, PyTorch)
     ("pow nan^2", lambda a, b: a ** b, [NAN, 2.0], NAN, [NAN, NAN]),
     ("pow 2^nan", lambda a, b: a ** b, [2.0, NAN], NAN, [NAN, NAN]),
