@@ -147,10 +147,17 @@ def run_backward(root: Any, seed: Any, stamp: int | None = None) -> list:
         contributions = op.contributions(node)
         if checking:
             check_backward(node, contributions)
+        # ops check that they give one contribution per input (zip would give the missing ones nothing)
         for child, contribution in zip(node._inputs, contributions):
             if contribution is not None:
                 child.grad = child.grad + contribution
     return order
+
+
+def count_mismatch(op: Any, given: int, inputs: int, what: str) -> ValueError:
+    """The error for an operation whose ``what`` (derivatives, vjp) gave ``given`` entries for ``inputs`` inputs."""
+    return ValueError(f"{type(op).__name__} {op.name!r}: its {what} gave {given} entries for a node with {inputs} "
+                      f"inputs; expected one per input, in order")
 
 
 def _leaf_changed(leaf: Any, root: Any) -> LeafChangedError:

@@ -127,8 +127,7 @@ class TensorOp:
         grads = self.vjp(node.grad, [x.data for x in inputs], node.data, node._ctx,
                          [x.requires_grad for x in inputs])
         if len(grads) < len(inputs):  # else zip() would give the missing inputs nothing, silently
-            raise ValueError(f"TensorOp {self.name!r}: its vjp gave {len(grads)} entries for a node with "
-                             f"{len(inputs)} inputs; expected one per input (None for an input that needs none)")
+            raise graph.count_mismatch(self, len(grads), len(inputs), "vjp")
         result = []
         for x, c in zip(inputs, grads):  # zip stops at the inputs: linear without bias returns a spare None
             if c is None or not x.requires_grad:

@@ -74,24 +74,37 @@ class ScalarOp:
 
     def contributions(self, node: Value) -> list[float]:
         """upstream x local for each input: what backward adds to each input's grad."""
-        g = node.grad
         inputs = node._inputs
         local = self.derivatives(_data_of(inputs), node._data, node._ctx)
-        n = len(local)
-        if n != len(inputs):  # else zip() in the driver would give the missing inputs nothing, silently
+        if len(local) != len(inputs):  # else the driver's zip() would give the missing inputs nothing, silently
             raise self._count_error(local, inputs)
+        g = node.grad
+        return [g * d for d in local]
+
+    def _count_error(self, local: Sequence, inputs: Sequence) -> ValueError:
+        return graph.count_mismatch(self, len(local), len(inputs), "derivatives")
+
+    def __repr__(self) -> str:
+        return f"ScalarOp({self.name!r})"
+
+
+class _EngineOp(ScalarOp):
+    """An operation of the engine itself: the same as a ``ScalarOp``, but backward skips the count check
+    (one derivative per input) that a user's op gets at every node: the engine's own tables are fixed, and
+    tests/test_value.py pins each against central differences. This is the hot path of backward."""
+
+    __slots__ = ()
+
+    def contributions(self, node: Value) -> list[float]:
+        """upstream x local for each input: what backward adds to each input's grad."""
+        g = node.grad
+        local = self.derivatives(_data_of(node._inputs), node._data, node._ctx)
+        n = len(local)
         if n == 2:  # the common cases, unrolled (see _data_of)
             return [g * local[0], g * local[1]]
         if n == 1:
             return [g * local[0]]
         return [g * d for d in local]
-
-    def _count_error(self, local: Sequence, inputs: Sequence) -> ValueError:
-        return ValueError(f"ScalarOp {self.name!r}: its derivatives gave {len(local)} entries for a node with "
-                          f"{len(inputs)} inputs; expected one derivative per input, in order")
-
-    def __repr__(self) -> str:
-        return f"ScalarOp({self.name!r})"
 
 
 def _data_of(inputs: tuple) -> list[float]:
@@ -207,31 +220,31 @@ def _step(x: float, below: float) -> float:
     return 1.0 if x > 0 else (below if x <= 0 else x)
 
 
-ADD = ScalarOp("add", "+", lambda xs, c: xs[0] + xs[1], lambda xs, o, c: [1.0, 1.0])
-SUB = ScalarOp("sub", "-", lambda xs, c: xs[0] - xs[1], lambda xs, o, c: [1.0, -1.0])
-MUL = ScalarOp("mul", "*", lambda xs, c: xs[0] * xs[1], lambda xs, o, c: [xs[1], xs[0]])
+ADD = _EngineOp("add", "+", lambda xs, c: xs[0] + xs[1], lambda xs, o, c: [1.0, 1.0])
+SUB = _EngineOp("sub", "-", lambda xs, c: xs[0] - xs[1], lambda xs, o, c: [1.0, -1.0])
+MUL = _EngineOp("mul", "*", lambda xs, c: xs[0] * xs[1], lambda xs, o, c: [xs[1], xs[0]])
 # d/db (a/b) = -a/b² taken as -(a/b)/b: b*b underflows to 0 for |b| < 1e-162
-DIV = ScalarOp("div", "/", _div, lambda xs, o, c: [1.0 / xs[1], -o / xs[1]])
-NEG = ScalarOp("neg", "-", lambda xs, c: -xs[0], lambda xs, o, c: [-1.0])
-POW_CONST = ScalarOp("pow", "^", lambda xs, n: _overflow_safe_pow(xs[0], n), _pow_const_derivative)
-POW = ScalarOp("pow", "^", lambda xs, c: _overflow_safe_pow(xs[0], xs[1]), _pow_derivatives)
-EXP = ScalarOp("exp", "exp", lambda xs, c: _exp(xs[0]), lambda xs, o, c: [o])
-LOG = ScalarOp("log", "log", lambda xs, c: _log(xs[0]), lambda xs, o, c: [1.0 / xs[0]])
-TANH = ScalarOp("tanh", "tanh", lambda xs, c: math.tanh(xs[0]), lambda xs, o, c: [1.0 - o * o])
-SIGMOID = ScalarOp("sigmoid", "σ", lambda xs, c: _sigmoid(xs[0]), lambda xs, o, c: [o * (1.0 - o)])
-SOFTPLUS = ScalarOp("softplus", "softplus", lambda xs, c: _softplus(xs[0]), lambda xs, o, c: [_sigmoid(xs[0])])
+DIV = _EngineOp("div", "/", _div, lambda xs, o, c: [1.0 / xs[1], -o / xs[1]])
+NEG = _EngineOp("neg", "-", lambda xs, c: -xs[0], lambda xs, o, c: [-1.0])
+POW_CONST = _EngineOp("pow", "^", lambda xs, n: _overflow_safe_pow(xs[0], n), _pow_const_derivative)
+POW = _EngineOp("pow", "^", lambda xs, c: _overflow_safe_pow(xs[0], xs[1]), _pow_derivatives)
+EXP = _EngineOp("exp", "exp", lambda xs, c: _exp(xs[0]), lambda xs, o, c: [o])
+LOG = _EngineOp("log", "log", lambda xs, c: _log(xs[0]), lambda xs, o, c: [1.0 / xs[0]])
+TANH = _EngineOp("tanh", "tanh", lambda xs, c: math.tanh(xs[0]), lambda xs, o, c: [1.0 - o * o])
+SIGMOID = _EngineOp("sigmoid", "σ", lambda xs, c: _sigmoid(xs[0]), lambda xs, o, c: [o * (1.0 - o)])
+SOFTPLUS = _EngineOp("softplus", "softplus", lambda xs, c: _softplus(xs[0]), lambda xs, o, c: [_sigmoid(xs[0])])
 # ``0.0 if x <= 0 else x``, not ``x if x > 0 else 0.0``: relu(nan) is nan (numpy, PyTorch), never 0
-RELU = ScalarOp("relu", "ReLU", lambda xs, c: 0.0 if xs[0] <= 0 else xs[0], lambda xs, o, c: [_step(xs[0], 0.0)])
-LEAKY_RELU = ScalarOp(
+RELU = _EngineOp("relu", "ReLU", lambda xs, c: 0.0 if xs[0] <= 0 else xs[0], lambda xs, o, c: [_step(xs[0], 0.0)])
+LEAKY_RELU = _EngineOp(
     "leaky_relu", "LeakyReLU",
     lambda xs, slope: xs[0] if xs[0] > 0 else slope * xs[0],
     lambda xs, o, slope: [_step(xs[0], slope)],
 )
-ABS = ScalarOp(
+ABS = _EngineOp(
     "abs", "|·|", lambda xs, c: abs(xs[0]),
     lambda xs, o, c: [1.0 if xs[0] > 0 else (-1.0 if xs[0] < 0 else (0.0 if xs[0] == 0 else xs[0]))],  # nan at nan
 )
-SUM = ScalarOp("sum", "Σ", lambda xs, c: _sum(xs), lambda xs, o, c: [1.0] * len(xs))
+SUM = _EngineOp("sum", "Σ", lambda xs, c: _sum(xs), lambda xs, o, c: [1.0] * len(xs))
 
 
 class _DotInputs:
@@ -259,7 +272,7 @@ class _DotInputs:
         return self._flat()[i]  # drawings and messages only: not on the hot path
 
 
-class _DotOp(ScalarOp):
+class _DotOp(_EngineOp):
     """``dot``'s op: backward adds upstream x local into the weights' and inputs' grads in one pass."""
 
     __slots__ = ()
