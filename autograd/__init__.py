@@ -35,3 +35,6 @@ __all__ += ["GradcheckPrecisionWarning"]
 from .animate import Animation, animate  # noqa: E402 - issue 17
 
 __all__ += ["animate", "Animation"]
+from .graph import LeafChangedError  # noqa: E402 - issue 15
+
+__all__ += ["LeafChangedError"]

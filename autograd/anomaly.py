@@ -9,7 +9,9 @@ checked: ``Value(1000).exp()`` is inf and numpy's nan and inf flow on, as usual.
 Inside, numpy's floating-point warnings (overflow, invalid, divide) are off: the
 engine's check reports the same event, naming the operation, as an error.
 
-The cost outside anomaly mode is one flag test per operation (``graph._anomaly_enabled``).
+The mode is per thread (and per asyncio task), as ``no_grad`` is: anomaly mode in one thread checks
+nothing in another. The cost outside anomaly mode is one test per operation, shared with grad mode
+(``graph.current_modes()``).
 """
 
 from __future__ import annotations
@@ -41,20 +43,17 @@ class AnomalyError(ValueError):
 
 
 def is_anomaly_enabled() -> bool:
-    """True inside ``detect_anomaly()``."""
-    return graph._anomaly_enabled
+    """True inside ``detect_anomaly()`` in this thread."""
+    return graph.current_modes()[1]
 
 
 @contextlib.contextmanager
 def detect_anomaly() -> Iterator[None]:
     """Context manager: the first operation (forward or backward, Value or Tensor) giving nan or inf
-    raises ``AnomalyError`` naming it and its inputs. Nests; restores the previous mode on exit."""
-    previous, graph._anomaly_enabled = graph._anomaly_enabled, True
-    try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            yield
-    finally:
-        graph._anomaly_enabled = previous
+    raises ``AnomalyError`` naming it and its inputs. Nests; restores the previous mode on exit. Per
+    thread: other threads are not checked (numpy's errstate is per thread too)."""
+    with graph._mode(anomaly=True), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        yield
 
 
 def _finite(x: Any) -> bool:

@@ -162,7 +162,7 @@ def local_mismatches(root: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: f
         if op is None:
             continue
         xs = [x.data for x in node._inputs]
-        analytic = op.derivatives(xs, node.data, node._ctx)
+        analytic = op.local_derivatives(node)  # refuses a derivative list whose length is not the inputs'
         for i in range(len(xs)):
             try:
                 plus = op.forward(xs[:i] + [xs[i] + eps] + xs[i + 1:], node._ctx)
@@ -194,18 +194,18 @@ def gradcheck(f: Callable[..., Value], inputs: Sequence[Value], *, eps: float = 
                                 nondet_tol=nondet_tol)
     inputs = _check_inputs(f, inputs, eps, atol, rtol)
     _check_nondet_tol(nondet_tol)
-    saved = [x.grad for x in inputs]
+    saved = [(x, x.grad) for x in inputs]
     passes = []  # the inputs' gradients after backward seeded 1, again 1, then LINEARITY_SEED
     try:
         out = _scalar_output(f, inputs)
+        saved = _grads_of(out) + saved  # a weight f closes over is a leaf of out's graph too: keep its grad
         for seed in (1.0, 1.0, LINEARITY_SEED):
             for x in inputs:
                 x.grad = 0.0
-            graph.run_backward(out, seed)  # the driver out.backward() calls, with the seed given
+            graph.run_backward(out, seed, out._stamp)  # the driver out.backward() calls, with the seed given
             passes.append([x.grad for x in inputs])
     finally:
-        for x, g in zip(inputs, saved):
-            x.grad = g
+        _restore(saved)
     analytic = passes[0]
     numeric = numerical_gradient(f, inputs, eps)
 
@@ -218,6 +218,17 @@ def gradcheck(f: Callable[..., Value], inputs: Sequence[Value], *, eps: float = 
         return _report(bad, local_mismatches(out, eps, atol, rtol), raise_exception)
     names = [_name(x, i) for i, x in enumerate(inputs)]
     return _self_check([np.array(p) for p in passes], names, nondet_tol, raise_exception)
+
+
+def _grads_of(out: Any) -> list[tuple[Any, Any]]:
+    """(node, grad) for every node of ``out``'s graph: gradcheck's backward passes must leave them all as
+    they were (Value: 0.0 stays 0.0; Tensor: None stays None), not only the inputs'."""
+    return [(node, node.grad) for node in topological_order(out)]
+
+
+def _restore(saved: list[tuple[Any, Any]]) -> None:
+    for node, grad in saved:
+        node.grad = grad
 
 
 def _self_check(passes: list, names: list[str], nondet_tol: float, raise_exception: bool) -> bool:
@@ -298,14 +309,17 @@ def _tensor_output(f: Callable, inputs: list[Tensor]) -> Tensor:
 def _vjp(f: Callable, inputs: list[Tensor], u: np.ndarray | None) -> tuple[Tensor, list[np.ndarray]]:
     """f(*inputs) and uᵀJ for each input (zeros where f does not depend on it); grads left as they were."""
     saved = [(x.grad, x.requires_grad) for x in inputs]
+    others: list = []
     try:
         for x in inputs:
             x.grad, x.requires_grad = None, True
         out = _tensor_output(f, inputs)
         if u is not None and out.requires_grad:
+            others = _grads_of(out)  # leaves f closes over keep their grads
             out.backward(u)
         grads = [np.zeros_like(x.data) if x.grad is None else np.array(x.grad) for x in inputs]
     finally:
+        _restore(others)
         for x, (grad, requires_grad) in zip(inputs, saved):
             x.grad, x.requires_grad = grad, requires_grad
     return out, grads
@@ -430,18 +444,21 @@ def _tensor_backward_passes(f: Callable, inputs: list[Tensor], u: np.ndarray) ->
     """The inputs' gradients from backward on ONE graph of f seeded u, u again, then LINEARITY_SEED·u."""
     saved = [(x.grad, x.requires_grad) for x in inputs]
     passes = []
+    others: list = []
     try:
         for x in inputs:
             x.requires_grad = True
         out = _tensor_output(f, inputs)
         if not out.requires_grad:
             return None
+        others = _grads_of(out)
         for scale in (1.0, 1.0, LINEARITY_SEED):
             for x in inputs:
                 x.grad = None
             out.backward(scale * u)
             passes.append([np.zeros_like(x.data) if x.grad is None else np.array(x.grad) for x in inputs])
     finally:
+        _restore(others)
         for x, (grad, requires_grad) in zip(inputs, saved):
             x.grad, x.requires_grad = grad, requires_grad
     return passes

@@ -19,6 +19,7 @@ Nothing here recurses, so graphs of any depth go backward.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,24 +32,40 @@ class DivisionByZeroError(DomainError, ZeroDivisionError):
     """Division by zero; both a ``DomainError`` and Python's ``ZeroDivisionError``."""
 
 
-_grad_enabled = True
-_anomaly_enabled = False  # set by autograd.anomaly.detect_anomaly(): check every result for nan/inf
+class LeafChangedError(ValueError):
+    """A leaf's ``.data`` was set after the output it feeds was computed, before that output's backward:
+    the local derivatives would mix the old value and the new one."""
 
 
-def is_grad_enabled() -> bool:
-    """True unless inside ``no_grad()``: whether operations record their inputs."""
-    return _grad_enabled
+# The two modes, (grad recording on, anomaly checks on), per thread and per asyncio task (a ContextVar: a new
+# thread starts with the defaults, as PyTorch's grad mode does). One variable read per operation; RECORDING,
+# the usual state, is tested by identity so the fast path is a single comparison.
+_MODES = {(g, a): (g, a) for g in (True, False) for a in (True, False)}  # one tuple object per state
+RECORDING = _MODES[(True, False)]
+_modes: contextvars.ContextVar[tuple[bool, bool]] = contextvars.ContextVar("autograd_modes", default=RECORDING)
+current_modes = _modes.get  # () -> (grad_enabled, anomaly_enabled) of the calling thread
 
 
 @contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """Context manager under which operations record nothing: results are leaves."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+def _mode(grad: bool | None = None, anomaly: bool | None = None) -> Iterator[None]:
+    """Set one mode for the calling thread (and task) for the block; restore what it was on exit."""
+    previous = _modes.get()
+    _modes.set(_MODES[(previous[0] if grad is None else grad, previous[1] if anomaly is None else anomaly)])
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _modes.set(previous)  # set, not reset(token): a block may end in another context (a generator)
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad()`` in this thread: whether operations record their inputs."""
+    return _modes.get()[0]
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager under which operations record nothing: results are leaves. Per thread: other
+    threads keep recording."""
+    return _mode(grad=False)
 
 
 def check_op_definition(kind: str, name: Any, symbol: Any, **functions: Any) -> None:
@@ -94,21 +111,32 @@ def topological_order(root: Any) -> list:
     return order
 
 
-def run_backward(root: Any, seed: Any) -> list:
+def run_backward(root: Any, seed: Any, stamp: int | None = None) -> list:
     """Propagate ``seed`` (d root / d root) to every node ``root`` depends on.
 
     Each non-leaf starts the pass at zero and ends it holding d root / d node
     for this pass; leaves accumulate (``+=``) across passes, as in PyTorch.
-    Returns the topological order it walked.
+    ``stamp`` (Values: the root's ``_stamp``): refuse, with ``LeafChangedError``,
+    a leaf whose ``_stamp`` is newer, i.e. whose data was set after the root
+    was computed. Returns the topological order it walked.
     """
     order = topological_order(root)
-    checking = _anomaly_enabled
+    checking = _modes.get()[1]
     if checking:
         from .anomaly import check_backward  # here, not at the top: anomaly imports graph
-    for node in order:
-        # A leaf whose grad is None (a Tensor before its first pass) starts at its _fresh_grad() too.
-        if node._op is not None or node.grad is None:
-            node.grad = node._fresh_grad()
+    if stamp is None:
+        for node in order:
+            # A leaf whose grad is None (a Tensor before its first pass) starts at its _fresh_grad() too.
+            if node._op is not None or node.grad is None:
+                node.grad = node._fresh_grad()
+    else:
+        for node in order:
+            if node._op is not None:
+                node.grad = node._fresh_grad()
+            elif node._stamp > stamp:
+                raise _leaf_changed(node, root)
+            elif node.grad is None:
+                node.grad = node._fresh_grad()
     root.grad = root.grad + seed
     for node in reversed(order):
         op = node._op
@@ -119,7 +147,23 @@ def run_backward(root: Any, seed: Any) -> list:
         contributions = op.contributions(node)
         if checking:
             check_backward(node, contributions)
+        # ops check that they give one contribution per input (zip would give the missing ones nothing)
         for child, contribution in zip(node._inputs, contributions):
             if contribution is not None:
                 child.grad = child.grad + contribution
     return order
+
+
+def count_mismatch(op: Any, given: int, inputs: int, what: str) -> ValueError:
+    """The error for an operation whose ``what`` (derivatives, vjp) gave ``given`` entries for ``inputs`` inputs."""
+    return ValueError(f"{type(op).__name__} {op.name!r}: its {what} gave {given} entries for a node with {inputs} "
+                      f"inputs; expected one per input, in order")
+
+
+def _leaf_changed(leaf: Any, root: Any) -> LeafChangedError:
+    name = f"leaf {leaf.label!r}" if leaf.label else "an unlabelled leaf"
+    out = f" {root.label!r}" if root.label else ""
+    return LeafChangedError(
+        f"backward: {name} (now {leaf.data!r}) had its .data set after the output{out} was computed from it; "
+        "its gradient would mix the old value and the new one. Compute the output again after changing the "
+        "data (an optimizer step belongs after backward, before the next forward pass)")

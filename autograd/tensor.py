@@ -26,13 +26,18 @@ Conventions (those of ``Value``, elementwise):
 - inside ``autograd.detect_anomaly()`` every result is checked for nan/inf (``AnomalyError``).
 - Inputs that do not require grad get none; a result requires grad when any
   input does (and grad mode is on), otherwise it is a leaf.
+- nan propagates as for ``Value`` (log(nan) is nan, leaky_relu'(nan) is nan, a nan maximum
+  sends its gradient to the nan entries, as PyTorch).
 - Do not modify ``.data`` in place between a forward pass and its backward: the
-  VJPs read the inputs' data.
+  VJPs read the inputs' data (unlike ``Value``, an in-place change to an array cannot be seen).
+  Index arrays given to ``t[...]`` are copied, so changing them afterwards is safe.
+- a grad has its tensor's dtype (a float32 leaf that met float64 data gets a float32 grad).
 """
 
 from __future__ import annotations
 
 import numbers
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -114,20 +119,22 @@ class TensorOp:
             c = self.vjp(node.grad, (x.data,), node.data, node._ctx, (True,))[0]
             if c is None:
                 return [None]
-            if type(c) is not _ndarray or c.shape != x.data.shape:
-                c = self.fit(c, x.data.shape)
+            if type(c) is not _ndarray or c.shape != x.data.shape or c.dtype is not x.data.dtype:
+                c = self.fit(c, x.data.shape, x.data.dtype)
             if self.aliases and x._op is None:
                 c = c.copy()
             return [c]
         grads = self.vjp(node.grad, [x.data for x in inputs], node.data, node._ctx,
                          [x.requires_grad for x in inputs])
+        if len(grads) < len(inputs):  # else zip() would give the missing inputs nothing, silently
+            raise graph.count_mismatch(self, len(grads), len(inputs), "vjp")
         result = []
         for x, c in zip(inputs, grads):  # zip stops at the inputs: linear without bias returns a spare None
             if c is None or not x.requires_grad:
                 c = None
             else:
-                if type(c) is not _ndarray or c.shape != x.data.shape:
-                    c = self.fit(c, x.data.shape)
+                if type(c) is not _ndarray or c.shape != x.data.shape or c.dtype is not x.data.dtype:
+                    c = self.fit(c, x.data.shape, x.data.dtype)
                 if self.aliases and x._op is None:
                     c = c.copy()
             result.append(c)
@@ -140,14 +147,18 @@ class TensorOp:
         grads = self.vjp(np.asarray(g), xs, out, ctx, (True,) * len(xs))
         return [self.fit(c, x.shape) for c, x in zip(grads, xs)]
 
-    def fit(self, c: Any, shape: tuple) -> np.ndarray:
-        """``c`` as an array of ``shape``: summed over broadcast axes (broadcasting ops only), else checked."""
+    def fit(self, c: Any, shape: tuple, dtype: Any = None) -> np.ndarray:
+        """``c`` as an array of ``shape`` (summed over broadcast axes for broadcasting ops, else checked)
+        and of ``dtype`` if given: a grad has its tensor's dtype (a float32 weight that met float64 data
+        keeps a float32 grad, so an optimizer step keeps it float32, as in PyTorch)."""
         c = np.asarray(c)
         if c.shape != shape and self.broadcasts:
             c = _sum_to_shape(c, shape)
         if c.shape != shape:
             raise GradientShapeError(f"operation {self.name!r} gave a gradient of shape {c.shape} "
                                      f"for an input of shape {shape}")
+        if dtype is not None and c.dtype != dtype:
+            c = c.astype(dtype)
         return c
 
     def __repr__(self) -> str:
@@ -179,6 +190,7 @@ def _div_forward(xs, ctx):
     return xs[0] / xs[1]
 
 
+@np.errstate(over="ignore")  # g / b for a tiny b: inf, as Value's 1.0 / b is (no warning)
 def _div_vjp(g, xs, out, ctx, needs):
     a, b = xs
     return (g / b if needs[0] else None, -(g * out) / b if needs[1] else None)
@@ -189,7 +201,7 @@ def _pow_const_forward(xs, n):
     x = xs[0]
     if n < 0 and not np.all(x):
         raise DivisionByZeroError(f"0 ** {n!r} is undefined (0 to a negative power): x has zero entries")
-    if not float(n).is_integer() and np.any(x < 0):
+    if not float(n).is_integer() and n == n and np.any(x < 0):  # x ** nan is nan, as for Value
         raise DomainError(f"x ** {n!r} is undefined for x < 0 (a negative base needs an integer exponent); "
                           f"min x = {np.min(x)!r}")
     return x * x if n == 2 else x**n
@@ -213,7 +225,7 @@ def _pow_forward(xs, ctx):
     a, b = xs
     if np.any((a == 0) & (b < 0)):
         raise DivisionByZeroError("a ** b is undefined where a = 0 and b < 0 (0 to a negative power)")
-    if np.any((a < 0) & (b != np.round(b))):
+    if np.any((a < 0) & (b != np.round(b)) & ~np.isnan(b)):  # a nan exponent gives nan, as for Value
         raise DomainError("a ** b is undefined where a < 0 and b is not an integer")
     return a**b
 
@@ -221,7 +233,8 @@ def _pow_forward(xs, ctx):
 @np.errstate(over="ignore", divide="ignore", invalid="ignore")
 def _pow_vjp(g, xs, out, ctx, needs):
     a, b = xs
-    ga = g * (b * a ** (b - 1)) if needs[0] else None
+    # d(a^b)/da = b a^(b-1), and 0 where b = 0 (a ** 0 is 1 for every a: 0 ** 0 included, as PyTorch and Value)
+    ga = g * np.where(b == 0, 0.0, b * a ** (b - 1)) if needs[0] else None
     gb = None
     if needs[1]:
         positive = a > 0
@@ -272,16 +285,24 @@ def _linear_vjp(g, xs, out, ctx, needs):
 
 
 _ONES: dict = {}
+#: Bytes the cache of ones vectors may hold in all. A vector is kept only if it is at most a quarter of this
+#: (4,096 float64): for small batches np.ones costs as much as the product it serves, for large ones the
+#: product dominates and a cached vector would only pin memory for the life of the process.
+ONES_CACHE_BYTES = 128 * 1024
 
 
 def _ones(n: int, dtype: np.dtype) -> np.ndarray:
-    """A read-only vector of n ones, kept for reuse (np.ones costs as much as the product it serves)."""
-    ones = _ONES.get((n, dtype))
+    """A read-only vector of n ones, kept for reuse when small (see ONES_CACHE_BYTES)."""
+    key = (n, dtype)
+    ones = _ONES.get(key)
     if ones is None:
-        if len(_ONES) > 32:  # batch sizes come and go: never keep more than a few
-            _ONES.clear()
-        ones = _ONES[(n, dtype)] = np.ones(n, dtype)
+        ones = np.ones(n, dtype)
         ones.flags.writeable = False
+        if ones.nbytes <= ONES_CACHE_BYTES // 4:
+            # list(): one C call, so another thread's insert cannot change the dict while this reads it
+            if sum(v.nbytes for v in list(_ONES.values())) + ones.nbytes > ONES_CACHE_BYTES:
+                _ONES.clear()  # batch sizes come and go: start again rather than track which is oldest
+            _ONES[key] = ones
     return ones
 
 
@@ -321,7 +342,11 @@ def _mean_vjp(g, xs, out, ctx, needs):
 def _max_vjp(g, xs, out, ctx, needs):
     axis, keepdims = ctx
     x = xs[0]
-    winners = x == _expand(out, axis, keepdims)
+    top = _expand(out, axis, keepdims)
+    winners = x == top
+    nan = np.isnan(top)
+    if nan.any():  # a nan maximum: its gradient goes to the nan entries (PyTorch's choice), never 0/0
+        winners |= np.isnan(x) & nan
     share = _expand(g, axis, keepdims) / np.sum(winners, axis=axis, keepdims=True)
     return (winners * share,)
 
@@ -332,6 +357,11 @@ def _getitem_vjp(g, xs, out, key, needs):
     return (grad,)
 
 
+def _log_vjp(g, xs, out, ctx, needs):
+    with np.errstate(over="ignore"):  # 1 / 5e-324 is inf, as the derivative of log there (no warning)
+        return (g / xs[0],)
+
+
 @np.errstate(over="ignore")
 def _exp_forward(xs, ctx):
     return np.exp(xs[0])
@@ -339,9 +369,9 @@ def _exp_forward(xs, ctx):
 
 def _log_forward(xs, ctx):
     x = xs[0]
-    if not np.all(x > 0):
-        raise DomainError(f"log is defined for x > 0, got {np.count_nonzero(~(x > 0))} entries <= 0 (or nan); "
-                          f"min x = {np.min(x)!r}")
+    if np.any(x <= 0):  # log(nan) is nan, as for Value, numpy and PyTorch
+        raise DomainError(f"log is defined for x > 0, got {np.count_nonzero(x <= 0)} entries <= 0; "
+                          f"min x = {np.nanmin(x)!r}")
     return np.log(x)
 
 
@@ -373,6 +403,8 @@ def _times(fresh: np.ndarray, other: np.ndarray) -> np.ndarray:
     return fresh
 
 
+# x - max overflows to -inf for logits beyond float64's span ([1e308, -1e308]): exp(-inf) = 0 is then exact
+@np.errstate(over="ignore")
 def _softmax_forward(xs, axis):
     x = xs[0]
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))  # exponents <= 0: no overflow
@@ -383,6 +415,7 @@ def _softmax_vjp(g, xs, out, axis, needs):
     return (out * (g - np.sum(g * out, axis=axis, keepdims=True)),)
 
 
+@np.errstate(over="ignore")  # as _softmax_forward: an entry -inf below the maximum is exact
 def _log_softmax_forward(xs, axis):
     x = xs[0]
     shifted = x - np.max(x, axis=axis, keepdims=True)
@@ -415,15 +448,16 @@ TRANSPOSE = TensorOp("transpose", "ᵀ", lambda xs, axes: xs[0].transpose(axes),
                      aliases=True)
 GETITEM = TensorOp("getitem", "[]", lambda xs, key: xs[0][key], _getitem_vjp)
 EXP = TensorOp("exp", "exp", _exp_forward, lambda g, xs, o, c, n: (g * o,))
-LOG = TensorOp("log", "log", _log_forward, lambda g, xs, o, c, n: (g / xs[0],))
+LOG = TensorOp("log", "log", _log_forward, _log_vjp)
 TANH = TensorOp("tanh", "tanh", lambda xs, c: np.tanh(xs[0]), lambda g, xs, o, c, n: (_times(1.0 - o * o, g),))
 SIGMOID = TensorOp("sigmoid", "σ", _sigmoid_forward, lambda g, xs, o, c, n: (_times(_times(1.0 - o, o), g),))
 SOFTPLUS = TensorOp("softplus", "softplus", _softplus_forward,
                     lambda g, xs, o, c, n: (_times(_sigmoid_forward(xs, None), g),))
 # relu'(x) = sign(relu(x)): 1 where x > 0, 0 elsewhere (0 at the kink), and cheaper than a bool mask
 RELU = TensorOp("relu", "ReLU", lambda xs, c: np.maximum(xs[0], 0.0), lambda g, xs, o, c, n: (g * np.sign(o),))
+# the derivative is nan at nan (as relu's g · sign(relu(x)) is, and Value's): a nan must not vanish
 LEAKY_RELU = TensorOp("leaky_relu", "LeakyReLU", lambda xs, slope: np.where(xs[0] > 0, xs[0], slope * xs[0]),
-                      lambda g, xs, o, slope, n: (np.where(xs[0] > 0, g, slope * g),))
+                      lambda g, xs, o, slope, n: (np.where(xs[0] > 0, g, np.where(xs[0] <= 0, slope * g, xs[0])),))
 ABS = TensorOp("abs", "|·|", lambda xs, c: np.abs(xs[0]), lambda g, xs, o, c, n: (g * np.sign(xs[0]),))
 SOFTMAX = TensorOp("softmax", "softmax", _softmax_forward, _softmax_vjp)
 MSE = TensorOp("mse_loss", "MSE", _mse_forward, _mse_vjp)
@@ -462,15 +496,30 @@ def _as_array(data: Any, dtype: type, what: str) -> np.ndarray:
     return np.array(array, dtype=dtype)
 
 
+_get_modes = graph.current_modes
+_RECORDING = graph.RECORDING
+
+
+def _is_boolean(data: Any) -> bool:
+    """Whether ``data`` (already accepted by ``_as_array``) is booleans: a Tensor made from it is a mask."""
+    if isinstance(data, Tensor):
+        return data._mask
+    if isinstance(data, (list, tuple)):
+        return np.asarray(data).dtype.kind == "b"
+    return isinstance(data, (bool, np.bool_)) or (isinstance(data, _ndarray) and data.dtype.kind == "b")
+
+
 def _node(data: Any, op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
     """The result of ``op``: recorded (inputs, op, ctx) if grad mode is on and an input requires grad."""
-    if graph._anomaly_enabled:
+    modes = _get_modes()
+    if modes is not _RECORDING and modes[1]:
         check_forward(op, inputs, data)
     t = _new(Tensor)
     t.data = data if type(data) is _ndarray else np.asarray(data)  # numpy gives 0-d results as scalars
     t.grad = None
-    t.label = ""
-    if graph._grad_enabled:
+    t._label = ""
+    t._mask = False
+    if modes[0]:
         for x in inputs:
             if x.requires_grad:
                 t.requires_grad = True
@@ -516,7 +565,8 @@ def _constant(data: np.ndarray) -> Tensor:
     t = _new(Tensor)
     t.data = data
     t.grad = None
-    t.label = ""
+    t._label = ""
+    t._mask = False
     t.requires_grad = False
     t._inputs = ()
     t._op = None
@@ -579,13 +629,25 @@ def _single_axis(axis: Any, ndim: int, what: str) -> int:
 
 
 def _index_key(key: Any) -> Any:
-    """An index with Tensors replaced by their data (integer labels usually come as arrays)."""
+    """An index with Tensors replaced by their data (integer labels usually come as arrays) and arrays and
+    lists copied: the getitem node keeps its key for backward, and a caller who then changes the index
+    array must not send the gradient to other entries. A Tensor made from booleans is a mask, as in numpy."""
     if isinstance(key, Tensor):
+        if key._mask:
+            return key.data != 0
         if not np.array_equal(key.data, np.round(key.data)):
             raise TypeError(f"a Tensor used as an index must hold whole numbers, got {key!r}")
         return key.data.astype(np.intp)
     if isinstance(key, tuple):
         return tuple(_index_key(k) for k in key)
+    if isinstance(key, _ndarray):
+        return key.copy()
+    if isinstance(key, list):
+        try:
+            copied = np.array(key)
+        except ValueError:  # ragged: numpy's own indexing reports it
+            return key
+        return copied if copied.dtype.kind in "biu" else key  # anything else: numpy's error, as it is
     return key
 
 
@@ -598,21 +660,32 @@ class Tensor:
     apply the chain rule through them.
     """
 
-    __slots__ = ("data", "grad", "label", "requires_grad", "_inputs", "_op", "_ctx")
+    # _label behind the property label (checked when set); _mask: made from booleans, so indexing with it
+    # selects (numpy's boolean mask) rather than reading its 1.0/0.0 as positions.
+    __slots__ = ("data", "grad", "_label", "requires_grad", "_inputs", "_op", "_ctx", "_mask")
     __array_ufunc__ = None  # numpy defers to Tensor's operators, so ndarray + Tensor is a Tensor
 
     def __init__(self, data: Any, label: str = "", *, requires_grad: bool = False, dtype: Any = None):
         if not isinstance(label, str):
-            raise TypeError(f"Tensor label must be a str, got {type(label).__name__}: {label!r}")
+            raise TypeError(f"Tensor label must be a str, got {type(label).__name__}: {label!r:.60}")
         if not isinstance(requires_grad, (bool, np.bool_)):
             raise TypeError(f"Tensor requires_grad must be True or False, got {requires_grad!r}")
         self.data = _as_array(data, np.float64 if dtype is None else _dtype(dtype), "Tensor")
+        self._mask = _is_boolean(data)
         self.grad = None
-        self.label = label
+        self._label = label
         self.requires_grad = bool(requires_grad)
         self._inputs = ()
         self._op = None
         self._ctx = None
+
+    label = property(operator.attrgetter("_label"), doc="The node's name in drawings and messages (a str).")
+
+    @label.setter
+    def label(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"Tensor label must be a str, got {type(value).__name__}: {value!r:.60}")
+        self._label = value
 
     # -- graph bookkeeping -------------------------------------------------
     @property
@@ -705,6 +778,14 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d Tensor")
         return len(self.data)
+
+    def __bool__(self) -> bool:
+        """The truth of a one-element Tensor, as numpy's (``bool(Tensor([0.0]))`` is False); ValueError for more
+        or fewer elements, where truth is ambiguous (use ``.any()``-style reductions on ``.data``)."""
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a Tensor of shape {self.shape} ({self.data.size} elements) is "
+                             "ambiguous; expected a one-element Tensor (test t.data.any() or t.data.all())")
+        return bool(self.data.reshape(()))
 
     # -- arithmetic (broadcasting) -------------------------------------------
     def __add__(self, other: Any) -> Tensor:

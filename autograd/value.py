@@ -16,7 +16,13 @@ Conventions (see the README's table):
 - overflow gives +-inf, never an exception or a warning (``Value(1000).exp()``
   is inf); sigmoid and tanh saturate to their limits; softplus(x) = max(x, 0) + log(1 + e^-|x|)
   is finite for every finite x;
-- inside ``autograd.detect_anomaly()`` a nan or inf result raises ``AnomalyError`` instead.
+- nan propagates as in numpy and PyTorch: every op gives nan for a nan input and every derivative
+  that depends on that input is nan (relu, leaky relu and abs included); x ** 0 is 1 with derivative 0
+  for every x, nan and 0 included;
+- inside ``autograd.detect_anomaly()`` a nan or inf result raises ``AnomalyError`` instead;
+- setting a leaf's ``data`` after computing a result from it and then calling the result's
+  ``backward()`` raises ``LeafChangedError`` naming the leaf (PyTorch's version counter, in spirit):
+  the local derivatives would read the new value, the forward pass used the old one.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import builtins
 import math
 import numbers
 import operator
+import threading
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -59,12 +66,39 @@ class ScalarOp:
 
     def local_derivatives(self, node: Value) -> list[float]:
         """d node / d input for each of ``node``'s inputs, in order."""
-        return self.derivatives(_data_of(node._inputs), node.data, node._ctx)
+        inputs = node._inputs
+        local = self.derivatives(_data_of(inputs), node._data, node._ctx)
+        if len(local) != len(inputs):
+            raise self._count_error(local, inputs)
+        return local
+
+    def contributions(self, node: Value) -> list[float]:
+        """upstream x local for each input: what backward adds to each input's grad."""
+        inputs = node._inputs
+        local = self.derivatives(_data_of(inputs), node._data, node._ctx)
+        if len(local) != len(inputs):  # else the driver's zip() would give the missing inputs nothing, silently
+            raise self._count_error(local, inputs)
+        g = node.grad
+        return [g * d for d in local]
+
+    def _count_error(self, local: Sequence, inputs: Sequence) -> ValueError:
+        return graph.count_mismatch(self, len(local), len(inputs), "derivatives")
+
+    def __repr__(self) -> str:
+        return f"ScalarOp({self.name!r})"
+
+
+class _EngineOp(ScalarOp):
+    """An operation of the engine itself: the same as a ``ScalarOp``, but backward skips the count check
+    (one derivative per input) that a user's op gets at every node: the engine's own tables are fixed, and
+    tests/test_value.py pins each against central differences. This is the hot path of backward."""
+
+    __slots__ = ()
 
     def contributions(self, node: Value) -> list[float]:
         """upstream x local for each input: what backward adds to each input's grad."""
         g = node.grad
-        local = self.derivatives(_data_of(node._inputs), node.data, node._ctx)
+        local = self.derivatives(_data_of(node._inputs), node._data, node._ctx)
         n = len(local)
         if n == 2:  # the common cases, unrolled (see _data_of)
             return [g * local[0], g * local[1]]
@@ -72,26 +106,23 @@ class ScalarOp:
             return [g * local[0]]
         return [g * d for d in local]
 
-    def __repr__(self) -> str:
-        return f"ScalarOp({self.name!r})"
-
 
 def _data_of(inputs: tuple) -> list[float]:
     """The inputs' values. Unrolled for one and two inputs: this is the hot
     path, and a list comprehension is a function call in Python 3.11."""
     n = len(inputs)
     if n == 2:
-        return [inputs[0].data, inputs[1].data]
+        return [inputs[0]._data, inputs[1]._data]
     if n == 1:
-        return [inputs[0].data]
-    return [x.data for x in inputs]
+        return [inputs[0]._data]
+    return [x._data for x in inputs]
 
 
 def _overflow_safe_pow(a: float, b: float) -> float:
     """a ** b for a >= 0 or integer b, giving +-inf on overflow and DomainError outside the domain."""
     if a == 0.0 and b < 0:
         raise DivisionByZeroError(f"0 ** {b!r} is undefined (0 to a negative power)")
-    if a < 0 and not float(b).is_integer():
+    if a < 0 and not float(b).is_integer() and b == b:  # a nan exponent gives nan, as numpy and PyTorch
         raise DomainError(f"({a!r}) ** {b!r} is undefined: a negative base needs an integer exponent")
     try:
         return math.pow(a, b)
@@ -141,7 +172,12 @@ def _pow_const_derivative(xs, out, n):
 
 def _pow_derivatives(xs, out, ctx):
     a, b = xs
-    d_base = b * _overflow_safe_pow(a, b - 1) if not (a == 0.0 and b < 1) else (0.0 if b == 0 else math.inf)
+    if b == 0:
+        d_base = 0.0  # a ** 0 is 1 for every a (0 ** 0 and nan ** 0 included): PyTorch's and the Tensor engine's 0
+    elif a == 0.0 and b < 1:
+        d_base = math.inf
+    else:
+        d_base = b * _overflow_safe_pow(a, b - 1)
     if a > 0:
         d_exponent = out * math.log(a)
     elif a == 0 and b > 0:
@@ -180,33 +216,35 @@ def _sum(xs: list[float]) -> float:
 
 
 def _step(x: float, below: float) -> float:
-    return 1.0 if x > 0 else below
+    """The derivative of relu (below = 0) and leaky relu (below = slope): nan at nan, which must not vanish."""
+    return 1.0 if x > 0 else (below if x <= 0 else x)
 
 
-ADD = ScalarOp("add", "+", lambda xs, c: xs[0] + xs[1], lambda xs, o, c: [1.0, 1.0])
-SUB = ScalarOp("sub", "-", lambda xs, c: xs[0] - xs[1], lambda xs, o, c: [1.0, -1.0])
-MUL = ScalarOp("mul", "*", lambda xs, c: xs[0] * xs[1], lambda xs, o, c: [xs[1], xs[0]])
+ADD = _EngineOp("add", "+", lambda xs, c: xs[0] + xs[1], lambda xs, o, c: [1.0, 1.0])
+SUB = _EngineOp("sub", "-", lambda xs, c: xs[0] - xs[1], lambda xs, o, c: [1.0, -1.0])
+MUL = _EngineOp("mul", "*", lambda xs, c: xs[0] * xs[1], lambda xs, o, c: [xs[1], xs[0]])
 # d/db (a/b) = -a/b² taken as -(a/b)/b: b*b underflows to 0 for |b| < 1e-162
-DIV = ScalarOp("div", "/", _div, lambda xs, o, c: [1.0 / xs[1], -o / xs[1]])
-NEG = ScalarOp("neg", "-", lambda xs, c: -xs[0], lambda xs, o, c: [-1.0])
-POW_CONST = ScalarOp("pow", "^", lambda xs, n: _overflow_safe_pow(xs[0], n), _pow_const_derivative)
-POW = ScalarOp("pow", "^", lambda xs, c: _overflow_safe_pow(xs[0], xs[1]), _pow_derivatives)
-EXP = ScalarOp("exp", "exp", lambda xs, c: _exp(xs[0]), lambda xs, o, c: [o])
-LOG = ScalarOp("log", "log", lambda xs, c: _log(xs[0]), lambda xs, o, c: [1.0 / xs[0]])
-TANH = ScalarOp("tanh", "tanh", lambda xs, c: math.tanh(xs[0]), lambda xs, o, c: [1.0 - o * o])
-SIGMOID = ScalarOp("sigmoid", "σ", lambda xs, c: _sigmoid(xs[0]), lambda xs, o, c: [o * (1.0 - o)])
-SOFTPLUS = ScalarOp("softplus", "softplus", lambda xs, c: _softplus(xs[0]), lambda xs, o, c: [_sigmoid(xs[0])])
-RELU = ScalarOp("relu", "ReLU", lambda xs, c: xs[0] if xs[0] > 0 else 0.0, lambda xs, o, c: [_step(xs[0], 0.0)])
-LEAKY_RELU = ScalarOp(
+DIV = _EngineOp("div", "/", _div, lambda xs, o, c: [1.0 / xs[1], -o / xs[1]])
+NEG = _EngineOp("neg", "-", lambda xs, c: -xs[0], lambda xs, o, c: [-1.0])
+POW_CONST = _EngineOp("pow", "^", lambda xs, n: _overflow_safe_pow(xs[0], n), _pow_const_derivative)
+POW = _EngineOp("pow", "^", lambda xs, c: _overflow_safe_pow(xs[0], xs[1]), _pow_derivatives)
+EXP = _EngineOp("exp", "exp", lambda xs, c: _exp(xs[0]), lambda xs, o, c: [o])
+LOG = _EngineOp("log", "log", lambda xs, c: _log(xs[0]), lambda xs, o, c: [1.0 / xs[0]])
+TANH = _EngineOp("tanh", "tanh", lambda xs, c: math.tanh(xs[0]), lambda xs, o, c: [1.0 - o * o])
+SIGMOID = _EngineOp("sigmoid", "σ", lambda xs, c: _sigmoid(xs[0]), lambda xs, o, c: [o * (1.0 - o)])
+SOFTPLUS = _EngineOp("softplus", "softplus", lambda xs, c: _softplus(xs[0]), lambda xs, o, c: [_sigmoid(xs[0])])
+# ``0.0 if x <= 0 else x``, not ``x if x > 0 else 0.0``: relu(nan) is nan (numpy, PyTorch), never 0
+RELU = _EngineOp("relu", "ReLU", lambda xs, c: 0.0 if xs[0] <= 0 else xs[0], lambda xs, o, c: [_step(xs[0], 0.0)])
+LEAKY_RELU = _EngineOp(
     "leaky_relu", "LeakyReLU",
     lambda xs, slope: xs[0] if xs[0] > 0 else slope * xs[0],
     lambda xs, o, slope: [_step(xs[0], slope)],
 )
-ABS = ScalarOp(
+ABS = _EngineOp(
     "abs", "|·|", lambda xs, c: abs(xs[0]),
-    lambda xs, o, c: [1.0 if xs[0] > 0 else (-1.0 if xs[0] < 0 else 0.0)],
+    lambda xs, o, c: [1.0 if xs[0] > 0 else (-1.0 if xs[0] < 0 else (0.0 if xs[0] == 0 else xs[0]))],  # nan at nan
 )
-SUM = ScalarOp("sum", "Σ", lambda xs, c: _sum(xs), lambda xs, o, c: [1.0] * len(xs))
+SUM = _EngineOp("sum", "Σ", lambda xs, c: _sum(xs), lambda xs, o, c: [1.0] * len(xs))
 
 
 class _DotInputs:
@@ -234,7 +272,7 @@ class _DotInputs:
         return self._flat()[i]  # drawings and messages only: not on the hot path
 
 
-class _DotOp(ScalarOp):
+class _DotOp(_EngineOp):
     """``dot``'s op: backward adds upstream x local into the weights' and inputs' grads in one pass."""
 
     __slots__ = ()
@@ -249,8 +287,8 @@ class _DotOp(ScalarOp):
             return False
         g = node.grad
         for w, x in zip(parts.weights, parts.inputs):
-            w.grad += g * x.data
-            x.grad += g * w.data
+            w.grad += g * x._data
+            x.grad += g * w._data
         if parts.bias is not None:
             parts.bias.grad += g
         return True
@@ -291,21 +329,36 @@ class Value:
     ``backward()`` can apply the chain rule through them.
     """
 
-    __slots__ = ("data", "grad", "label", "_inputs", "_op", "_ctx")
+    # _data and _label behind the properties data and label, which check what is set; _stamp: see
+    # _set_data (a leaf: when its data was last set; a result: the newest stamp when it was computed).
+    __slots__ = ("_data", "grad", "_label", "_inputs", "_op", "_ctx", "_stamp")
 
     def __init__(self, data: float, label: str = "", _inputs: tuple = (), _op: ScalarOp | None = None,
                  _ctx: object = None):
         if type(data) is not float:
             data = _to_float(data)
-        if not isinstance(label, str):
-            raise TypeError(f"Value label must be a str, got {type(label).__name__}: {label!r}")
+        if type(label) is not str:
+            label = _check_label(label, "Value")
         # apply() fills these same slots without calling __init__: keep both in step.
-        self.data = data
+        self._data = data
         self.grad = 0.0
-        self.label = label
+        self._label = label
         self._inputs = _inputs
         self._op = _op
         self._ctx = _ctx
+        self._stamp = 0  # older than any result: a new leaf cannot be in a graph computed before it
+
+    data = property(operator.attrgetter("_data"), doc="The number this node holds (a float).")
+
+    @data.setter
+    def data(self, value: float) -> None:
+        _set_data(self, value)
+
+    label = property(operator.attrgetter("_label"), doc="The node's name in drawings and messages (a str).")
+
+    @label.setter
+    def label(self, value: str) -> None:
+        self._label = value if type(value) is str else _check_label(value, "Value")
 
     # -- graph bookkeeping -------------------------------------------------
     @property
@@ -334,7 +387,7 @@ class Value:
         in PyTorch; zero them between steps (``zero_grad()`` in ``nn``). Each
         intermediate node holds the gradient of the latest pass.
         """
-        graph.run_backward(self, 1.0)
+        graph.run_backward(self, 1.0, self._stamp)
 
     # -- arithmetic ------------------------------------------------------
     def __add__(self, other):
@@ -381,7 +434,7 @@ class Value:
         return apply(ABS, (self,))
 
     def __float__(self) -> float:
-        return self.data
+        return self._data
 
     # -- functions -------------------------------------------------------
     def exp(self) -> Value:
@@ -414,7 +467,7 @@ class Value:
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+        return f"Value(data={self._data!r}, grad={self.grad!r}{label})"  # repr(float): round-trips
 
     def _repr_svg_(self) -> str | None:
         """Jupyter shows a Value as the drawing of its graph (``autograd.draw``; needs Graphviz's dot)."""
@@ -434,7 +487,34 @@ def _coerce(other: object, symbol: str) -> Value:
     )
 
 
+def _check_label(label: object, what: str) -> str:
+    """``label`` if it is a str (a subclass of str included), else TypeError naming it."""
+    if not isinstance(label, str):
+        raise TypeError(f"{what} label must be a str, got {type(label).__name__}: {label!r:.60}")
+    return label
+
+
+# Leaf changes between forward and backward (see graph.run_backward): setting .data stamps the node with a
+# number newer than every result computed so far; a result records the newest stamp when it is computed
+# (_LATEST_STAMP, read without the lock: a thread sees at least its own earlier stamps). backward refuses a
+# leaf stamped after its root. The lock keeps the stamps increasing when threads set data at once.
+_STAMP_LOCK = threading.Lock()
+_LATEST_STAMP = 0
+
+
+def _set_data(node: Value, value: object) -> None:
+    global _LATEST_STAMP
+    if type(value) is not float:
+        value = _to_float(value, "Value.data")
+    with _STAMP_LOCK:
+        _LATEST_STAMP += 1
+        node._stamp = _LATEST_STAMP
+    node._data = value
+
+
 _new = object.__new__
+_get_modes = graph.current_modes
+_RECORDING = graph.RECORDING
 
 
 def apply(op: ScalarOp, inputs: Sequence[Value], ctx: object = None, result: float | None = None) -> Value:
@@ -443,16 +523,18 @@ def apply(op: ScalarOp, inputs: Sequence[Value], ctx: object = None, result: flo
     data = op.forward(_data_of(inputs), ctx) if result is None else result
     if type(data) is not float:
         data = _to_float(data, f"the result of {op.name}")
-    if graph._anomaly_enabled:
+    modes = _get_modes()
+    if modes is not _RECORDING and modes[1]:
         check_forward(op, inputs, data)
     # The slots are filled here, not by Value(...): __init__'s checks are for
     # user input, and skipping that call makes every operation ~15% cheaper.
     # Keep in step with Value.__init__.
     node = _new(Value)
-    node.data = data
+    node._data = data
     node.grad = 0.0
-    node.label = ""
-    if graph._grad_enabled:
+    node._label = ""
+    node._stamp = _LATEST_STAMP
+    if modes[0]:
         node._inputs, node._op, node._ctx = inputs, op, ctx
     else:
         node._inputs, node._op, node._ctx = (), None, None
@@ -504,5 +586,5 @@ def dot(weights: Sequence[Value | float], inputs: Sequence[Value | float], bias:
         bias = _coerce(bias, "autograd.dot bias")
     parts = _new(_DotInputs)  # its slots filled here, as apply() fills a Value's: this is the hot path
     parts.weights, parts.inputs, parts.bias = ws, xs, bias
-    data = _affine([w.data for w in ws], [x.data for x in xs], 0.0 if bias is None else bias.data)
+    data = _affine([w._data for w in ws], [x._data for x in xs], 0.0 if bias is None else bias._data)
     return apply(DOT, parts, len(ws), data)

@@ -340,7 +340,10 @@ class CrossEntropyLoss(Loss):
     def _forward_tensor(self, z: Tensor, target: Any) -> Tensor:
         n, k = _tensor_rows(z, "CrossEntropyLoss")
         t = as_class_targets(target, n, k).reshape(z.shape)
-        total = -(z.log_softmax(axis=-1) * t).sum()  # log_softmax is the stable shifted log-sum-exp
+        # Only the entries with t > 0: a masked class (logit -inf) has log softmax -inf, and 0 · -inf is nan.
+        # log_softmax is the stable shifted log-sum-exp.
+        used = t != 0
+        total = -(z.log_softmax(axis=-1)[used] * t[used]).sum()
         return total / n if self.reduction == "mean" else total
 
 

@@ -149,7 +149,7 @@ def test_linearity_uses_the_engines_seed_path(monkeypatch):
     import autograd.graph as graph
 
     original = graph.run_backward
-    monkeypatch.setattr(graph, "run_backward", lambda root, seed: original(root, 1.0))
+    monkeypatch.setattr(graph, "run_backward", lambda root, seed, *stamp: original(root, 1.0, *stamp))
     with pytest.raises(GradcheckError, match="not linear"):
         gradcheck(value_f, [Value(x) for x in X])
 

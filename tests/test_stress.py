@@ -105,6 +105,8 @@ SITES: list[tuple[str, Callable, str | None]] = [
     # autograd: scalar engine
     ("Value(data)", lambda x: Value(x), "Value expects a real number"),
     ("Value(label)", lambda x: Value(1.0, label=x), "label"),
+    ("Value.label = x", lambda x: setattr(leaf(), "label", x), "label"),  # checked when set (issue 16)
+    ("Value.data = x", lambda x: setattr(leaf(), "data", x), "Value.data"),
     ("Value + x", lambda x: leaf() + x, "+"),
     ("x * Value", lambda x: x * leaf(), "*"),
     ("Value / x", lambda x: leaf() / x, "/"),
@@ -126,6 +128,7 @@ SITES: list[tuple[str, Callable, str | None]] = [
     # autograd: Tensor engine
     ("Tensor(data)", lambda x: Tensor(x), "Tensor expects"),
     ("Tensor(label)", lambda x: Tensor(1.0, label=x), "label"),
+    ("Tensor.label = x", lambda x: setattr(tensor_leaf(), "label", x), "label"),
     ("Tensor(requires_grad)", lambda x: Tensor(1.0, requires_grad=x), "requires_grad"),
     ("Tensor(dtype)", lambda x: Tensor(1.0, dtype=x), "dtype"),
     ("Tensor + x", lambda x: tensor_leaf() + x, "+"),

@@ -370,3 +370,12 @@ def report_case_count(request):
     if reporter is not None and capture is not None:
         with capture.global_and_fixture_disabled():
             reporter.write_line(f"\ntest_stress_nn: {total} training and saved-model fault cases tried ({parts})")
+
+
+def test_a_complex_y_is_refused_without_a_complex_warning():
+    X = np.array([[0.0, 1.0], [1.0, 0.0]])
+    model = nn.MLP(2, [2], 1, activations=["sigmoid", "sigmoid"], engine="tensor")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's ComplexWarning would be an error here
+        with pytest.raises(TypeError, match="complex"):
+            nn.fit(model, X, np.array([1 + 2j, 0]), epochs=1, verbose=False)
