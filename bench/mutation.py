@@ -161,7 +161,9 @@ def run_one(mutation: str | None, factor: float, files: list[str], timeout: floa
     env.pop(ENV, None)
     if mutation is not None:
         env[ENV], env[ENV_FACTOR] = mutation, repr(factor)
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "bench.mutation", "-p", "no:cacheprovider",
+    # -n 0: the mutation is applied in this one pytest process (the plugin above), not in xdist workers.
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-n", "0", "-p", "bench.mutation",
+               "-p", "no:cacheprovider",
                "--no-header", "-W", "ignore::pytest.PytestUnraisableExceptionWarning", *files]
     start = time.perf_counter()
     try:
