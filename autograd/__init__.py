@@ -32,3 +32,6 @@ __all__ += ["detect_anomaly", "is_anomaly_enabled", "AnomalyError"]
 from .check import GradcheckPrecisionWarning  # noqa: E402 - issue 6
 
 __all__ += ["GradcheckPrecisionWarning"]
+from .conv import conv2d, max_pool2d  # noqa: E402 - issue 14
+
+__all__ += ["conv2d", "max_pool2d"]

@@ -1,0 +1,193 @@
+"""Convolution and max pooling on the Tensor engine, each ONE ``TensorOp`` (forward and VJP side by side).
+
+Layouts are PyTorch's: images ``x`` are (N, C, H, W), filters ``weight`` (O, C, kh, kw), ``bias`` (O,).
+
+- ``conv2d``: im2col. Every kh × kw window of the padded input becomes one row of a matrix
+  ``cols`` (N·OH·OW, C·kh·kw), so the whole convolution is ONE matrix product with the filters
+  flattened to (O, C·kh·kw). Backward: ∂L/∂W = gᵀ cols, ∂L/∂b = Σ g, and ∂L/∂cols = g W, which is
+  gathered back onto the image by a loop over the kh × kw kernel offsets, each adding one strided
+  slice (every pixel a window covers at that offset at once; no loop over pixels or samples).
+- ``max_pool2d``: the maximum of kh × kw strided slices. The gradient of a window goes to its
+  FIRST maximum in row-major order, as in PyTorch (ties are not shared here, unlike ``Tensor.max``);
+  a window holding nan gives nan, and its gradient goes to its first nan.
+
+Both are registered in ``autograd.TENSOR_OPS`` (as "conv2d" and "max_pool2d") so the gradient and
+mutation tests see them.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .tensor import TENSOR_OPS, Tensor, TensorOp, _lift, _node
+
+
+def _pair(value: Any, what: str, least: int) -> tuple[int, int]:
+    """An int or a pair of ints (height, width), each >= ``least``, as a pair; TypeError/ValueError naming ``what``."""
+    items = value if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in items):
+        raise TypeError(f"{what} must be an int or a pair of ints (height, width), got {type(value).__name__}: "
+                        f"{value!r:.40}")
+    if not all(least <= v <= 10**6 for v in items):
+        raise ValueError(f"{what} must be an int >= {least} (or a pair of them), got {value!r:.40}")
+    return int(items[0]), int(items[1])
+
+
+def _windows(x: np.ndarray, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
+    """A read-only view (N, C, OH, OW, kh, kw) of every kh × kw window of ``x`` (N, C, H, W) at stride (sh, sw)."""
+    n, c, h, w = x.shape
+    s0, s1, s2, s3 = x.strides
+    shape = (n, c, (h - kh) // sh + 1, (w - kw) // sw + 1, kh, kw)
+    return as_strided(x, shape, (s0, s1, s2 * sh, s3 * sw, s2, s3), writeable=False)
+
+
+def _padded(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
+    if not (ph or pw):
+        return x
+    out = np.zeros(x.shape[:2] + (x.shape[2] + 2 * ph, x.shape[3] + 2 * pw), dtype=x.dtype)
+    out[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] = x
+    return out
+
+
+def _im2col(x: np.ndarray, kh: int, kw: int, ctx: tuple) -> np.ndarray:
+    """The (N·OH·OW, C·kh·kw) matrix of windows: row (n, i, j) holds the window under output pixel (i, j)."""
+    sh, sw, ph, pw = ctx
+    win = _windows(_padded(x, ph, pw), kh, kw, sh, sw)  # (N, C, OH, OW, kh, kw)
+    n, c, oh, ow = win.shape[:4]
+    return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)  # the one copy of the input
+
+
+def _conv2d_forward(xs, ctx):
+    x, w = xs[0], xs[1]
+    o, c, kh, kw = w.shape
+    sh, sw, ph, pw = ctx
+    n, oh, ow = x.shape[0], (x.shape[2] + 2 * ph - kh) // sh + 1, (x.shape[3] + 2 * pw - kw) // sw + 1
+    out = _im2col(x, kh, kw, ctx) @ w.reshape(o, c * kh * kw).T  # (N·OH·OW, O): the whole convolution
+    if len(xs) == 3:
+        out += xs[2]
+    # (N, OH, OW, O) seen as (N, O, OH, OW): a view, channels stay last in memory (the next conv reads them so)
+    return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
+
+
+def _conv2d_vjp(g, xs, out, ctx, needs):
+    x, w = xs[0], xs[1]
+    o, c, kh, kw = w.shape
+    sh, sw, ph, pw = ctx
+    n, _, oh, ow = g.shape
+    g2 = g.transpose(0, 2, 3, 1).reshape(n * oh * ow, o)  # free when g kept the forward's channels-last memory
+    gx = gw = gb = None
+    if needs[0]:
+        gcols = (g2 @ w.reshape(o, c * kh * kw)).reshape(n, oh, ow, c, kh, kw)
+        hp, wp = x.shape[2] + 2 * ph, x.shape[3] + 2 * pw
+        gpad = np.zeros((n, hp, wp, c), dtype=gcols.dtype)  # channels last, like gcols: the slices line up
+        for i in range(kh):  # one strided slice per kernel offset: every window's (i, j) pixel at once
+            for j in range(kw):
+                gpad[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] += gcols[:, :, :, :, i, j]
+        gx = gpad[:, ph:ph + x.shape[2], pw:pw + x.shape[3], :].transpose(0, 3, 1, 2)
+    if needs[1]:
+        gw = (g2.T @ _im2col(x, kh, kw, ctx)).reshape(w.shape)
+    if len(xs) == 3 and needs[2]:
+        gb = np.ones(len(g2), dtype=g2.dtype) @ g2  # Σ over samples and pixels, as 1ᵀg (BLAS)
+    return gx, gw, gb
+
+
+def _pool_slices(x: np.ndarray, ctx: tuple):
+    """(i, j, the slice of ``x`` holding pixel (i, j) of every window) for each kernel offset, row-major."""
+    kh, kw, sh, sw = ctx
+    oh, ow = (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1
+    for i in range(kh):
+        for j in range(kw):
+            yield (slice(None), slice(None), slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw))
+
+
+def _max_pool2d_forward(xs, ctx):
+    out = None
+    for key in _pool_slices(xs[0], ctx):
+        out = xs[0][key].copy() if out is None else np.maximum(out, xs[0][key], out=out)  # nan propagates
+    return out
+
+
+def _max_pool2d_vjp(g, xs, out, ctx, needs):
+    x = xs[0]
+    grad = np.zeros(x.shape, dtype=np.result_type(g, x))
+    open_ = np.ones(out.shape, dtype=bool)  # windows whose gradient has not been given yet
+    is_nan = np.isnan(out)
+    for key in _pool_slices(x, ctx):
+        part = x[key]
+        first = (part == out) | (is_nan & np.isnan(part))
+        first &= open_
+        open_ &= ~first
+        grad[key] += np.where(first, g, 0.0)  # += : overlapping windows (stride < kernel) share pixels
+    return (grad,)
+
+
+CONV2D = TensorOp("conv2d", "⋆", _conv2d_forward, _conv2d_vjp)
+MAX_POOL2D = TensorOp("max_pool2d", "maxpool", _max_pool2d_forward, _max_pool2d_vjp)
+TENSOR_OPS["conv2d"] = CONV2D
+TENSOR_OPS["max_pool2d"] = MAX_POOL2D
+
+
+def _images(x: Any, like: Tensor, what: str) -> Tensor:
+    if type(x) is not Tensor:
+        x = _lift(x, like, what)
+    if x.ndim != 4:
+        raise ValueError(f"{what} must be a batch of images (N, C, H, W), got shape {x.shape}")
+    return x
+
+
+def conv2d(x: Tensor | np.ndarray, weight: Tensor, bias: Tensor | None = None, stride: int | tuple = 1,
+           padding: int | tuple = 0) -> Tensor:
+    """2-D cross-correlation (PyTorch's ``conv2d``) as ONE node: out[n, o] = Σ_c x[n, c] ⋆ weight[o, c] + bias[o].
+
+    ``x`` is (N, C, H, W), ``weight`` (O, C, kh, kw), ``bias`` (O,) or None; ``stride`` and ``padding``
+    (zeros) are ints or (height, width) pairs. The result is (N, O, OH, OW) with
+    OH = (H + 2·padding - kh) // stride + 1 (likewise OW).
+    """
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"conv2d weight must be a Tensor (O, C, kh, kw), got {type(weight).__name__}")
+    if weight.ndim != 4 or weight.size == 0:
+        raise ValueError(f"conv2d weight must have shape (out_channels, in_channels, kh, kw), got {weight.shape}")
+    x = _images(x, weight, "conv2d x")
+    sh, sw = _pair(stride, "conv2d stride", 1)
+    ph, pw = _pair(padding, "conv2d padding", 0)
+    o, c, kh, kw = weight.shape
+    if x.shape[1] != c:
+        raise ValueError(f"conv2d: x has {x.shape[1]} channels (shape {x.shape}) but the weight expects {c} "
+                         f"(weight shape {weight.shape}); expected x of shape (N, {c}, H, W)")
+    if x.shape[2] + 2 * ph < kh or x.shape[3] + 2 * pw < kw:
+        raise ValueError(f"conv2d: the kernel {kh}x{kw} does not fit in the padded input {x.shape[2] + 2 * ph}x"
+                         f"{x.shape[3] + 2 * pw} (x shape {x.shape}, padding {(ph, pw)}); "
+                         "expected H + 2·padding >= kh and W + 2·padding >= kw")
+    ctx = (sh, sw, ph, pw)
+    if bias is None:
+        inputs = (x, weight)
+    else:
+        if type(bias) is not Tensor:
+            bias = _lift(bias, weight, "conv2d bias")
+        if bias.shape != (o,):
+            raise ValueError(f"conv2d bias must have shape ({o},) for a weight of shape {weight.shape}, "
+                             f"got {bias.shape}")
+        inputs = (x, weight, bias)
+    return _node(_conv2d_forward(tuple(t.data for t in inputs), ctx), CONV2D, inputs, ctx)
+
+
+def max_pool2d(x: Tensor, kernel_size: int | tuple, stride: int | tuple | None = None) -> Tensor:
+    """The maximum of each kh × kw window (PyTorch's ``max_pool2d``, no padding, floor mode) as ONE node.
+
+    ``x`` is (N, C, H, W); ``stride`` defaults to ``kernel_size``. The gradient of a window goes to its first
+    maximum (row-major), as in PyTorch.
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"max_pool2d x must be a Tensor (N, C, H, W), got {type(x).__name__}")
+    x = _images(x, x, "max_pool2d x")
+    kh, kw = _pair(kernel_size, "max_pool2d kernel_size", 1)
+    sh, sw = (kh, kw) if stride is None else _pair(stride, "max_pool2d stride", 1)
+    if x.shape[2] < kh or x.shape[3] < kw:
+        raise ValueError(f"max_pool2d: the window {kh}x{kw} does not fit in the input {x.shape[2]}x{x.shape[3]} "
+                         f"(x shape {x.shape}); expected H >= kh and W >= kw")
+    ctx = (kh, kw, sh, sw)
+    return _node(_max_pool2d_forward((x.data,), ctx), MAX_POOL2D, (x,), ctx)
