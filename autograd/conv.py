@@ -9,7 +9,7 @@ Layouts are PyTorch's: images ``x`` are (N, C, H, W), filters ``weight`` (O, C, 
   slice (every pixel a window covers at that offset at once; no loop over pixels or samples).
 - ``max_pool2d``: the maximum of kh × kw strided slices. The gradient of a window goes to its
   FIRST maximum in row-major order, as in PyTorch (ties are not shared here, unlike ``Tensor.max``);
-  a window holding nan gives nan, and its gradient goes to its first nan.
+  a window holding nan gives nan (its gradient goes to the window's first pixel).
 
 Both are registered in ``autograd.TENSOR_OPS`` (as "conv2d" and "max_pool2d") so the gradient and
 mutation tests see them.
@@ -38,27 +38,34 @@ def _pair(value: Any, what: str, least: int) -> tuple[int, int]:
 
 
 def _windows(x: np.ndarray, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
-    """A read-only view (N, C, OH, OW, kh, kw) of every kh × kw window of ``x`` (N, C, H, W) at stride (sh, sw)."""
-    n, c, h, w = x.shape
+    """A read-only view (N, OH, OW, kh, kw, C) of every kh × kw window of ``x`` (N, H, W, C) at stride (sh, sw)."""
+    n, h, w, c = x.shape
     s0, s1, s2, s3 = x.strides
-    shape = (n, c, (h - kh) // sh + 1, (w - kw) // sw + 1, kh, kw)
-    return as_strided(x, shape, (s0, s1, s2 * sh, s3 * sw, s2, s3), writeable=False)
+    shape = (n, (h - kh) // sh + 1, (w - kw) // sw + 1, kh, kw, c)
+    return as_strided(x, shape, (s0, s1 * sh, s2 * sw, s1, s2, s3), writeable=False)
 
 
-def _padded(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
-    if not (ph or pw):
-        return x
-    out = np.zeros(x.shape[:2] + (x.shape[2] + 2 * ph, x.shape[3] + 2 * pw), dtype=x.dtype)
-    out[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] = x
+def _channels_last(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
+    """``x`` (N, C, H, W) zero-padded, as an (N, H + 2ph, W + 2pw, C) array: a window's pixels are then
+    C-contiguous runs, which is how a conv's own output already lies in memory (see _conv2d_forward)."""
+    n, c, h, w = x.shape
+    out = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
+    out[:, ph:ph + h, pw:pw + w, :] = x.transpose(0, 2, 3, 1)
     return out
 
 
 def _im2col(x: np.ndarray, kh: int, kw: int, ctx: tuple) -> np.ndarray:
-    """The (N·OH·OW, C·kh·kw) matrix of windows: row (n, i, j) holds the window under output pixel (i, j)."""
+    """The (N·OH·OW, kh·kw·C) matrix of windows: row (n, i, j) holds the window under output pixel (i, j),
+    ordered (kernel row, kernel column, channel)."""
     sh, sw, ph, pw = ctx
-    win = _windows(_padded(x, ph, pw), kh, kw, sh, sw)  # (N, C, OH, OW, kh, kw)
-    n, c, oh, ow = win.shape[:4]
-    return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)  # the one copy of the input
+    win = _windows(_channels_last(x, ph, pw), kh, kw, sh, sw)  # (N, OH, OW, kh, kw, C), a view
+    n, oh, ow = win.shape[:3]
+    return win.reshape(n * oh * ow, -1)  # the one copy of the input
+
+
+def _filters(w: np.ndarray) -> np.ndarray:
+    """The filters (O, C, kh, kw) as the (O, kh·kw·C) matrix whose columns match _im2col's."""
+    return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
 
 def _conv2d_forward(xs, ctx):
@@ -66,7 +73,7 @@ def _conv2d_forward(xs, ctx):
     o, c, kh, kw = w.shape
     sh, sw, ph, pw = ctx
     n, oh, ow = x.shape[0], (x.shape[2] + 2 * ph - kh) // sh + 1, (x.shape[3] + 2 * pw - kw) // sw + 1
-    out = _im2col(x, kh, kw, ctx) @ w.reshape(o, c * kh * kw).T  # (N·OH·OW, O): the whole convolution
+    out = _im2col(x, kh, kw, ctx) @ _filters(w).T  # (N·OH·OW, O): the whole convolution, one product
     if len(xs) == 3:
         out += xs[2]
     # (N, OH, OW, O) seen as (N, O, OH, OW): a view, channels stay last in memory (the next conv reads them so)
@@ -79,17 +86,24 @@ def _conv2d_vjp(g, xs, out, ctx, needs):
     sh, sw, ph, pw = ctx
     n, _, oh, ow = g.shape
     g2 = g.transpose(0, 2, 3, 1).reshape(n * oh * ow, o)  # free when g kept the forward's channels-last memory
+    per_offset = w.transpose(2, 3, 0, 1)  # (kh, kw, O, C): the filters' tap (i, j) for every (out, in) pair
+    # Both gradients go offset by offset: at offset (i, j) every window's pixel (i, j) is one strided slice of
+    # the padded image, so each step is one small product and one slice. (Materialising the whole
+    # ∂L/∂cols matrix instead costs as much again in memory traffic for these small images.)
+    slices = [(i, j, (slice(None), slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)))
+              for i in range(kh) for j in range(kw)]
     gx = gw = gb = None
     if needs[0]:
-        gcols = (g2 @ w.reshape(o, c * kh * kw)).reshape(n, oh, ow, c, kh, kw)
-        hp, wp = x.shape[2] + 2 * ph, x.shape[3] + 2 * pw
-        gpad = np.zeros((n, hp, wp, c), dtype=gcols.dtype)  # channels last, like gcols: the slices line up
-        for i in range(kh):  # one strided slice per kernel offset: every window's (i, j) pixel at once
-            for j in range(kw):
-                gpad[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] += gcols[:, :, :, :, i, j]
+        gpad = np.zeros((n, x.shape[2] + 2 * ph, x.shape[3] + 2 * pw, c), dtype=np.result_type(g, w))
+        for i, j, key in slices:
+            gpad[key] += (g2 @ per_offset[i, j]).reshape(n, oh, ow, c)
         gx = gpad[:, ph:ph + x.shape[2], pw:pw + x.shape[3], :].transpose(0, 3, 1, 2)
     if needs[1]:
-        gw = (g2.T @ _im2col(x, kh, kw, ctx)).reshape(w.shape)
+        xpad = _channels_last(x, ph, pw)
+        taps = np.empty((kh, kw, o, c), dtype=np.result_type(g, x))
+        for i, j, key in slices:
+            taps[i, j] = g2.T @ xpad[key].reshape(n * oh * ow, c)
+        gw = taps.transpose(2, 3, 0, 1)
     if len(xs) == 3 and needs[2]:
         gb = np.ones(len(g2), dtype=g2.dtype) @ g2  # Σ over samples and pixels, as 1ᵀg (BLAS)
     return gx, gw, gb
@@ -114,14 +128,17 @@ def _max_pool2d_forward(xs, ctx):
 def _max_pool2d_vjp(g, xs, out, ctx, needs):
     x = xs[0]
     grad = np.zeros(x.shape, dtype=np.result_type(g, x))
-    open_ = np.ones(out.shape, dtype=bool)  # windows whose gradient has not been given yet
-    is_nan = np.isnan(out)
-    for key in _pool_slices(x, ctx):
-        part = x[key]
-        first = (part == out) | (is_nan & np.isnan(part))
-        first &= open_
-        open_ &= ~first
-        grad[key] += np.where(first, g, 0.0)  # += : overlapping windows (stride < kernel) share pixels
+    remaining = np.array(g, dtype=grad.dtype)  # each window's gradient, until its first maximum takes it
+    overlapping = ctx[2] < ctx[0] or ctx[3] < ctx[1]
+    for key in _pool_slices(x, ctx):  # the windows' pixel (i, j), offsets in row-major order
+        # "not below the maximum": the maximum itself, or in a window holding nan (out is nan) its first pixel
+        first = ~(x[key] < out)
+        taken = np.where(first, remaining, 0.0)
+        if overlapping:
+            grad[key] += taken  # windows share pixels
+        else:
+            grad[key] = taken
+        remaining[first] = 0.0
     return (grad,)
 
 
