@@ -3,10 +3,12 @@
 Layouts are PyTorch's: images ``x`` are (N, C, H, W), filters ``weight`` (O, C, kh, kw), ``bias`` (O,).
 
 - ``conv2d``: im2col. Every kh × kw window of the padded input becomes one row of a matrix
-  ``cols`` (N·OH·OW, C·kh·kw), so the whole convolution is ONE matrix product with the filters
-  flattened to (O, C·kh·kw). Backward: ∂L/∂W = gᵀ cols, ∂L/∂b = Σ g, and ∂L/∂cols = g W, which is
-  gathered back onto the image by a loop over the kh × kw kernel offsets, each adding one strided
-  slice (every pixel a window covers at that offset at once; no loop over pixels or samples).
+  ``cols`` (OH·OW rows of kh·kw·C per sample), so the whole convolution is ONE matrix product (one
+  ``np.matmul`` call over the batch) with the filters flattened to (O, kh·kw·C). Backward goes by the
+  kh × kw kernel offsets: at offset (i, j) every window's pixel (i, j) is one strided slice of the
+  padded image, so ∂L/∂x gathers back by adding g W_ij into that slice and ∂L/∂W_ij = gᵀ (that slice);
+  ∂L/∂b = Σ g. No loop over pixels or samples. Images are handled channels-last inside (a window's
+  pixels are then contiguous runs), and the result is a channels-last array seen as (N, O, OH, OW).
 - ``max_pool2d``: the maximum of kh × kw strided slices. The gradient of a window goes to its
   FIRST maximum in row-major order, as in PyTorch (ties are not shared here, unlike ``Tensor.max``);
   a window holding nan gives nan (its gradient goes to the window's first pixel).
@@ -55,12 +57,12 @@ def _channels_last(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
 
 
 def _im2col(x: np.ndarray, kh: int, kw: int, ctx: tuple) -> np.ndarray:
-    """The (N·OH·OW, kh·kw·C) matrix of windows: row (n, i, j) holds the window under output pixel (i, j),
-    ordered (kernel row, kernel column, channel)."""
+    """The (N, OH·OW, kh·kw·C) stack of window matrices: row (i, j) of sample n holds the window under its
+    output pixel (i, j), ordered (kernel row, kernel column, channel)."""
     sh, sw, ph, pw = ctx
     win = _windows(_channels_last(x, ph, pw), kh, kw, sh, sw)  # (N, OH, OW, kh, kw, C), a view
     n, oh, ow = win.shape[:3]
-    return win.reshape(n * oh * ow, -1)  # the one copy of the input
+    return win.reshape(n, oh * ow, -1)  # the one copy of the input
 
 
 def _filters(w: np.ndarray) -> np.ndarray:
@@ -73,7 +75,9 @@ def _conv2d_forward(xs, ctx):
     o, c, kh, kw = w.shape
     sh, sw, ph, pw = ctx
     n, oh, ow = x.shape[0], (x.shape[2] + 2 * ph - kh) // sh + 1, (x.shape[3] + 2 * pw - kw) // sw + 1
-    out = _im2col(x, kh, kw, ctx) @ _filters(w).T  # (N·OH·OW, O): the whole convolution, one product
+    # (N, OH·OW, O): the whole convolution as one matmul call. Stacked per sample, each product stays below
+    # the size where OpenBLAS starts threads, which on small images cost more than they give.
+    out = np.matmul(_im2col(x, kh, kw, ctx), _filters(w).T)
     if len(xs) == 3:
         out += xs[2]
     # (N, OH, OW, O) seen as (N, O, OH, OW): a view, channels stay last in memory (the next conv reads them so)

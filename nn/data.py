@@ -290,7 +290,7 @@ def load_mnist(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndar
         if labels.size and not (labels.min() >= 0 and labels.max() <= 9):
             raise DataFileError(f"load_mnist: the {part} labels must be digits 0..9, found {labels.min()}.."
                                 f"{labels.max()}")
-        out.append((images.astype(np.float64) / 255.0)[:, None], labels.astype(np.int64))
+        out.append(((images.astype(np.float64) / 255.0)[:, None], labels.astype(np.int64)))
     (X_train, y_train), (X_test, y_test) = out
     return X_train, X_test, y_train, y_test
 
