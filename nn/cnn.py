@@ -149,7 +149,7 @@ def run_setting(setting: str, seed: int, data: str = "digits", path: str | None 
                 batch_size: int = 64, log=None, n_train: int | None = None) -> dict:
     """Train ``SETTINGS[setting]`` from ``seed`` (on the first ``n_train`` training images if given) and return its
     history with the setting and seed (plain data)."""
-    if setting not in SETTINGS:
+    if not isinstance(setting, str) or setting not in SETTINGS:
         raise ValueError(f"unknown setting {setting!r}; expected one of {sorted(SETTINGS)}")
     s = SETTINGS[setting]
     X_train, X_test, y_train, y_test = load_data(data, path)

@@ -301,7 +301,8 @@ def minibatches(X: np.ndarray, y: np.ndarray, batch_size: int, seed: Seed = 0) -
     the last batch may be smaller."""
     X, y = per_sample_array(X, "minibatches X"), per_sample_array(y, "minibatches y")
     if len(X) != len(y):
-        raise ValueError(f"minibatches: X and y must have the same number of rows, got {len(X)} and {len(y)}")
+        raise ValueError(f"minibatches: X and y must have the same number of rows, got {len(X)} and {len(y)} (X of "
+                         f"shape {X.shape}, y of shape {y.shape})")
     size = _count(batch_size, "batch_size")
     order = as_generator(seed).permutation(len(X))  # drawn now: bad input fails at the call, not at iteration
     return ((X[rows], y[rows]) for rows in (order[start:start + size] for start in range(0, len(X), size)))
