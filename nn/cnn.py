@@ -183,7 +183,7 @@ def table(rows: list[dict]) -> str:
              "|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['name']} | {100 * r['accuracy_mean']:.2f} % ± {100 * r['accuracy_std']:.2f} "
-                     f"({r['seeds']} seeds) | {r['final_loss']:.4f} | {r['seconds_per_epoch']:.3f} s |")
+                     f"({r['seeds']} seed{'s' if r['seeds'] != 1 else ''}) | {r['final_loss']:.4f} | {r['seconds_per_epoch']:.3f} s |")
     return "\n".join(lines)
 
 
