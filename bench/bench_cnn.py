@@ -53,6 +53,7 @@ def make_ours(dtype):
         loss = loss_fn(model(X), y)
         loss.backward()
         opt.step()
+        assert loss.dtype == dtype  # the whole step ran in dtype
         return loss
 
     return model, step
@@ -84,7 +85,7 @@ def check_agreement(dtype) -> float:
     X, y = batch(dtype)
     model, ours = make_ours(dtype)
     tmodel, theirs = make_torch(model, dtype)
-    a = ours(Tensor(X), y).item()
+    a = ours(Tensor(X, dtype=dtype), y).item()
     b = theirs(torch.from_numpy(X), torch.from_numpy(y)).item()
     ta = {k: v.detach().numpy() for k, v in tmodel.state_dict().items()}
     diff = max([abs(a - b)] + [float(np.max(np.abs(v - ta[k]))) for k, v in model.state_dict().items()])
@@ -97,7 +98,7 @@ def check_agreement(dtype) -> float:
 def measure(dtype, repeat: int, number: int, clock) -> dict[str, list[float]]:
     X, y = batch(dtype)
     model, ours = make_ours(dtype)
-    engines = {"ours": (ours, Tensor(X), y)}
+    engines = {"ours": (ours, Tensor(X, dtype=dtype), y)}
     if torch is not None:
         _, theirs = make_torch(model, dtype)
         engines["torch"] = (theirs, torch.from_numpy(X), torch.from_numpy(y))
