@@ -182,8 +182,9 @@ def table(rows: list[dict]) -> str:
     lines = ["| setting | test accuracy (mean ± std) | final training loss | time per epoch |",
              "|---|---|---|---|"]
     for r in rows:
+        seeds = f"{r['seeds']} seed{'s' if r['seeds'] != 1 else ''}"
         lines.append(f"| {r['name']} | {100 * r['accuracy_mean']:.2f} % ± {100 * r['accuracy_std']:.2f} "
-                     f"({r['seeds']} seed{'s' if r['seeds'] != 1 else ''}) | {r['final_loss']:.4f} | {r['seconds_per_epoch']:.3f} s |")
+                     f"({seeds}) | {r['final_loss']:.4f} | {r['seconds_per_epoch']:.3f} s |")
     return "\n".join(lines)
 
 
