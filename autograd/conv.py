@@ -70,6 +70,8 @@ def _filters(w: np.ndarray) -> np.ndarray:
     return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
 
+# Sums of products overflow to inf (and inf·0 gives nan) silently, as ``exp`` and ``**`` do: no warning
+@np.errstate(over="ignore", invalid="ignore")
 def _conv2d_forward(xs, ctx):
     x, w = xs[0], xs[1]
     o, c, kh, kw = w.shape
@@ -84,6 +86,7 @@ def _conv2d_forward(xs, ctx):
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
 
 
+@np.errstate(over="ignore", invalid="ignore")
 def _conv2d_vjp(g, xs, out, ctx, needs):
     x, w = xs[0], xs[1]
     o, c, kh, kw = w.shape

@@ -189,3 +189,15 @@ def test_against_torch_functional_values_and_gradients():
 def test_exported_from_autograd():
     assert autograd.conv2d is conv2d and autograd.max_pool2d is max_pool2d
     assert "conv2d" in autograd.__all__ and "max_pool2d" in autograd.__all__
+
+
+def test_extreme_inputs_give_inf_and_nan_without_a_warning():
+    x = Tensor(np.array([[[[1e308, 1e308], [-np.inf, 1.0]]]]), requires_grad=True)
+    w = Tensor(np.full((1, 1, 2, 2), 10.0), requires_grad=True)
+    out = conv2d(x, w)  # 1e309 overflows; -inf + inf is nan: both silently, as numpy values
+    assert np.isnan(out.data[0, 0, 0, 0])
+    big = conv2d(Tensor(np.full((1, 1, 1, 2), 1e308)), w[:, :, :1, :])
+    assert big.data[0, 0, 0, 0] == np.inf
+    out.sum().backward()
+    # one window: ∂out/∂x = w and ∂out/∂w = x, infinities included
+    assert np.all(x.grad == 10.0) and np.array_equal(w.grad, x.data)
