@@ -11,7 +11,7 @@ Layouts are PyTorch's: images ``x`` are (N, C, H, W), filters ``weight`` (O, C, 
   pixels are then contiguous runs), and the result is a channels-last array seen as (N, O, OH, OW).
 - ``max_pool2d``: the maximum of kh × kw strided slices. The gradient of a window goes to its
   FIRST maximum in row-major order, as in PyTorch (ties are not shared here, unlike ``Tensor.max``);
-  a window holding nan gives nan (its gradient goes to the window's first pixel).
+  a window holding nan gives nan, and its gradient goes to its last nan (PyTorch's choice too).
 
 Both are registered in ``autograd.TENSOR_OPS`` (as "conv2d" and "max_pool2d") so the gradient and
 mutation tests see them.
@@ -137,15 +137,25 @@ def _max_pool2d_vjp(g, xs, out, ctx, needs):
     grad = np.zeros(x.shape, dtype=np.result_type(g, x))
     remaining = np.array(g, dtype=grad.dtype)  # each window's gradient, until its first maximum takes it
     overlapping = ctx[2] < ctx[0] or ctx[3] < ctx[1]
-    for key in _pool_slices(x, ctx):  # the windows' pixel (i, j), offsets in row-major order
-        # "not below the maximum": the maximum itself, or in a window holding nan (out is nan) its first pixel
-        first = ~(x[key] < out)
+    slices = list(_pool_slices(x, ctx))  # the windows' pixel (i, j) for each offset, in row-major order
+    nan_windows = np.isnan(out)
+    if nan_windows.any():  # rare: set their gradient aside for the pass below
+        nan_share = np.where(nan_windows, remaining, 0.0)
+        remaining[nan_windows] = 0.0
+    for key in slices:
+        first = ~(x[key] < out)  # not below the maximum: the maximum itself (every pixel in a nan window)
         taken = np.where(first, remaining, 0.0)
         if overlapping:
             grad[key] += taken  # windows share pixels
         else:
             grad[key] = taken
         remaining[first] = 0.0
+    if nan_windows.any():  # as PyTorch: a window holding nan sends its gradient to its LAST nan
+        open_ = nan_windows.copy()
+        for key in reversed(slices):
+            last = np.isnan(x[key]) & open_
+            grad[key] += np.where(last, nan_share, 0.0)
+            open_ &= ~last
     return (grad,)
 
 
@@ -203,7 +213,7 @@ def max_pool2d(x: Tensor, kernel_size: int | tuple, stride: int | tuple | None =
     """The maximum of each kh × kw window (PyTorch's ``max_pool2d``, no padding, floor mode) as ONE node.
 
     ``x`` is (N, C, H, W); ``stride`` defaults to ``kernel_size``. The gradient of a window goes to its first
-    maximum (row-major), as in PyTorch.
+    maximum (row-major), or in a window holding nan to its last nan, as in PyTorch.
     """
     if not isinstance(x, Tensor):
         raise TypeError(f"max_pool2d x must be a Tensor (N, C, H, W), got {type(x).__name__}")

@@ -126,10 +126,12 @@ def test_overlapping_windows_add_their_gradients_and_nan_propagates():
     out = max_pool2d(x, (1, 2), stride=1)  # windows [0, 2] and [2, 1] share the 2
     out.backward(np.array([[[[1.0, 5.0]]]]))
     assert out.data.tolist() == [[[[2.0, 2.0]]]] and x.grad.tolist() == [[[[0.0, 6.0, 0.0]]]]
-    y = Tensor(np.array([[[[1.0, np.nan], [0.0, -1.0]]]]), requires_grad=True)
+    # a window holding nan: nan out, and its gradient goes to its last nan, as PyTorch (checked there below)
+    y = Tensor(np.array([[[[1.0, np.nan, 3.0, 4.0], [np.nan, -1.0, 2.0, 0.0]]]]), requires_grad=True)
     pooled = max_pool2d(y, 2)
-    pooled.backward(np.ones((1, 1, 1, 1)))
-    assert np.isnan(pooled.data).all() and y.grad.sum() == 1.0  # the gradient does not vanish
+    pooled.backward(np.array([[[[7.0, 5.0]]]]))
+    assert np.isnan(pooled.data[0, 0, 0, 0]) and pooled.data[0, 0, 0, 1] == 4.0
+    assert y.grad.tolist() == [[[[0.0, 0.0, 0.0, 5.0], [7.0, 0.0, 0.0, 0.0]]]]
     z = conv2d(Tensor(np.array([[[[np.nan, 1.0]]]])), Tensor(np.ones((1, 1, 1, 1))))
     assert np.isnan(z.data[0, 0, 0, 0]) and z.data[0, 0, 0, 1] == 1.0
 
@@ -184,6 +186,19 @@ def test_against_torch_functional_values_and_gradients():
         np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=0, atol=1e-12)
         for ours, theirs in ((x, tx), (w, tw), (b, tb)):
             np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+    # ties and nan: the same pixel gets each window's gradient (first maximum; last nan)
+    x = Tensor(np.array([[[[1.0, 1.0, np.nan, 2.0, 0.0, 0.0], [1.0, np.nan, np.nan, 2.0, 0.0, 0.0],
+                           [5.0, 5.0, 0.0, 0.0, np.nan, 1.0], [5.0, 5.0, 0.0, 0.0, 3.0, np.nan]]]]), requires_grad=True)
+    for kernel, stride in ((2, None), (2, 1), ((2, 3), (1, 2))):
+        x.grad = None
+        out = max_pool2d(x, kernel, stride)
+        g = rng.normal(size=out.shape)
+        out.backward(g)
+        tx = torch.tensor(x.data, requires_grad=True)
+        tout = F.max_pool2d(tx, kernel, stride)
+        tout.backward(torch.tensor(g))
+        np.testing.assert_array_equal(out.data, tout.detach().numpy())
+        np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-15, atol=0)
 
 
 def test_exported_from_autograd():
