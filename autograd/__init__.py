@@ -38,3 +38,6 @@ __all__ += ["animate", "Animation"]
 from .graph import LeafChangedError  # noqa: E402 - issue 15
 
 __all__ += ["LeafChangedError"]
+from .conv import conv2d, max_pool2d  # noqa: E402 - issue 14
+
+__all__ += ["conv2d", "max_pool2d"]
