@@ -189,14 +189,16 @@ def table(rows: list[dict]) -> str:
 
 
 def plot_curves(runs: list[dict], path: str | None = None):
-    """Training loss, test loss and test accuracy per epoch, one line per setting (mean over seeds)."""
-    import matplotlib
-
-    if path is not None:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    """Training loss, test loss and test accuracy per epoch, one line per setting (mean over seeds).
+    With ``path`` the figure is written there (no pyplot, so no process-wide backend switch)."""
+    if path is None:
+        import matplotlib.pyplot as plt
+        fig, axes = plt.subplots(1, 3, figsize=(14, 4.3))
+    else:
+        from matplotlib.figure import Figure
+        fig = Figure(figsize=(14, 4.3))
+        axes = fig.subplots(1, 3)
+    seeds = max((sum(r["setting"] == s for r in runs) for s in SETTINGS), default=0)
     for setting in SETTINGS:
         mine = [r for r in runs if r["setting"] == setting]
         if not mine:
@@ -205,17 +207,19 @@ def plot_curves(runs: list[dict], path: str | None = None):
             curve = np.mean([r[key] for r in mine], axis=0)
             ax.plot(np.arange(1, len(curve) + 1), 100 * curve if key == "test_accuracy" else curve,
                     label=SETTINGS[setting].name)
-    for ax, title in zip(axes, ("training loss", "test loss", "test accuracy (%)")):
+    for ax, title, ylabel in zip(axes, ("training loss", "test loss", "test accuracy"),
+                                 ("cross-entropy (log scale)", "cross-entropy (log scale)", "accuracy (%)")):
         ax.set_title(title)
         ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
     axes[0].set_yscale("log")
     axes[1].set_yscale("log")
     axes[2].legend(fontsize=8, loc="lower right")
+    fig.suptitle(f"Report 003's CNN settings on the digits: mean over {seeds} seed{'s' if seeds != 1 else ''}")
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=100)
-        plt.close(fig)
     return fig
 
 
