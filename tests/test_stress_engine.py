@@ -220,6 +220,9 @@ TENSOR_ONLY = [
     ("softmax", lambda t: t.softmax(), [NAN, NAN], [NAN, NAN]),
     ("log_softmax", lambda t: t.log_softmax(), [NAN, NAN], [NAN, NAN]),
     ("mse_loss", lambda t: autograd.mse_loss(t, np.array([0.0, 1.0])), NAN, [NAN, 0.0]),  # 2 (p - y) / n
+    ("conv2d", lambda t: autograd.conv2d(t.reshape(1, 1, 1, 2), Tensor(np.full((1, 1, 1, 1), 2.0))),
+     [[[[NAN, 2.0]]]], [2.0, 2.0]),
+    ("max_pool2d", lambda t: autograd.max_pool2d(t.reshape(1, 1, 1, 2), (1, 2)), [[[[NAN]]]], [1.0, 0.0]),  # to the nan
 ]
 
 
