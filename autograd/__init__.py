@@ -38,3 +38,6 @@ __all__ += ["animate", "Animation"]
 from .graph import LeafChangedError  # noqa: E402 - issue 15
 
 __all__ += ["LeafChangedError"]
+from .higher import grad, hessian, hvp  # noqa: E402 - issue 12
+
+__all__ += ["grad", "hessian", "hvp"]
