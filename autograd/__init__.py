@@ -41,3 +41,6 @@ __all__ += ["LeafChangedError"]
 from .higher import grad, hessian, hvp  # noqa: E402 - issue 12
 
 __all__ += ["grad", "hessian", "hvp"]
+from .check import gradgradcheck  # noqa: E402 - issue 12
+
+__all__ += ["gradgradcheck"]
