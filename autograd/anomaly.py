@@ -124,5 +124,6 @@ def check_backward(node: Any, contributions: Sequence[Any], upstream: Any = None
         raise AnomalyError(
             f"detect_anomaly: backward of operation {op.name!r} (node {_name(node)} = {_show(node.data)}) gave "
             f"{_bad(c)} as the gradient contribution to input {i} {_name(node._inputs[i])}; upstream gradient "
-            f"{_show(node.grad if upstream is None else getattr(upstream, 'data', upstream))}{local}; its inputs: {describe_inputs(node._inputs)}",
+            f"{_show(node.grad if upstream is None else getattr(upstream, 'data', upstream))}{local}; "
+            f"its inputs: {describe_inputs(node._inputs)}",
             "backward", op.name, node._inputs, i)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import graph
-from .tensor import Tensor, _constant
+from .tensor import Tensor, _as_array, _constant
 from .value import Value
 
 Node = Any  # a Value or a Tensor
@@ -155,7 +155,7 @@ def hvp(f: Callable[..., Node], inputs: Any, v: Any) -> np.ndarray:
     leaves, engine = _leaves(inputs, "hvp")
     out = _call(f, leaves, engine, "hvp")
     if engine == "value":
-        vs = np.asarray(v, dtype=np.float64).reshape(-1)
+        vs = _as_array(v, np.float64, "hvp v").reshape(-1)
         if vs.shape != (len(leaves),):
             raise ValueError(f"hvp: v must have one entry per input ({len(leaves)}), got shape {np.shape(v)}")
         first = grad(out, leaves, create_graph=True)
@@ -163,7 +163,7 @@ def hvp(f: Callable[..., Node], inputs: Any, v: Any) -> np.ndarray:
 
         return np.array(grad(value_sum([g * float(c) for g, c in zip(first, vs)]), leaves), dtype=np.float64)
     x = leaves[0]
-    vs = np.asarray(v, dtype=x.data.dtype)
+    vs = _as_array(v, x.data.dtype.type, "hvp v")
     if vs.shape != x.data.shape:
         raise ValueError(f"hvp: v must have the input's shape {x.data.shape}, got {vs.shape}")
     first = grad(out, x, create_graph=True)

@@ -53,7 +53,8 @@ def test_known_scalar_derivatives():
     (lambda x: x**2.5, lambda x: 2.5 * 1.5 * x**0.5),
     (lambda x: x ** Value(1.5), lambda x: 1.5 * 0.5 * x**-0.5),
     (lambda x: Value(1.7) ** x, lambda x: 1.7**x * math.log(1.7) ** 2),
-    (lambda x: x * x.relu() + abs(x) * x.leaky_relu(0.1), lambda x: 2 * (x > 0) + 2 * np.sign(x) * (1 if x > 0 else 0.1)),
+    (lambda x: x * x.relu() + abs(x) * x.leaky_relu(0.1),
+     lambda x: 2 * (x > 0) + 2 * np.sign(x) * (1 if x > 0 else 0.1)),
 ])
 def test_second_derivatives_of_each_function_against_closed_forms(f, expected):
     for x in (0.4, 1.7):

@@ -47,7 +47,6 @@ def test_per_input_mutations_touch_only_their_input():
 def test_every_op_of_both_engines_is_listed():
     from autograd.tensor import TENSOR_OPS
     from autograd.value import SCALAR_OPS
-
     from bench.mutation import SECOND_ORDER
 
     second = sum(len(names) for names in SECOND_ORDER.values())
