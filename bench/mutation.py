@@ -41,14 +41,14 @@ ROOT = Path(__file__).resolve().parent.parent
 ENV, ENV_FACTOR = "CHAINRULE_MUTATION", "CHAINRULE_MUTATION_FACTOR"
 DEFAULT_FACTOR = 1.001
 #: The gradient tests run against each mutation (globs relative to the repository root).
-DEFAULT_TESTS = ("tests/test_value.py", "tests/test_check.py", "tests/test_tensor*.py")
+DEFAULT_TESTS = ("tests/test_value.py", "tests/test_check.py", "tests/test_tensor*.py")  # *: test_tensor_conv.py too
 
 
 #: Per-input mutations (``--per-input``): the input selectors of the multi-input ops.
 PER_INPUT = {
     "value": {"add": "01", "sub": "01", "mul": "01", "div": "01", "pow": "01", "dot": "wxb"},
     "tensor": {"add": "01", "sub": "01", "mul": "01", "div": "01", "pow": "01", "matmul": "01", "linear": "012",
-               "mse_loss": "01"},
+               "mse_loss": "01", "conv2d": "012"},
 }
 
 
@@ -200,7 +200,9 @@ def run_one(mutation: str | None, factor: float, files: list[str], timeout: floa
     env.pop(ENV, None)
     if mutation is not None:
         env[ENV], env[ENV_FACTOR] = mutation, repr(factor)
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "bench.mutation", "-p", "no:cacheprovider",
+    # -n 0: the mutation is applied in this one pytest process (the plugin above), not in xdist workers.
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-n", "0", "-p", "bench.mutation",
+               "-p", "no:cacheprovider",
                "--no-header", "-W", "ignore::pytest.PytestUnraisableExceptionWarning", *files]
     start = time.perf_counter()
     try:

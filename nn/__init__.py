@@ -25,6 +25,10 @@ __all__ = [
 __all__ += ["save", "load", "ModelFileError"]
 __all__ += ["Linear"]
 __all__ += ["from_hand_table", "HandTableNetwork"]
+from .conv import Conv2d, Dropout, Flatten, MaxPool2d, Sequential  # noqa: E402 - issue 14
+from .torch_bridge import from_torch, to_torch  # noqa: E402 - issue 14 (imports torch only when called)
+
+__all__ += ["Conv2d", "MaxPool2d", "Flatten", "Dropout", "Sequential", "to_torch", "from_torch"]
 
 _FROM_TRAIN = ("fit", "predict", "accuracy", "print_predictions", "History")
 

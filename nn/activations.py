@@ -21,6 +21,17 @@ class Activation(Module):
 
     name = "activation"
     elementwise = True
+    # The mode set by Module.train()/eval() lives in a slot, outside vars(self): vars() holds an activation's
+    # settings (slope), which equality, hashing and nn.save read, and a mode is not a setting.
+    __slots__ = ("_mode",)
+
+    @property
+    def training(self) -> bool:
+        return getattr(self, "_mode", True)
+
+    @training.setter
+    def training(self, mode: bool) -> None:
+        self._mode = mode
 
     def __call__(self, x: Any) -> Any:
         kind = type(x)

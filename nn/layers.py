@@ -41,7 +41,7 @@ from .module import Module
 def float_array(x: Any, what: str) -> np.ndarray:
     """``x`` as a float64 array, or TypeError/ValueError naming ``what`` (never numpy's OverflowError, nor its
     ComplexWarning: a complex array is refused before the cast would drop its imaginary part)."""
-    if isinstance(x, (complex, np.complexfloating)) or np.iscomplexobj(x) and isinstance(x, np.ndarray):
+    if isinstance(x, (complex, np.complexfloating)) or isinstance(x, np.ndarray) and np.iscomplexobj(x):
         raise TypeError(f"{what} must be an array of real numbers, got complex values: {x!r:.80}")
     try:
         return np.asarray(x, dtype=np.float64)

@@ -6,6 +6,9 @@ they were assigned). From those two things ``Module`` derives
 ``parameters()``, ``named_parameters()``, ``zero_grad()``, ``state_dict()``
 and ``load_state_dict()``.
 
+``training`` (True until ``eval()``) says whether the module is being trained; ``train()`` and
+``eval()`` set it on the module and every module below it (only ``Dropout`` acts on it so far).
+
 ``state_dict()`` has the same format on every engine: one float64 numpy array
 per layer and kind, ``{"W[1]": (n_out, n_in), "b[1]": (n_out,), ...}`` with
 ``W[l][j, k]`` = w_jk of layer l (the weight from input k to neuron j).
@@ -21,6 +24,8 @@ import numpy as np
 
 class Module:
     """Base class: subclasses implement ``forward``; calling the module calls it."""
+
+    training = True  # a class default, so subclasses need not call an __init__; train()/eval() set it per module
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
@@ -46,6 +51,19 @@ class Module:
             module = stack.pop()
             yield module
             stack.extend(reversed(module.children()))
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (``mode=True``) or evaluation mode on this module and every module below it;
+        returns the module, as in PyTorch (``model.train()``, ``model.eval()``)."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"train mode must be True or False, got {type(mode).__name__}: {mode!r:.40}")
+        for module in self.modules():
+            module.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (``train(False)``): e.g. ``Dropout`` passes its input through unchanged."""
+        return self.train(False)
 
     # -- what a subclass that owns parameters overrides -----------------------
     def _own_parameters(self) -> list[tuple[str, Any]]:

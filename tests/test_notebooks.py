@@ -23,3 +23,7 @@ def test_notebook_runs_top_to_bottom(path, tmp_path):
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert not left, f"{path.name} leaves files where it runs (use a temporary folder): {left}"
+    size = len(nbformat.writes(notebook).encode("utf-8"))
+    assert size < 1_000_000, f"{path.name} is {size:,} bytes once executed; keep it under 1 MB"

@@ -33,6 +33,7 @@ from strategies import junk
 import autograd
 import nn
 import nn.cli
+import nn.cnn
 import nn.experiments as experiments
 import nn.plot
 import nn.serialize
@@ -94,6 +95,13 @@ def ident_derivatives(xs, out, ctx):
 
 
 SQUARE = autograd.ScalarOp("square", "²", lambda xs, c: xs[0] * xs[0], lambda xs, o, c: [2.0 * xs[0]])
+
+
+IMAGES = Tensor(np.linspace(-1.0, 1.0, 2 * 1 * 5 * 5).reshape(2, 1, 5, 5))
+
+
+def conv_weight() -> Tensor:
+    return Tensor(np.full((2, 1, 3, 3), 0.1), requires_grad=True)
 
 
 def tensor_leaf() -> Tensor:
@@ -352,6 +360,34 @@ SITES: list[tuple[str, Callable, str | None]] = [
     # a string is a folder name: it would be written to (skipped)
     ("write_outputs(out)", lambda x: None if isinstance(x, str) else experiments.write_outputs(tiny_result(), x),
      "out"),
+    # issue 14: convolutional networks, their data and the bridge to PyTorch
+    ("conv2d(x)", lambda x: autograd.conv2d(x, conv_weight()), "conv2d"),
+    ("conv2d(weight)", lambda x: autograd.conv2d(IMAGES, x), "conv2d weight"),
+    ("conv2d(bias)", lambda x: autograd.conv2d(IMAGES, conv_weight(), x), "conv2d"),
+    ("conv2d(stride)", lambda x: autograd.conv2d(IMAGES, conv_weight(), stride=x), "stride"),
+    ("conv2d(padding)", lambda x: autograd.conv2d(IMAGES, conv_weight(), padding=x), "padding"),
+    ("max_pool2d(x)", lambda x: autograd.max_pool2d(x, 2), "max_pool2d"),
+    ("max_pool2d(kernel_size)", lambda x: autograd.max_pool2d(IMAGES, x), "kernel_size"),
+    ("Conv2d(in_channels)", lambda x: nn.Conv2d(x, 2, 3), "in_channels"),
+    ("Conv2d(kernel_size)", lambda x: nn.Conv2d(1, 2, x), "kernel_size"),
+    ("Conv2d(init)", lambda x: nn.Conv2d(1, 2, 3, init=x), "initializer"),
+    ("Conv2d()(x)", lambda x: nn.Conv2d(1, 2, 3)(x), "conv2d"),
+    ("MaxPool2d(stride)", lambda x: nn.MaxPool2d(2, x), "stride"),
+    ("Flatten(start_dim)", lambda x: nn.Flatten(x), "start_dim"),
+    ("Dropout(p)", lambda x: nn.Dropout(x), "Dropout p"),
+    ("Dropout()(x)", lambda x: nn.Dropout(0.5)(x), "Dropout"),
+    ("Sequential(layer)", lambda x: nn.Sequential(nn.Flatten(), x), "Sequential"),
+    ("Module.train(mode)", lambda x: nn.Flatten().train(x), "train mode"),
+    ("to_torch(model)", lambda x: nn.to_torch(x), "to_torch"),
+    ("from_torch(module)", lambda x: nn.from_torch(x), "from_torch"),
+    ("digits_split(test_size)", lambda x: datasets.digits_split(x), "test_size"),
+    ("read_idx(path)", lambda x: datasets.read_idx(x), "read_idx"),
+    ("load_mnist(path)", lambda x: datasets.load_mnist(x), "load_mnist"),
+    ("minibatches(X)", lambda x: datasets.minibatches(x, Y2, 2), "minibatches"),
+    ("minibatches(batch_size)", lambda x: datasets.minibatches(X2, Y2, x), "batch_size"),
+    ("digits_cnn(activation)", lambda x: nn.cnn.digits_cnn(x), "activation"),
+    ("digits_cnn(image_shape)", lambda x: nn.cnn.digits_cnn(image_shape=x), "image_shape"),
+    ("run_setting(setting)", lambda x: nn.cnn.run_setting(x, 0), "setting"),
 ]
 SITE_IDS = [s[0] for s in SITES]
 assert len(set(SITE_IDS)) == len(SITE_IDS)
