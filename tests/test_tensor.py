@@ -560,7 +560,27 @@ TENSOR_TABLE_CASES = {
     "abs": lambda x: abs(x), "maximum": lambda x: x.maximum(Tensor(_W)), "minimum": lambda x: x.minimum(x * 0.5 + 0.1),
     "softmax": lambda x: x.softmax(axis=0), "log_softmax": lambda x: x.log_softmax(axis=1),
     "mse_loss": lambda x: autograd.mse_loss(x, _W),
+    # first-order only (higher_order False): the walk checks that create_graph through them names the op.
+    # x is both the image and (a 2x2 part of) the filter, so both VJPs and the bias's are reached.
+    "conv2d": lambda x: autograd.conv2d(x.reshape(1, 1, 2, 3), x[:, :2].reshape(1, 1, 2, 2), x[0, :1]),
+    "max_pool2d": lambda x: autograd.max_pool2d(x.reshape(1, 1, 2, 3), (2, 2), stride=1),  # _A has no ties
 }
+FIRST_ORDER_ONLY = {"pow", "conv2d", "max_pool2d"}  # their VJPs compute on arrays; the rest record
+
+
+def test_the_first_order_only_tensor_ops_are_exactly_the_named_ones():
+    assert {name for name, op in TENSOR_OPS.items() if not op.higher_order} == FIRST_ORDER_ONLY
+
+
+@pytest.mark.parametrize("name", sorted(FIRST_ORDER_ONLY))
+def test_create_graph_through_a_first_order_only_op_raises_a_type_error_naming_it(name):
+    x = Tensor(_A, requires_grad=True)
+    out = TENSOR_TABLE_CASES[name](x).sum()
+    with pytest.raises(TypeError, match=f"TensorOp {name!r} cannot record its backward pass .create_graph=True."):
+        autograd.grad(out, x, create_graph=True)
+    with pytest.raises(TypeError, match=f"TensorOp {name!r} cannot record"):
+        TENSOR_TABLE_CASES[name](x).sum().backward(create_graph=True)
+    assert autograd.grad(out, x).shape == _A.shape  # first order still works on the same graph
 
 
 @pytest.mark.parametrize("name", sorted(TENSOR_OPS))
@@ -612,6 +632,8 @@ TENSOR_METHODS = {  # name -> the method or operator that applies it (ops withou
     "abs": lambda a, b: abs(a), "maximum": lambda a, b: a.maximum(b), "minimum": lambda a, b: a.minimum(b),
     "softmax": lambda a, b: a.softmax(), "log_softmax": lambda a, b: a.log_softmax(),
     "mse_loss": lambda a, b: autograd.mse_loss(a, b),
+    "conv2d": lambda a, b: autograd.conv2d(a.reshape(1, 1, 2, 3), b.reshape(1, 1, 2, 3)),
+    "max_pool2d": lambda a, b: autograd.max_pool2d(a.reshape(1, 1, 2, 3), 1),
 }
 INTERNAL = {"scatter_add"}  # getitem's VJP, reached only through backward
 
