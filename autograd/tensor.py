@@ -247,9 +247,20 @@ def _pow_of(x: Any, n: float) -> Any:
 
 def _swap_last(x: Any) -> Any:
     """The last two axes swapped (both engines' ``transpose`` take a permutation)."""
+    if type(x) is _ndarray:
+        return x.swapaxes(-1, -2)  # a view, without building the permutation
     axes = list(range(x.ndim))
     axes[-2:] = axes[-1], axes[-2]
     return x.transpose(tuple(axes))
+
+
+def _times(fresh: Any, other: Any) -> Any:
+    """fresh · other, written into ``fresh`` when it is an array the rule has just made (one allocation fewer
+    per elementwise VJP); on a Tensor (create_graph) the recorded product. ``fresh`` must be a temporary."""
+    if type(fresh) is _ndarray and type(other) is _ndarray and fresh.shape == other.shape:
+        fresh *= other  # a float32 node's rule stays float32 (same-kind casting), as its grad will be
+        return fresh
+    return fresh * other
 
 
 def _expand(g: Any, axis: tuple | None, keepdims: bool, ndim: int) -> Any:
@@ -605,11 +616,12 @@ LOG = TensorOp("log", "log", _log_forward, _log_vjp, higher_order=True)
 SQRT = TensorOp("sqrt", "√", _sqrt_forward, _sqrt_vjp, higher_order=True)
 SIN = TensorOp("sin", "sin", _sin_forward, lambda g, xs, o, c, n: (g * _cos_of(xs[0]),), higher_order=True)
 COS = TensorOp("cos", "cos", _cos_forward, lambda g, xs, o, c, n: (-(g * _sin_of(xs[0])),), higher_order=True)
-TANH = TensorOp("tanh", "tanh", lambda xs, c: np.tanh(xs[0]), lambda g, xs, o, c, n: ((1.0 - o * o) * g,),
+TANH = TensorOp("tanh", "tanh", lambda xs, c: np.tanh(xs[0]), lambda g, xs, o, c, n: (_times(1.0 - o * o, g),),
                 higher_order=True)
-SIGMOID = TensorOp("sigmoid", "σ", _sigmoid_forward, lambda g, xs, o, c, n: ((1.0 - o) * o * g,), higher_order=True)
-SOFTPLUS = TensorOp("softplus", "softplus", _softplus_forward, lambda g, xs, o, c, n: (_sigmoid_of(xs[0]) * g,),
-                    higher_order=True)
+SIGMOID = TensorOp("sigmoid", "σ", _sigmoid_forward, lambda g, xs, o, c, n: (_times(_times(1.0 - o, o), g),),
+                   higher_order=True)
+SOFTPLUS = TensorOp("softplus", "softplus", _softplus_forward,
+                    lambda g, xs, o, c, n: (_times(_sigmoid_of(xs[0]), g),), higher_order=True)
 # relu'(x) = sign(relu(x)): 1 where x > 0, 0 elsewhere (0 at the kink), and cheaper than a bool mask
 RELU = TensorOp("relu", "ReLU", lambda xs, c: np.maximum(xs[0], 0.0),
                 lambda g, xs, o, c, n: (g * np.sign(_data(o)),), higher_order=True)
@@ -700,7 +712,9 @@ def _node(data: Any, op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
 def _apply(op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
     """``op`` on ``inputs`` (Tensors), through the table entry's own forward: every method and operator is
     this call. numpy's shape errors of a broadcasting op are re-raised naming the op, both shapes and the rule."""
-    xs = (inputs[0].data,) if len(inputs) == 1 else tuple([x.data for x in inputs])
+    n = len(inputs)
+    xs = (inputs[0].data,) if n == 1 else (inputs[0].data, inputs[1].data) if n == 2 else tuple(
+        [x.data for x in inputs])
     if not op.broadcasts:
         return _node(op.forward(xs, ctx), op, inputs, ctx)
     try:
