@@ -38,6 +38,12 @@ __all__ += ["animate", "Animation"]
 from .graph import LeafChangedError  # noqa: E402 - issue 15
 
 __all__ += ["LeafChangedError"]
+from .higher import grad, hessian, hvp  # noqa: E402 - issue 12
+
+__all__ += ["grad", "hessian", "hvp"]
+from .check import gradgradcheck  # noqa: E402 - issue 12
+
+__all__ += ["gradgradcheck"]
 from .conv import conv2d, max_pool2d  # noqa: E402 - issue 14
 
 __all__ += ["conv2d", "max_pool2d"]

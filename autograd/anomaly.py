@@ -108,9 +108,13 @@ def check_forward(op: Any, inputs: Sequence[Any], data: Any) -> None:
                        f"its inputs: {describe_inputs(inputs)}", "forward", op.name, inputs)
 
 
-def check_backward(node: Any, contributions: Sequence[Any]) -> None:
-    """Raise ``AnomalyError`` if a gradient contribution ``node``'s op sends to an input holds nan or inf."""
+def check_backward(node: Any, contributions: Sequence[Any], upstream: Any = None) -> None:
+    """Raise ``AnomalyError`` if a gradient contribution ``node``'s op sends to an input holds nan or inf.
+    ``upstream``: the node's gradient when it is not in ``node.grad`` (``autograd.grad``); a contribution
+    that is a recorded node (``create_graph=True``) is checked by its data."""
     for i, c in enumerate(contributions):
+        if c is not None and hasattr(c, "_fresh_grad"):
+            c = c.data
         if c is None or _finite(c):
             continue
         op = node._op
@@ -120,5 +124,6 @@ def check_backward(node: Any, contributions: Sequence[Any]) -> None:
         raise AnomalyError(
             f"detect_anomaly: backward of operation {op.name!r} (node {_name(node)} = {_show(node.data)}) gave "
             f"{_bad(c)} as the gradient contribution to input {i} {_name(node._inputs[i])}; upstream gradient "
-            f"{_show(node.grad)}{local}; its inputs: {describe_inputs(node._inputs)}",
+            f"{_show(node.grad if upstream is None else getattr(upstream, 'data', upstream))}{local}; "
+            f"its inputs: {describe_inputs(node._inputs)}",
             "backward", op.name, node._inputs, i)

@@ -266,9 +266,10 @@ def _self_check(passes: list, names: list[str], nondet_tol: float, raise_excepti
     return True
 
 
-def _report(bad: list[Mismatch], nodes: list[Mismatch], raise_exception: bool, shown: int = 20) -> bool:
+def _report(bad: list[Mismatch], nodes: list[Mismatch], raise_exception: bool, shown: int = 20,
+            header: str = "gradcheck failed: the engine's gradient disagrees with finite differences") -> bool:
     """Raise GradcheckError (or return False) listing the mismatches and the operations that are off."""
-    lines = ["gradcheck failed: the engine's gradient disagrees with finite differences"]
+    lines = [header]
     lines += [f"  {m}" for m in bad[:shown]]
     if len(bad) > shown:
         lines.append(f"  ... and {len(bad) - shown} more")
@@ -494,3 +495,110 @@ def _tensor_local_mismatches(root: Tensor, eps: float, atol: float, rtol: float,
                 found.append(Mismatch(f"node #{position} {op.name} (input shapes {shapes}), ∂out/∂in{i} "
                                       "projected", a, numeric, allowed))
     return found
+
+
+# -- second derivatives ----------------------------------------------------------------------------------
+
+def gradgradcheck(f: Callable[..., Any], inputs: Any, *, eps: float = 1e-5, atol: float = 1e-6,
+                  rtol: float = 1e-4, raise_exception: bool = True) -> bool:
+    """Check the engine's second derivatives of ``f`` against central differences of its gradient.
+
+    ``inputs`` as for ``autograd.hessian``: numbers / Values (``f(*values)`` returns a Value) or one Tensor /
+    array (``f(x)`` returns a one-element Tensor). The Hessian from the recorded backward pass is compared with
+    (∇f(x + h eᵢ) - ∇f(x - h eᵢ)) / 2h, the first-order gradient computed on numbers. On a mismatch each
+    operation of the graph is checked alone (its recorded derivative rule against central differences of its
+    numeric rule), so the ``GradcheckError`` names the operation whose second derivative is wrong.
+    """
+    from .higher import _leaves, grad, hessian
+
+    _check_tolerances(eps, atol, rtol)
+    leaves, engine = _leaves(inputs, "gradgradcheck")
+    analytic = hessian(f, inputs if engine == "tensor" else [x.data for x in leaves])
+    point = leaves[0].data if engine == "tensor" else np.array([x.data for x in leaves])
+
+    def gradient_at(p: np.ndarray) -> np.ndarray:
+        if engine == "tensor":
+            x = Tensor(p, requires_grad=True)
+            return np.asarray(grad(f(x), x)).ravel()
+        xs = [Value(v) for v in p]
+        return np.array(grad(f(*xs), xs))
+
+    size = point.size
+    numeric = np.empty((size, size))
+    for k in range(size):
+        step = np.zeros(size)
+        step[k] = eps
+        numeric[k] = (gradient_at(point + step.reshape(point.shape)) -
+                      gradient_at(point - step.reshape(point.shape))) / (2 * eps)
+    flat = analytic.reshape(size, size)
+    bad = []
+    for (i, j), a in np.ndenumerate(flat):
+        n = numeric[i, j]
+        allowed = atol + rtol * abs(n)
+        if not abs(a - n) <= allowed:
+            bad.append(Mismatch(f"∂²f/∂x{i}∂x{j}", float(a), float(n), allowed))
+    if not bad:
+        return True
+    root = f(*leaves) if engine == "value" else f(leaves[0])
+    return _report(bad, second_order_mismatches(root, eps, atol, rtol), raise_exception,
+                   header="gradgradcheck failed: the engine's second derivatives disagree with finite differences "
+                          "of its gradient")
+
+
+def second_order_mismatches(root: Any, eps: float = 1e-5, atol: float = 1e-6, rtol: float = 1e-4) -> list[Mismatch]:
+    """Each operation of ``root``'s graph checked alone: the gradient of r · (its local derivatives / VJP),
+    recorded with create_graph, against central differences of the same sum computed on numbers (r fixed
+    random weights). One mismatch per operation (the first node of it that disagrees)."""
+    from .higher import grad
+
+    check_node(root, "second_order_mismatches")
+    rng = np.random.default_rng(0)
+    found: dict = {}
+    for node in topological_order(root):
+        op = node._op
+        if op is None or op in found or not op.higher_order:
+            continue
+        xs = [np.array(x.data, dtype=np.float64) for x in node._inputs]
+        if type(node) is Value:
+            weights = rng.uniform(0.5, 1.5, len(xs))
+
+            def numeric_sum(data, op=op, node=node, weights=weights):
+                values = [float(d) for d in data]
+                local = op.derivatives(values, op.forward(values, node._ctx), node._ctx)
+                return float(np.dot(weights, [float(d) for d in local]))
+
+            leaves = [Value(float(x)) for x in xs]
+            out = op(*leaves, ctx=node._ctx)
+            local = op.derivatives(list(out._inputs), out, node._ctx)
+            total = Value(0.0)
+            for w, d in zip(weights, local):
+                total = total + d * float(w)
+            analytic = [np.array(g) for g in grad(total, leaves)]
+        else:
+            from .tensor import _apply, _constant
+
+            g = rng.uniform(0.5, 1.5, np.shape(node.data))
+            weights = [rng.uniform(0.5, 1.5, x.shape) for x in xs]
+
+            def numeric_sum(data, op=op, node=node, g=g, weights=weights):
+                cs = op.input_gradients(g, data, node._ctx)
+                return float(sum(np.vdot(c, w) for c, w in zip(cs, weights)))
+
+            leaves = [Tensor(x, requires_grad=True) for x in xs]
+            out = _apply(op, tuple(leaves), node._ctx)
+            cs = op.contributions_for(out, _constant(g), True)
+            total = sum((c * w).sum() for c, w in zip(cs, weights) if c is not None)
+            if not isinstance(total, Tensor) or not total.requires_grad:
+                continue  # a VJP that does not depend on the inputs (add, reshape): nothing second-order
+            analytic = [np.asarray(a) for a in grad(total, leaves)]
+        for i, x in enumerate(xs):
+            for k in range(x.size):
+                plus, minus = [d.copy() for d in xs], [d.copy() for d in xs]
+                plus[i].flat[k] += eps
+                minus[i].flat[k] -= eps
+                n = (numeric_sum(plus) - numeric_sum(minus)) / (2 * eps)
+                a = float(np.ravel(analytic[i])[k])
+                allowed = atol + rtol * abs(n)
+                if not abs(a - n) <= allowed and op not in found:
+                    found[op] = Mismatch(f"operation {op.name!r} (second derivative, input {i})", a, n, allowed)
+    return list(found.values())

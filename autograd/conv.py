@@ -14,7 +14,8 @@ Layouts are PyTorch's: images ``x`` are (N, C, H, W), filters ``weight`` (O, C, 
   a window holding nan gives nan, and its gradient goes to its last nan (PyTorch's choice too).
 
 Both are registered in ``autograd.TENSOR_OPS`` (as "conv2d" and "max_pool2d") so the gradient and
-mutation tests see them.
+mutation tests see them. Both are first-order only: their VJPs compute on arrays (strided slices, in-place
+adds), so ``create_graph=True`` through them raises the TypeError naming the op (``higher_order`` is False).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .tensor import TENSOR_OPS, Tensor, TensorOp, _lift, _node
+from .tensor import TENSOR_OPS, Tensor, TensorOp, _apply, _lift
 
 
 def _pair(value: Any, what: str, least: int) -> tuple[int, int]:
@@ -206,7 +207,7 @@ def conv2d(x: Tensor | np.ndarray, weight: Tensor, bias: Tensor | None = None, s
             raise ValueError(f"conv2d bias must have shape ({o},) for a weight of shape {weight.shape}, "
                              f"got {bias.shape}")
         inputs = (x, weight, bias)
-    return _node(_conv2d_forward(tuple(t.data for t in inputs), ctx), CONV2D, inputs, ctx)
+    return _apply(CONV2D, inputs, ctx)
 
 
 def max_pool2d(x: Tensor, kernel_size: int | tuple, stride: int | tuple | None = None) -> Tensor:
@@ -224,4 +225,4 @@ def max_pool2d(x: Tensor, kernel_size: int | tuple, stride: int | tuple | None =
         raise ValueError(f"max_pool2d: the window {kh}x{kw} does not fit in the input {x.shape[2]}x{x.shape[3]} "
                          f"(x shape {x.shape}); expected H >= kh and W >= kw")
     ctx = (kh, kw, sh, sw)
-    return _node(_max_pool2d_forward((x.data,), ctx), MAX_POOL2D, (x,), ctx)
+    return _apply(MAX_POOL2D, (x,), ctx)

@@ -111,7 +111,8 @@ def topological_order(root: Any) -> list:
     return order
 
 
-def run_backward(root: Any, seed: Any, stamp: int | None = None) -> list:
+def run_backward(root: Any, seed: Any, stamp: int | None = None, grads: dict | None = None,
+                 create_graph: bool = False) -> list:
     """Propagate ``seed`` (d root / d root) to every node ``root`` depends on.
 
     Each non-leaf starts the pass at zero and ends it holding d root / d node
@@ -119,7 +120,14 @@ def run_backward(root: Any, seed: Any, stamp: int | None = None) -> list:
     ``stamp`` (Values: the root's ``_stamp``): refuse, with ``LeafChangedError``,
     a leaf whose ``_stamp`` is newer, i.e. whose data was set after the root
     was computed. Returns the topological order it walked.
+
+    With a dict ``grads``, no node's ``grad`` is read or written: d root / d node goes into
+    ``grads[node]`` for every node reached (``autograd.grad``). ``create_graph`` (which needs ``grads``)
+    computes the pass with the engine's own operations, so each gradient is a recorded node (``seed``
+    must be a node too): second derivatives are the backward pass of those.
     """
+    if grads is not None:
+        return _backward_into(root, seed, stamp, grads, create_graph)
     order = topological_order(root)
     checking = _modes.get()[1]
     if checking:
@@ -152,6 +160,43 @@ def run_backward(root: Any, seed: Any, stamp: int | None = None) -> list:
             if contribution is not None:
                 child.grad = child.grad + contribution
     return order
+
+
+def _backward_into(root: Any, seed: Any, stamp: int | None, grads: dict, create_graph: bool) -> list:
+    """``run_backward`` writing into ``grads`` (keyed by node: nodes hash by identity) instead of ``.grad``.
+    The first contribution to a node is kept as it is; later ones make a new sum (never added in place)."""
+    order = topological_order(root)
+    if stamp is not None:
+        for node in order:
+            if node._op is None and node._stamp > stamp:
+                raise _leaf_changed(node, root)
+    checking = _modes.get()[1]
+    if checking:
+        from .anomaly import check_backward
+    grads[root] = seed
+    get = grads.get
+    for node in reversed(order):
+        op = node._op
+        if op is None:
+            continue
+        g = get(node)
+        if g is None:
+            continue  # no path from root's gradient reaches it (a Tensor input that requires no grad)
+        contributions = op.contributions_for(node, g, create_graph)
+        if checking:
+            check_backward(node, contributions, g)
+        for child, contribution in zip(node._inputs, contributions):
+            if contribution is not None:
+                before = get(child)
+                grads[child] = contribution if before is None else before + contribution
+    return order
+
+
+def not_higher_order(op: Any, rule: str) -> TypeError:
+    """The error for ``create_graph=True`` through an op whose ``rule`` (derivatives, vjp) computes on numbers."""
+    return TypeError(f"{type(op).__name__} {op.name!r} cannot record its backward pass (create_graph=True): its "
+                     f"{rule} compute on numbers, not on nodes; write them with the engine's operations and "
+                     f"define the op with higher_order=True, or use create_graph=False")
 
 
 def count_mismatch(op: Any, given: int, inputs: int, what: str) -> ValueError:

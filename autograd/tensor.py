@@ -93,21 +93,28 @@ class TensorOp:
     for an input that does not. ``broadcasts`` marks ops whose inputs numpy
     broadcasts: their VJPs are summed back to each input's shape here.
     ``aliases`` marks ops whose VJP may return the upstream gradient itself or
-    a view of it (every other VJP must return new arrays).
+    a view of it (every other VJP must return new arrays). ``higher_order=True``
+    promises that the VJP also works when ``g``, ``xs`` and ``out`` are Tensors
+    (written with operators and Tensor methods), so ``create_graph=True`` can
+    record it; an op without the promise refuses ``create_graph``, naming itself.
     """
 
-    __slots__ = ("name", "symbol", "forward", "vjp", "broadcasts", "aliases")
+    __slots__ = ("name", "symbol", "forward", "vjp", "broadcasts", "aliases", "higher_order")
     accumulate = None  # no op here adds into its inputs' grads itself (see graph.run_backward)
 
     def __init__(self, name: str, symbol: str, forward: Callable, vjp: Callable, broadcasts: bool = False,
-                 aliases: bool = False):
+                 aliases: bool = False, higher_order: bool = False):
         graph.check_op_definition("TensorOp", name, symbol, forward=forward, vjp=vjp)
+        for what, flag in (("broadcasts", broadcasts), ("aliases", aliases), ("higher_order", higher_order)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"TensorOp {what} must be True or False, got {flag!r:.40}")
         self.name = name
         self.symbol = symbol
         self.forward = forward
         self.vjp = vjp
         self.broadcasts = broadcasts
         self.aliases = aliases
+        self.higher_order = higher_order
 
     def contributions(self, node: Tensor) -> list:
         """upstream grad · local derivative for each input, in the input's shape (None where not needed)."""
@@ -140,6 +147,40 @@ class TensorOp:
             result.append(c)
         return result
 
+    def contributions_for(self, node: Tensor, g: Any, create_graph: bool) -> list:
+        """The VJP for each input with upstream ``g``, without reading or writing ``node.grad``; with
+        ``create_graph`` (``g`` a Tensor) each contribution is a recorded Tensor."""
+        inputs = node._inputs
+        needs = [x.requires_grad for x in inputs]
+        if not create_graph:
+            grads = self.vjp(g, [x.data for x in inputs], node.data, node._ctx, needs)
+        elif not self.higher_order:
+            raise graph.not_higher_order(self, "vjp")
+        else:
+            grads = self.vjp(g, tuple(inputs), node, node._ctx, needs)
+        if len(grads) < len(inputs):
+            raise graph.count_mismatch(self, len(grads), len(inputs), "vjp")
+        result = []
+        for x, c, need in zip(inputs, grads, needs):
+            if c is None or not need:
+                result.append(None)
+            elif create_graph:
+                result.append(self._fit_node(c, x.data))
+            else:
+                result.append(self.fit(c, x.data.shape, x.data.dtype))
+        return result
+
+    def _fit_node(self, c: Any, x: np.ndarray) -> Tensor:
+        """A recorded contribution ``c`` summed back to the input's shape, as ``fit`` does for arrays."""
+        if type(c) is not Tensor:  # a constant part of a rule (max's zeros, say): no graph behind it
+            return _constant(self.fit(c, x.shape, x.dtype))
+        if c.shape != x.shape and self.broadcasts:
+            c = _sum_to_shape(c, x.shape)
+        if c.shape != x.shape:
+            raise GradientShapeError(f"operation {self.name!r} gave a gradient of shape {c.shape} "
+                                     f"for an input of shape {x.shape}")
+        return c
+
     def input_gradients(self, g: np.ndarray, xs: Sequence[np.ndarray], ctx: Any = None) -> list[np.ndarray]:
         """The VJP for every input at ``xs`` with upstream ``g``, in the inputs' shapes (for checking)."""
         xs = tuple(np.asarray(x) for x in xs)
@@ -165,15 +206,86 @@ class TensorOp:
         return f"TensorOp({self.name!r})"
 
 
-def _sum_to_shape(g: np.ndarray, shape: tuple) -> np.ndarray:
+# -- the derivative rules' helpers: on an ndarray they compute an array (first-order backward), on a Tensor
+# -- they apply the engine's own op, so backward(create_graph=True) records the backward pass itself.
+
+def _data(x: Any) -> Any:
+    """The array in ``x``: masks and kinks are read from values, never recorded."""
+    return x.data if type(x) is Tensor else x
+
+
+def _reduce_sum(x: Any, axis: tuple | None, keepdims: bool) -> Any:
+    if type(x) is Tensor:
+        return _apply(SUM, (x,), (axis, keepdims))
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)
+
+
+@np.errstate(over="ignore")
+def _exp_of(x: Any) -> Any:
+    return _apply(EXP, (x,)) if type(x) is Tensor else np.exp(x)
+
+
+def _sigmoid_of(x: Any) -> Any:
+    return _apply(SIGMOID, (x,)) if type(x) is Tensor else _sigmoid_forward((x,), None)
+
+
+def _sin_of(x: Any) -> Any:
+    return _apply(SIN, (x,)) if type(x) is Tensor else _sin_forward((x,), None)
+
+
+def _cos_of(x: Any) -> Any:
+    return _apply(COS, (x,)) if type(x) is Tensor else _cos_forward((x,), None)
+
+
+@np.errstate(over="ignore", divide="ignore", invalid="ignore")
+def _pow_of(x: Any, n: float) -> Any:
+    """x ** n for a number n (inf at x = 0 for n < 0 on arrays, as for Value)."""
+    if n == 1:
+        return x
+    return _apply(POW_CONST, (x,), n) if type(x) is Tensor else x**n
+
+
+def _swap_last(x: Any) -> Any:
+    """The last two axes swapped (both engines' ``transpose`` take a permutation)."""
+    if type(x) is _ndarray:
+        return x.swapaxes(-1, -2)  # a view, without building the permutation
+    axes = list(range(x.ndim))
+    axes[-2:] = axes[-1], axes[-2]
+    return x.transpose(tuple(axes))
+
+
+def _expand(g: Any, axis: tuple | None, keepdims: bool, ndim: int) -> Any:
+    """Put back the reduced axes (as size 1) so ``g`` broadcasts against the reduction's input."""
+    if keepdims or axis is None:
+        return g  # axis None: g is 0-d and broadcasts as it is
+    shape = list(g.shape)
+    for a in axis:  # sorted: each insert lands at its final position
+        shape.insert(a, 1)
+    return g.reshape(tuple(shape))
+
+
+def _spread(g: Any, shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
+    """A new array of ``shape`` holding the reduction's upstream ``g`` along the reduced axes."""
+    g = _expand(g, axis, keepdims, len(shape))
+    if type(g) is Tensor:
+        return _apply(BROADCAST_TO, (g,), shape)
+    return np.full(shape, g) if axis is None else np.broadcast_to(g, shape).copy()
+
+
+def _sum_to_shape(g: Any, shape: tuple) -> Any:
     """Undo broadcasting: sum ``g`` over the axes numpy added or stretched to get from ``shape`` to ``g.shape``."""
     lead = g.ndim - len(shape)
     if lead < 0:
         return g  # cannot come from broadcasting; the caller reports the shape mismatch
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
     if axes:
-        g = np.add.reduce(g, axis=axes, keepdims=True)
+        g = _reduce_sum(g, axes, True)
     return g.reshape(shape) if lead and g.size == int(np.prod(shape)) else g
+
+
+def _scatter(g: Any, key: Any, shape: tuple) -> Any:
+    """Zeros of ``shape`` with ``g`` added at ``key`` (getitem's VJP; its own VJP is getitem again)."""
+    return _apply(SCATTER, (g,), (key, shape)) if type(g) is Tensor else _scatter_forward((g,), (key, shape))
 
 
 # -- the operations, forward and VJP side by side -----------------------------------------------
@@ -211,13 +323,8 @@ def _pow_const_vjp(g, xs, out, n, needs):
     if n == 2:
         return ((2.0 * g) * xs[0],)
     if n == 0:
-        return (np.zeros_like(g),)
-    return (g * _power_derivative(xs[0], n),)
-
-
-@np.errstate(over="ignore", divide="ignore", invalid="ignore")
-def _power_derivative(x, n):
-    return n * x ** (n - 1)  # inf at x = 0 for 0 < n < 1, as for Value
+        return (np.zeros_like(_data(g)),)
+    return (g * (n * _pow_of(xs[0], n - 1)),)
 
 
 @np.errstate(over="ignore")
@@ -232,6 +339,7 @@ def _pow_forward(xs, ctx):
 
 @np.errstate(over="ignore", divide="ignore", invalid="ignore")
 def _pow_vjp(g, xs, out, ctx, needs):
+    # On arrays only (the op is first-order): np.where picks per entry, which a recorded rule cannot.
     a, b = xs
     # d(a^b)/da = b a^(b-1), and 0 where b = 0 (a ** 0 is 1 for every a: 0 ** 0 included, as PyTorch and Value)
     ga = g * np.where(b == 0, 0.0, b * a ** (b - 1)) if needs[0] else None
@@ -247,18 +355,18 @@ def _pow_vjp(g, xs, out, ctx, needs):
 def _matmul_vjp(g, xs, out, ctx, needs):
     a, b = xs
     # Treat vectors as matrices (a row for a, a column for b) so one formula covers every case.
-    a2 = a[None, :] if a.ndim == 1 else a
-    b2 = b[:, None] if b.ndim == 1 else b
-    g2 = g[..., None] if b.ndim == 1 else g
+    a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
+    b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
+    g2 = g.reshape(g.shape + (1,)) if b.ndim == 1 else g
     if a.ndim == 1:
-        g2 = g2[..., None, :]
+        g2 = g2.reshape(g2.shape[:-1] + (1,) + g2.shape[-1:])
     ga = gb = None
     if needs[0]:
-        ga = g2 @ np.swapaxes(b2, -1, -2)
+        ga = g2 @ _swap_last(b2)
         if a.ndim == 1:
             ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
     if needs[1]:
-        gb = np.swapaxes(a2, -1, -2) @ g2
+        gb = _swap_last(a2) @ g2
         if b.ndim == 1:
             gb = gb.reshape(gb.shape[:-1])
     return ga, gb
@@ -274,13 +382,18 @@ def _linear_forward(xs, ctx):
 def _linear_vjp(g, xs, out, ctx, needs):
     x = xs[0]
     gx = g @ xs[1] if needs[0] else None
+    biased = len(xs) == 3 and needs[2]
     if x.ndim == 1:
-        gw = np.outer(g, x) if needs[1] else None
-        gb = g.copy()  # a new array, as every non-aliasing VJP returns
+        gw = g.reshape((-1, 1)) @ x.reshape((1, -1)) if needs[1] else None  # the outer product g xᵀ
+        gb = (g.copy() if type(g) is _ndarray else g) if biased else None  # a new array, as non-aliasing VJPs give
     else:
         gw = g.T @ x if needs[1] else None
-        # Σ over the rows as 1ᵀg: BLAS is 2-3x faster here than np.sum along axis 0
-        gb = _ones(len(g), g.dtype) @ g if len(xs) == 3 and needs[2] else None
+        if not biased:
+            gb = None
+        elif type(g) is _ndarray:
+            gb = _ones(len(g), g.dtype) @ g  # Σ over the rows as 1ᵀg: BLAS is 2-3x faster than np.sum along axis 0
+        else:
+            gb = _reduce_sum(g, (0,), False)
     return gx, gw, gb
 
 
@@ -306,20 +419,6 @@ def _ones(n: int, dtype: np.dtype) -> np.ndarray:
     return ones
 
 
-def _expand(g: np.ndarray, axis: tuple | None, keepdims: bool) -> np.ndarray:
-    """Put back the reduced axes (as size 1) so ``g`` broadcasts against the reduction's input."""
-    return g if keepdims or axis is None else np.expand_dims(g, axis)
-
-
-def _spread(g: np.ndarray, shape: tuple, axis: tuple | None, keepdims: bool) -> np.ndarray:
-    """A new array of ``shape`` holding the reduction's upstream ``g`` along the reduced axes."""
-    if axis is None:
-        return np.full(shape, g)
-    spread = np.empty(shape, dtype=g.dtype)
-    spread[...] = _expand(g, axis, keepdims)
-    return spread
-
-
 def _sum_forward(xs, ctx):
     return np.add.reduce(xs[0], axis=ctx[0], keepdims=ctx[1])
 
@@ -336,25 +435,30 @@ def _sum_vjp(g, xs, out, ctx, needs):
 
 def _mean_vjp(g, xs, out, ctx, needs):
     x = xs[0]
-    return (_spread(g / (x.size // max(np.size(out), 1)), x.shape, *ctx),)
+    return (_spread(g / (x.size // max(out.size, 1)), x.shape, *ctx),)
 
 
 def _max_vjp(g, xs, out, ctx, needs):
     axis, keepdims = ctx
-    x = xs[0]
-    top = _expand(out, axis, keepdims)
+    x = _data(xs[0])
+    top = _expand(_data(out), axis, keepdims, x.ndim)
     winners = x == top
     nan = np.isnan(top)
     if nan.any():  # a nan maximum: its gradient goes to the nan entries (PyTorch's choice), never 0/0
         winners |= np.isnan(x) & nan
-    share = _expand(g, axis, keepdims) / np.sum(winners, axis=axis, keepdims=True)
-    return (winners * share,)
+    share = _expand(g, axis, keepdims, x.ndim) / np.sum(winners, axis=axis, keepdims=True)
+    return (share * winners,)
 
 
 def _getitem_vjp(g, xs, out, key, needs):
-    grad = np.zeros(xs[0].shape, dtype=np.result_type(g, xs[0]))
-    np.add.at(grad, key, g)  # add.at, not assignment: a gathered index may repeat
-    return (grad,)
+    return (_scatter(g, key, xs[0].shape),)
+
+
+def _scatter_forward(xs, ctx):
+    key, shape = ctx
+    grad = np.zeros(shape, dtype=xs[0].dtype)
+    np.add.at(grad, key, xs[0])  # add.at, not assignment: a gathered index may repeat
+    return grad
 
 
 def _log_vjp(g, xs, out, ctx, needs):
@@ -375,6 +479,29 @@ def _log_forward(xs, ctx):
     return np.log(x)
 
 
+def _sqrt_forward(xs, ctx):
+    x = xs[0]
+    if np.any(x < 0):  # sqrt(nan) is nan, as for Value
+        raise DomainError(f"sqrt is defined for x >= 0, got {np.count_nonzero(x < 0)} entries < 0; "
+                          f"min x = {np.nanmin(x)!r}")
+    return np.sqrt(x)
+
+
+@np.errstate(divide="ignore")  # 0.5 / 0: inf, the derivative of sqrt at 0 (as for Value)
+def _sqrt_vjp(g, xs, out, ctx, needs):
+    return (g * (0.5 / out),)
+
+
+@np.errstate(invalid="ignore")  # sin(±inf) is nan, without numpy's warning
+def _sin_forward(xs, ctx):
+    return np.sin(xs[0])
+
+
+@np.errstate(invalid="ignore")
+def _cos_forward(xs, ctx):
+    return np.cos(xs[0])
+
+
 @np.errstate(over="ignore")
 def _sigmoid_forward(xs, ctx):
     # exp(-x) overflows to inf only for x < -709, where 1 / (1 + inf) = 0 is the exact limit.
@@ -387,6 +514,29 @@ def _softplus_forward(xs, ctx):
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
+def _leaky_relu_vjp(g, xs, out, slope, needs):
+    x = _data(xs[0])
+    # the derivative is nan at nan (as relu's sign(relu(x)) is, and Value's): a nan must not vanish
+    return (g * np.where(x > 0, 1.0, np.where(x <= 0, slope, x)),)
+
+
+def _choice_vjp(g, first_wins, second_wins, tie, nan):
+    """maximum/minimum: 1 to the winner, ½ each on a tie (PyTorch's), nan where either is nan."""
+    local_a = first_wins + 0.5 * tie + nan
+    local_b = second_wins + 0.5 * tie + nan
+    return g * local_a, g * local_b
+
+
+def _maximum_vjp(g, xs, out, ctx, needs):
+    a, b = _data(xs[0]), _data(xs[1])
+    return _choice_vjp(g, a > b, b > a, a == b, np.where(np.isnan(a) | np.isnan(b), np.nan, 0.0))
+
+
+def _minimum_vjp(g, xs, out, ctx, needs):
+    a, b = _data(xs[0]), _data(xs[1])
+    return _choice_vjp(g, a < b, b < a, a == b, np.where(np.isnan(a) | np.isnan(b), np.nan, 0.0))
+
+
 def _mse_forward(xs, ctx):
     diff = xs[0] - xs[1]
     return np.asarray(np.vdot(diff, diff) / diff.size)
@@ -395,12 +545,6 @@ def _mse_forward(xs, ctx):
 def _mse_vjp(g, xs, out, ctx, needs):
     scaled = (xs[0] - xs[1]) * (g * (2.0 / xs[0].size))  # ∂/∂pred = 2 (pred - target) / n
     return scaled, (-scaled if needs[1] else None)
-
-
-def _times(fresh: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """fresh · other, written into ``fresh`` (a temporary of the same shape): one allocation fewer."""
-    fresh *= other
-    return fresh
 
 
 # x - max overflows to -inf for logits beyond float64's span ([1e308, -1e308]): exp(-inf) = 0 is then exact
@@ -412,7 +556,7 @@ def _softmax_forward(xs, axis):
 
 
 def _softmax_vjp(g, xs, out, axis, needs):
-    return (out * (g - np.sum(g * out, axis=axis, keepdims=True)),)
+    return (out * (g - _reduce_sum(g * out, (axis,), True)),)
 
 
 @np.errstate(over="ignore")  # as _softmax_forward: an entry -inf below the maximum is exact
@@ -423,51 +567,74 @@ def _log_softmax_forward(xs, axis):
 
 
 def _log_softmax_vjp(g, xs, out, axis, needs):
-    return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
+    return (g - _exp_of(out) * _reduce_sum(g, (axis,), True),)
 
 
+def _transpose_vjp(g, xs, out, axes, needs):
+    return (g.transpose() if axes is None else g.transpose(tuple(int(a) for a in np.argsort(axes))),)
+
+
+# Each op: its forward and its VJP side by side. The VJPs are written with operators and the helpers above, so
+# the same line computes arrays in first-order backward and records nodes under create_graph (higher_order).
 ADD = TensorOp("add", "+", lambda xs, c: xs[0] + xs[1], lambda g, xs, o, c, n: (g, g), broadcasts=True,
-               aliases=True)
+               aliases=True, higher_order=True)
 SUB = TensorOp("sub", "-", lambda xs, c: xs[0] - xs[1],
-               lambda g, xs, o, c, n: (g, -g if n[1] else None), broadcasts=True, aliases=True)
+               lambda g, xs, o, c, n: (g, -g if n[1] else None), broadcasts=True, aliases=True, higher_order=True)
 MUL = TensorOp("mul", "*", lambda xs, c: xs[0] * xs[1],
-               lambda g, xs, o, c, n: (g * xs[1] if n[0] else None, g * xs[0] if n[1] else None), broadcasts=True)
-DIV = TensorOp("div", "/", _div_forward, _div_vjp, broadcasts=True)
-NEG = TensorOp("neg", "-", lambda xs, c: -xs[0], lambda g, xs, o, c, n: (-g,))
-POW_CONST = TensorOp("pow", "^", _pow_const_forward, _pow_const_vjp)
-POW = TensorOp("pow", "^", _pow_forward, _pow_vjp, broadcasts=True)
-MATMUL = TensorOp("matmul", "@", lambda xs, c: xs[0] @ xs[1], _matmul_vjp, broadcasts=True)
-LINEAR = TensorOp("linear", "xWᵀ+b", _linear_forward, _linear_vjp)
-SUM = TensorOp("sum", "Σ", _sum_forward, _sum_vjp)
-MEAN = TensorOp("mean", "mean", _mean_forward, _mean_vjp)
-MAX = TensorOp("max", "max", lambda xs, c: np.max(xs[0], axis=c[0], keepdims=c[1]), _max_vjp)
+               lambda g, xs, o, c, n: (g * xs[1] if n[0] else None, g * xs[0] if n[1] else None), broadcasts=True,
+               higher_order=True)
+DIV = TensorOp("div", "/", _div_forward, _div_vjp, broadcasts=True, higher_order=True)
+NEG = TensorOp("neg", "-", lambda xs, c: -xs[0], lambda g, xs, o, c, n: (-g,), higher_order=True)
+POW_CONST = TensorOp("pow", "^", _pow_const_forward, _pow_const_vjp, higher_order=True)
+POW = TensorOp("pow", "^", _pow_forward, _pow_vjp, broadcasts=True)  # first-order only (see _pow_vjp)
+MATMUL = TensorOp("matmul", "@", lambda xs, c: xs[0] @ xs[1], _matmul_vjp, broadcasts=True, higher_order=True)
+LINEAR = TensorOp("linear", "xWᵀ+b", _linear_forward, _linear_vjp, higher_order=True)
+SUM = TensorOp("sum", "Σ", _sum_forward, _sum_vjp, higher_order=True)
+MEAN = TensorOp("mean", "mean", _mean_forward, _mean_vjp, higher_order=True)
+MAX = TensorOp("max", "max", lambda xs, c: np.max(xs[0], axis=c[0], keepdims=c[1]), _max_vjp, higher_order=True)
+# sum's VJP spreads the upstream gradient over the summed axes; its own VJP is the sum back (fit's broadcasts)
+BROADCAST_TO = TensorOp("broadcast_to", "broadcast", lambda xs, shape: np.broadcast_to(xs[0], shape).copy(),
+                        lambda g, xs, o, c, n: (g,), broadcasts=True, aliases=True, higher_order=True)
 RESHAPE = TensorOp("reshape", "reshape", lambda xs, shape: xs[0].reshape(shape),
-                   lambda g, xs, o, c, n: (g.reshape(xs[0].shape),), aliases=True)
-TRANSPOSE = TensorOp("transpose", "ᵀ", lambda xs, axes: xs[0].transpose(axes),
-                     lambda g, xs, o, axes, n: (g.transpose(None if axes is None else tuple(np.argsort(axes))),),
-                     aliases=True)
-GETITEM = TensorOp("getitem", "[]", lambda xs, key: xs[0][key], _getitem_vjp)
-EXP = TensorOp("exp", "exp", _exp_forward, lambda g, xs, o, c, n: (g * o,))
-LOG = TensorOp("log", "log", _log_forward, _log_vjp)
-TANH = TensorOp("tanh", "tanh", lambda xs, c: np.tanh(xs[0]), lambda g, xs, o, c, n: (_times(1.0 - o * o, g),))
-SIGMOID = TensorOp("sigmoid", "σ", _sigmoid_forward, lambda g, xs, o, c, n: (_times(_times(1.0 - o, o), g),))
-SOFTPLUS = TensorOp("softplus", "softplus", _softplus_forward,
-                    lambda g, xs, o, c, n: (_times(_sigmoid_forward(xs, None), g),))
+                   lambda g, xs, o, c, n: (g.reshape(xs[0].shape),), aliases=True, higher_order=True)
+TRANSPOSE = TensorOp("transpose", "ᵀ", lambda xs, axes: xs[0].transpose(axes), _transpose_vjp, aliases=True,
+                     higher_order=True)
+GETITEM = TensorOp("getitem", "[]", lambda xs, key: xs[0][key], _getitem_vjp, higher_order=True)
+# getitem's VJP: the gradient added back at the gathered positions; its own VJP is the gather again
+SCATTER = TensorOp("scatter_add", "scatter", _scatter_forward, lambda g, xs, o, c, n: (g[c[0]],), higher_order=True)
+EXP = TensorOp("exp", "exp", _exp_forward, lambda g, xs, o, c, n: (g * o,), higher_order=True)
+LOG = TensorOp("log", "log", _log_forward, _log_vjp, higher_order=True)
+SQRT = TensorOp("sqrt", "√", _sqrt_forward, _sqrt_vjp, higher_order=True)
+SIN = TensorOp("sin", "sin", _sin_forward, lambda g, xs, o, c, n: (g * _cos_of(xs[0]),), higher_order=True)
+COS = TensorOp("cos", "cos", _cos_forward, lambda g, xs, o, c, n: (-(g * _sin_of(xs[0])),), higher_order=True)
+# No in-place products in these rules (the old _times trick): bench/ab_engine.py measured it at 0-3 % of the
+# backward pass (Tensor linear/generic/sigmoid, 8 rounds), below the 10 % a speed trick must pay to stay.
+TANH = TensorOp("tanh", "tanh", lambda xs, c: np.tanh(xs[0]), lambda g, xs, o, c, n: ((1.0 - o * o) * g,),
+                higher_order=True)
+SIGMOID = TensorOp("sigmoid", "σ", _sigmoid_forward, lambda g, xs, o, c, n: ((1.0 - o) * o * g,), higher_order=True)
+SOFTPLUS = TensorOp("softplus", "softplus", _softplus_forward, lambda g, xs, o, c, n: (_sigmoid_of(xs[0]) * g,),
+                    higher_order=True)
 # relu'(x) = sign(relu(x)): 1 where x > 0, 0 elsewhere (0 at the kink), and cheaper than a bool mask
-RELU = TensorOp("relu", "ReLU", lambda xs, c: np.maximum(xs[0], 0.0), lambda g, xs, o, c, n: (g * np.sign(o),))
-# the derivative is nan at nan (as relu's g · sign(relu(x)) is, and Value's): a nan must not vanish
+RELU = TensorOp("relu", "ReLU", lambda xs, c: np.maximum(xs[0], 0.0),
+                lambda g, xs, o, c, n: (g * np.sign(_data(o)),), higher_order=True)
 LEAKY_RELU = TensorOp("leaky_relu", "LeakyReLU", lambda xs, slope: np.where(xs[0] > 0, xs[0], slope * xs[0]),
-                      lambda g, xs, o, slope, n: (np.where(xs[0] > 0, g, np.where(xs[0] <= 0, slope * g, xs[0])),))
-ABS = TensorOp("abs", "|·|", lambda xs, c: np.abs(xs[0]), lambda g, xs, o, c, n: (g * np.sign(xs[0]),))
-SOFTMAX = TensorOp("softmax", "softmax", _softmax_forward, _softmax_vjp)
-MSE = TensorOp("mse_loss", "MSE", _mse_forward, _mse_vjp)
-LOG_SOFTMAX = TensorOp("log_softmax", "log softmax", _log_softmax_forward, _log_softmax_vjp)
+                      _leaky_relu_vjp, higher_order=True)
+ABS = TensorOp("abs", "|·|", lambda xs, c: np.abs(xs[0]), lambda g, xs, o, c, n: (g * np.sign(_data(xs[0])),),
+               higher_order=True)
+MAXIMUM = TensorOp("maximum", "max", lambda xs, c: np.maximum(xs[0], xs[1]), _maximum_vjp, broadcasts=True,
+                   higher_order=True)
+MINIMUM = TensorOp("minimum", "min", lambda xs, c: np.minimum(xs[0], xs[1]), _minimum_vjp, broadcasts=True,
+                   higher_order=True)
+SOFTMAX = TensorOp("softmax", "softmax", _softmax_forward, _softmax_vjp, higher_order=True)
+MSE = TensorOp("mse_loss", "MSE", _mse_forward, _mse_vjp, higher_order=True)
+LOG_SOFTMAX = TensorOp("log_softmax", "log softmax", _log_softmax_forward, _log_softmax_vjp, higher_order=True)
 
 #: Every operation of the Tensor engine, by name.
 TENSOR_OPS: dict[str, TensorOp] = {
     op.name if op is not POW_CONST else "pow_const": op
-    for op in (ADD, SUB, MUL, DIV, NEG, POW_CONST, POW, MATMUL, LINEAR, SUM, MEAN, MAX, RESHAPE, TRANSPOSE,
-               GETITEM, EXP, LOG, TANH, SIGMOID, SOFTPLUS, RELU, LEAKY_RELU, ABS, SOFTMAX, LOG_SOFTMAX, MSE)
+    for op in (ADD, SUB, MUL, DIV, NEG, POW_CONST, POW, MATMUL, LINEAR, SUM, MEAN, MAX, BROADCAST_TO, RESHAPE,
+               TRANSPOSE, GETITEM, SCATTER, EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID, SOFTPLUS, RELU, LEAKY_RELU, ABS,
+               MAXIMUM, MINIMUM, SOFTMAX, LOG_SOFTMAX, MSE)
 }
 
 
@@ -534,31 +701,42 @@ def _node(data: Any, op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
     return t
 
 
-def _binary(op: TensorOp, a: Tensor, b: Tensor) -> Tensor:
-    """``op`` on two Tensors; numpy's shape errors re-raised naming the op, both shapes and the rule."""
-    try:
-        data = op.forward((a.data, b.data), None)
+def _apply(op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
+    """``op`` on ``inputs`` (Tensors), through the table entry's own forward: every method and operator is
+    this call. numpy's shape errors of a broadcasting op are re-raised naming the op, both shapes and the rule."""
+    n = len(inputs)
+    xs = (inputs[0].data,) if n == 1 else (inputs[0].data, inputs[1].data) if n == 2 else tuple(
+        [x.data for x in inputs])
+    try:  # free unless it raises (Python 3.11)
+        data = op.forward(xs, ctx)
     except ValueError:
-        a_shape, b_shape = a.data.shape, b.data.shape
-        if op is MATMUL:
-            if a.data.ndim == 0 or b.data.ndim == 0:
-                expected = "both operands at least 1-d (use * to scale by a number)"
-            elif a_shape[-1] != b_shape[-2 if b.data.ndim > 1 else 0]:
-                expected = (f"the last axis of the left ({a_shape[-1]}) to equal the "
-                            f"{'only' if b.data.ndim == 1 else 'second-to-last'} axis of the right "
-                            f"({b_shape[-2 if b.data.ndim > 1 else 0]})")
-            else:
-                expected = f"batch axes that broadcast, got {a_shape[:-2]} and {b_shape[:-2]}"
-            raise ValueError(f"Tensor @: cannot multiply shapes {a_shape} and {b_shape}; expected "
-                             f"{expected}") from None
-        try:
-            np.broadcast_shapes(a_shape, b_shape)
-        except ValueError:
-            symbol = "**" if op is POW else op.symbol
-            raise ValueError(f"Tensor {symbol}: shapes {a_shape} and {b_shape} do not broadcast; expected shapes "
-                             "equal or 1 in each trailing axis (numpy broadcasting)") from None
-        raise  # not a shape error (a DomainError, say): as it is
-    return _node(data, op, (a, b))
+        error = _shape_error(op, xs) if op.broadcasts else None
+        if error is None:
+            raise  # not a shape error (a DomainError, say): as it is
+        raise error from None
+    return _node(data, op, inputs, ctx)
+
+
+def _shape_error(op: TensorOp, xs: tuple) -> ValueError | None:
+    """The error for two arrays ``op`` cannot combine, or None if their shapes are not the problem."""
+    a, b = xs[0], xs[-1]
+    if op is MATMUL:
+        if a.ndim == 0 or b.ndim == 0:
+            expected = "both operands at least 1-d (use * to scale by a number)"
+        elif a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            expected = (f"the last axis of the left ({a.shape[-1]}) to equal the "
+                        f"{'only' if b.ndim == 1 else 'second-to-last'} axis of the right "
+                        f"({b.shape[-2 if b.ndim > 1 else 0]})")
+        else:
+            expected = f"batch axes that broadcast, got {a.shape[:-2]} and {b.shape[:-2]}"
+        return ValueError(f"Tensor @: cannot multiply shapes {a.shape} and {b.shape}; expected {expected}")
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        symbol = "**" if op is POW else op.symbol
+        return ValueError(f"Tensor {symbol}: shapes {a.shape} and {b.shape} do not broadcast; expected shapes "
+                          "equal or 1 in each trailing axis (numpy broadcasting)")
+    return None
 
 
 def _constant(data: np.ndarray) -> Tensor:
@@ -702,13 +880,17 @@ class Tensor:
         # The first contribution replaces this zero (no zeros array is allocated).
         return _ZERO if self.requires_grad else None
 
-    def backward(self, gradient: Any = None) -> None:
+    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
         """Compute d self / d node for every node self depends on, seeded with ``gradient``.
 
         ``gradient`` defaults to 1 for a one-element Tensor (a loss); any other
         shape needs it given explicitly (an array of self's shape): the vector
         v of the product vᵀJ that backward computes. Leaves accumulate across
         calls, as in PyTorch; set ``grad = None`` (``zero_grad()``) between steps.
+
+        ``create_graph=True`` records the backward pass: each leaf's ``grad`` becomes a Tensor you can
+        differentiate again (intermediate grads are left as they were). A leaf's grad then refers to a graph
+        that refers to the leaf: set ``grad = None`` when done, or use ``autograd.grad``, which stores nothing.
         """
         if not self.requires_grad:
             raise ValueError("backward() needs a Tensor that requires grad: no input of this one requires grad "
@@ -723,6 +905,14 @@ class Tensor:
             seed = _as_array(gradient, self.data.dtype.type, "backward gradient")
             if seed.shape != self.data.shape:
                 raise ValueError(f"backward gradient must have the Tensor's shape {self.shape}, got {seed.shape}")
+        if create_graph is not False:
+            if create_graph is not True:
+                raise TypeError(f"backward create_graph must be True or False, got {create_graph!r:.40}")
+            grads: dict = {}
+            for node in graph.run_backward(self, _constant(seed), grads=grads, create_graph=True):
+                if node._op is None and node in grads:
+                    node.grad = grads[node] if node.grad is None else node.grad + grads[node]
+            return
         for node in graph.run_backward(self, seed):
             # Every contribution was checked against its input's shape, so sums of them have it too;
             # only numpy's 0-d sums (scalars, not arrays) and nodes no contribution reached need fixing.
@@ -789,31 +979,31 @@ class Tensor:
 
     # -- arithmetic (broadcasting) -------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return _binary(ADD, self, _lift(other, self, "+"))
+        return _apply(ADD, (self, _lift(other, self, "+")))
 
     def __radd__(self, other: Any) -> Tensor:
-        return _binary(ADD, _lift(other, self, "+"), self)
+        return _apply(ADD, (_lift(other, self, "+"), self))
 
     def __sub__(self, other: Any) -> Tensor:
-        return _binary(SUB, self, _lift(other, self, "-"))
+        return _apply(SUB, (self, _lift(other, self, "-")))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _binary(SUB, _lift(other, self, "-"), self)
+        return _apply(SUB, (_lift(other, self, "-"), self))
 
     def __mul__(self, other: Any) -> Tensor:
-        return _binary(MUL, self, _lift(other, self, "*"))
+        return _apply(MUL, (self, _lift(other, self, "*")))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _binary(MUL, _lift(other, self, "*"), self)
+        return _apply(MUL, (_lift(other, self, "*"), self))
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _binary(DIV, self, _lift(other, self, "/"))
+        return _apply(DIV, (self, _lift(other, self, "/")))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(DIV, _lift(other, self, "/"), self)
+        return _apply(DIV, (_lift(other, self, "/"), self))
 
     def __neg__(self) -> Tensor:
-        return _node(-self.data, NEG, (self,))
+        return _apply(NEG, (self,))
 
     def __pos__(self) -> Tensor:
         return self
@@ -822,49 +1012,49 @@ class Tensor:
         """``self ** n`` for a number n (one input), or ``self ** t`` for a Tensor t (two inputs,
         broadcasting; the exponent gets the gradient a ** b · log a)."""
         if isinstance(exponent, Tensor):
-            return _binary(POW, self, exponent)
+            return _apply(POW, (self, exponent))
         if not isinstance(exponent, (numbers.Real, np.bool_)):
             if isinstance(exponent, (np.ndarray, list, tuple)):
                 return self ** _lift(exponent, self, "**")
             raise TypeError(f"Tensor ** expects a real number or a Tensor exponent, got {type(exponent).__name__}")
         n = _real(exponent, "Tensor ** exponent")
-        return _node(_pow_const_forward((self.data,), n), POW_CONST, (self,), n)
+        return _apply(POW_CONST, (self,), n)
 
     def __rpow__(self, base: Any) -> Tensor:
         return _lift(base, self, "**") ** self
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _binary(MATMUL, self, _lift(other, self, "@"))
+        return _apply(MATMUL, (self, _lift(other, self, "@")))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _binary(MATMUL, _lift(other, self, "@"), self)
+        return _apply(MATMUL, (_lift(other, self, "@"), self))
 
     def __abs__(self) -> Tensor:
-        return _node(np.abs(self.data), ABS, (self,))
+        return _apply(ABS, (self,))
 
     def abs(self) -> Tensor:
         """|x| elementwise; derivative sign(x) (0 at 0)."""
-        return _node(np.abs(self.data), ABS, (self,))
+        return _apply(ABS, (self,))
 
     # -- reductions ------------------------------------------------------------
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Σ over ``axis`` (all axes by default); the gradient is the upstream one broadcast back."""
         ctx = (_axis(axis, self.data.ndim, "sum"), _keepdims(keepdims, "sum"))
-        return _node(_sum_forward((self.data,), ctx), SUM, (self,), ctx)
+        return _apply(SUM, (self,), ctx)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """The mean over ``axis`` (all axes by default); each element gets upstream / count."""
         ctx = (_axis(axis, self.data.ndim, "mean"), _keepdims(keepdims, "mean"))
         if self.data.size == 0:
             raise ValueError("mean of an empty Tensor is undefined")
-        return _node(_mean_forward((self.data,), ctx), MEAN, (self,), ctx)
+        return _apply(MEAN, (self,), ctx)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """The maximum over ``axis``; the gradient goes to the maxima, shared equally between ties."""
         ctx = (_axis(axis, self.data.ndim, "max"), _keepdims(keepdims, "max"))
         if self.data.size == 0:
             raise ValueError("max of an empty Tensor is undefined")
-        return _node(np.max(self.data, axis=ctx[0], keepdims=ctx[1]), MAX, (self,), ctx)
+        return _apply(MAX, (self,), ctx)
 
     # -- shape ------------------------------------------------------------------
     def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
@@ -872,10 +1062,10 @@ class Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         try:
-            data = self.data.reshape(shape)
+            shape = self.data.reshape(shape).shape  # the shape with -1 resolved; a view, so nearly free
         except (TypeError, ValueError) as error:
             raise ValueError(f"cannot reshape a Tensor of shape {self.shape} to {shape}: {error}") from None
-        return _node(data, RESHAPE, (self,), data.shape)
+        return _apply(RESHAPE, (self,), shape)
 
     def transpose(self, *axes: int) -> Tensor:
         """Axes permuted (reversed by default, as numpy)."""
@@ -889,12 +1079,12 @@ class Tensor:
                 raise ValueError(f"transpose axes {axes} are not a permutation of the {self.data.ndim} axes")
             axes = tuple(int(a) % self.data.ndim for a in axes)
         ctx = axes or None
-        return _node(self.data.transpose(ctx), TRANSPOSE, (self,), ctx)
+        return _apply(TRANSPOSE, (self,), ctx)
 
     @property
     def T(self) -> Tensor:
         """The transpose (axes reversed)."""
-        return _node(self.data.transpose(), TRANSPOSE, (self,), None)
+        return _apply(TRANSPOSE, (self,), None)
 
     def __getitem__(self, key: Any) -> Tensor:
         """numpy indexing: slices, integers, and gathering by integer arrays (``t[np.arange(n), labels]``).
@@ -904,56 +1094,99 @@ class Tensor:
         """
         key = _index_key(key)
         try:
-            data = self.data[key]
+            GETITEM.forward((self.data,), key)  # a view or a small copy: numpy's indexing errors come out here
         except (IndexError, ValueError) as error:  # ValueError: a ragged list as the index
             if isinstance(error, IndexError) and ("out of bounds" in str(error) or isinstance(key, (int, np.integer))):
                 raise TensorIndexError(f"Tensor index {key!r} is out of range for shape {self.shape}; expected "
                                        "indices within it") from None
             raise TypeError(f"a Tensor index must be ints, slices, None, ... or integer/boolean arrays (numpy "
                             f"indexing), got {type(key).__name__}: {key!r}") from None
-        return _node(data, GETITEM, (self,), key)
+        return _apply(GETITEM, (self,), key)
 
     # -- elementwise functions ----------------------------------------------------
     def exp(self) -> Tensor:
         """e ** x (inf beyond ~709.78, without a warning)."""
-        return _node(_exp_forward((self.data,), None), EXP, (self,))
+        return _apply(EXP, (self,))
 
     def log(self) -> Tensor:
         """Natural logarithm; ``DomainError`` if any x <= 0."""
-        return _node(_log_forward((self.data,), None), LOG, (self,))
+        return _apply(LOG, (self,))
 
     def tanh(self) -> Tensor:
         """tanh x; derivative 1 - tanh² x."""
-        return _node(np.tanh(self.data), TANH, (self,))
+        return _apply(TANH, (self,))
 
     def sigmoid(self) -> Tensor:
         """σ(x) = 1 / (1 + e^-x), without overflow warnings; derivative σ(1 - σ)."""
-        return _node(_sigmoid_forward((self.data,), None), SIGMOID, (self,))
+        return _apply(SIGMOID, (self,))
 
     def softplus(self) -> Tensor:
         """log(1 + eˣ) as max(x, 0) + log(1 + e^-|x|) (no overflow, no warning); derivative σ(x)."""
-        return _node(_softplus_forward((self.data,), None), SOFTPLUS, (self,))
+        return _apply(SOFTPLUS, (self,))
 
     def relu(self) -> Tensor:
         """max(x, 0); derivative 1 for x > 0, else 0 (0 at the kink)."""
-        return _node(np.maximum(self.data, 0.0), RELU, (self,))
+        return _apply(RELU, (self,))
+
+    def sin(self) -> Tensor:
+        """sin x elementwise; derivative cos x (nan at ±inf, without a warning)."""
+        return _apply(SIN, (self,))
+
+    def cos(self) -> Tensor:
+        """cos x elementwise; derivative -sin x."""
+        return _apply(COS, (self,))
+
+    def sqrt(self) -> Tensor:
+        """√x elementwise; derivative 1 / (2√x) (inf at 0); ``DomainError`` if any x < 0."""
+        return _apply(SQRT, (self,))
+
+    def maximum(self, other: Any) -> Tensor:
+        """The elementwise larger of self and other (broadcasting): the gradient goes to the larger, ½ to each
+        on a tie (PyTorch's), nan where either is nan."""
+        return _apply(MAXIMUM, (self, _lift(other, self, "maximum")))
+
+    def minimum(self, other: Any) -> Tensor:
+        """The elementwise smaller of self and other: the gradient goes to the smaller, ½ to each on a tie."""
+        return _apply(MINIMUM, (self, _lift(other, self, "minimum")))
+
+    def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
+        """A new Tensor of ``shape`` repeating this one as numpy broadcasting does; the gradient is summed back."""
+        try:
+            shape = np.broadcast_to(self.data, shape).shape  # a read-only view: the check, nearly free
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"broadcast_to: cannot broadcast a Tensor of shape {self.shape} to {shape!r}; "
+                             f"expected a shape equal or 1 in each trailing axis ({error})") from None
+        return _apply(BROADCAST_TO, (self,), shape)
+
+    # -- comparisons: boolean arrays of the data (no graph). No __eq__: nodes stay hashable by identity.
+    def __lt__(self, other: Any) -> np.ndarray:
+        return self.data < _lift(other, self, "<").data
+
+    def __le__(self, other: Any) -> np.ndarray:
+        return self.data <= _lift(other, self, "<=").data
+
+    def __gt__(self, other: Any) -> np.ndarray:
+        return self.data > _lift(other, self, ">").data
+
+    def __ge__(self, other: Any) -> np.ndarray:
+        return self.data >= _lift(other, self, ">=").data
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         """x for x > 0, else slope·x; derivative 1 for x > 0, else slope (slope at the kink)."""
         if not isinstance(slope, numbers.Real) or isinstance(slope, bool):
             raise TypeError(f"leaky_relu slope must be a real number, got {type(slope).__name__}: {slope!r}")
         slope = _real(slope, "leaky_relu slope")
-        return _node(LEAKY_RELU.forward((self.data,), slope), LEAKY_RELU, (self,), slope)
+        return _apply(LEAKY_RELU, (self,), slope)
 
     def softmax(self, axis: int = -1) -> Tensor:
         """exp(x) / Σ exp(x) along ``axis``, computed as exp(x - max) so it never overflows."""
         ctx = _single_axis(axis, self.data.ndim, "softmax")
-        return _node(_softmax_forward((self.data,), ctx), SOFTMAX, (self,), ctx)
+        return _apply(SOFTMAX, (self,), ctx)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x - log Σ exp(x) along ``axis`` by the shifted log-sum-exp (no overflow, no log 0)."""
         ctx = _single_axis(axis, self.data.ndim, "log_softmax")
-        return _node(_log_softmax_forward((self.data,), ctx), LOG_SOFTMAX, (self,), ctx)
+        return _apply(LOG_SOFTMAX, (self,), ctx)
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, precision=4, separator=", ", threshold=20, edgeitems=2)
@@ -979,15 +1212,13 @@ def linear(x: Tensor | np.ndarray, weight: Tensor, bias: Tensor | None = None) -
         raise ValueError(f"linear needs x of shape (n, n_in) or (n_in,) and a 2-d weight (n_out, n_in); "
                          f"got x {x.shape} and weight {weight.shape}")
     if bias is None:
-        return _node(xd @ w.T, LINEAR, (x, weight))
+        return _apply(LINEAR, (x, weight))
     if type(bias) is not Tensor:
         bias = _lift(bias, weight, "linear bias")
     if bias.data.shape != w.shape[:1]:
         raise ValueError(f"linear bias must have shape ({w.shape[0]},) for a weight of shape {weight.shape}, "
                          f"got {bias.shape}")
-    out = xd @ w.T
-    out += bias.data
-    return _node(out, LINEAR, (x, weight, bias))
+    return _apply(LINEAR, (x, weight, bias))
 
 
 def mse_loss(pred: Tensor, target: Tensor | np.ndarray) -> Tensor:
@@ -1004,4 +1235,4 @@ def mse_loss(pred: Tensor, target: Tensor | np.ndarray) -> Tensor:
                          "(reshape it first)")
     if pred.data.size == 0:
         raise ValueError("mse_loss of empty predictions is undefined")
-    return _node(_mse_forward((pred.data, target.data), None), MSE, (pred, target))
+    return _apply(MSE, (pred, target))

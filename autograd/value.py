@@ -45,17 +45,24 @@ Number = numbers.Real  # int, float, bool and numpy's real scalars
 
 class ScalarOp:
     """An operation on floats: ``forward(xs, ctx) -> out`` and
-    ``derivatives(xs, out, ctx) -> [d out / d x_i for each i]``."""
+    ``derivatives(xs, out, ctx) -> [d out / d x_i for each i]``.
 
-    __slots__ = ("name", "symbol", "forward", "derivatives")
+    ``higher_order=True`` promises that ``derivatives`` also works when ``xs`` are the input Values and
+    ``out`` the result Value (written with operators and the helpers ``sin``, ``exp``, ... of this module),
+    so ``create_graph=True`` can record it; an op without the promise refuses ``create_graph``."""
+
+    __slots__ = ("name", "symbol", "forward", "derivatives", "higher_order")
     accumulate = None  # only dot adds into its inputs' grads itself (see _DotOp and graph.run_backward)
 
-    def __init__(self, name: str, symbol: str, forward: Callable, derivatives: Callable):
+    def __init__(self, name: str, symbol: str, forward: Callable, derivatives: Callable, higher_order: bool = False):
         graph.check_op_definition("ScalarOp", name, symbol, forward=forward, derivatives=derivatives)
+        if not isinstance(higher_order, bool):
+            raise TypeError(f"ScalarOp higher_order must be True or False, got {higher_order!r:.40}")
         self.name = name
         self.symbol = symbol
         self.forward = forward
         self.derivatives = derivatives
+        self.higher_order = higher_order
 
     def __call__(self, *inputs: Value | float, ctx: object = None) -> Value:
         """This operation on ``inputs`` (Values or numbers) as one recorded node: ``CUBE(x)`` for an op
@@ -81,6 +88,20 @@ class ScalarOp:
         g = node.grad
         return [g * d for d in local]
 
+    def contributions_for(self, node: Value, g: float | Value, create_graph: bool) -> list:
+        """upstream ``g`` x local for each input, without reading or writing ``node.grad``; with
+        ``create_graph`` the local derivatives are recorded nodes (the derivative rule run on the inputs)."""
+        inputs = node._inputs
+        if not create_graph:
+            local = self.derivatives(_data_of(inputs), node._data, node._ctx)
+        elif not self.higher_order:
+            raise graph.not_higher_order(self, "derivatives")
+        else:
+            local = self.derivatives(list(inputs), node, node._ctx)
+        if len(local) != len(inputs):
+            raise self._count_error(local, inputs)
+        return [g if type(d) is float and d == 1.0 else g * d for d in local]
+
     def _count_error(self, local: Sequence, inputs: Sequence) -> ValueError:
         return graph.count_mismatch(self, len(local), len(inputs), "derivatives")
 
@@ -94,6 +115,9 @@ class _EngineOp(ScalarOp):
     tests/test_value.py pins each against central differences. This is the hot path of backward."""
 
     __slots__ = ()
+
+    def __init__(self, name: str, symbol: str, forward: Callable, derivatives: Callable):
+        super().__init__(name, symbol, forward, derivatives, higher_order=True)
 
     def contributions(self, node: Value) -> list[float]:
         """upstream x local for each input: what backward adds to each input's grad."""
@@ -156,35 +180,91 @@ def _log(x: float) -> float:
     return math.log(x)
 
 
+def _sqrt(x: float) -> float:
+    if x < 0:
+        raise DomainError(f"sqrt is defined for x >= 0, got x = {x!r}")
+    return math.sqrt(x)  # sqrt(nan) is nan, sqrt(inf) is inf
+
+
+def _periodic(f: Callable[[float], float], x: float) -> float:
+    return f(x) if math.isfinite(x) else math.nan  # sin(±inf) is nan (numpy's), never math's ValueError
+
+
 def _div(xs, ctx):
     if xs[1] == 0:
         raise DivisionByZeroError(f"division by zero: {xs[0]!r} / {xs[1]!r} (the divisor must be non-zero)")
     return xs[0] / xs[1]
 
 
+# -- the derivative rules' helpers: on a float they compute a number (first-order backward), on a Value they
+# -- apply the engine's own op, so backward(create_graph=True) records the backward pass itself.
+
+def _num(x: float | Value) -> float:
+    """The number in ``x``: the rules branch on values (kinks, domain edges), never on nodes."""
+    return x._data if type(x) is Value else x
+
+
+def _exp_of(x):
+    return apply(EXP, (x,)) if type(x) is Value else _exp(x)
+
+
+def _log_of(x):
+    return apply(LOG, (x,)) if type(x) is Value else math.log(x)
+
+
+def _sigmoid_of(x):
+    return apply(SIGMOID, (x,)) if type(x) is Value else _sigmoid(x)
+
+
+def _sin_of(x):
+    return apply(SIN, (x,)) if type(x) is Value else _periodic(math.sin, x)
+
+
+def _cos_of(x):
+    return apply(COS, (x,)) if type(x) is Value else _periodic(math.cos, x)
+
+
+def _pow_of(x, n: float):
+    """x ** n for a number n."""
+    if n == 1.0:
+        return x
+    return apply(POW_CONST, (x,), float(n)) if type(x) is Value else _overflow_safe_pow(x, n)
+
+
+def _pow_pow_of(a, b):
+    """a ** b, both inputs of the graph."""
+    return apply(POW, (a, b)) if type(a) is Value else _overflow_safe_pow(a, b)
+
+
 def _pow_const_derivative(xs, out, n):
+    x = xs[0]
     if n == 0:
         return [0.0]
-    if xs[0] == 0.0 and n < 1:
+    if n < 1 and _num(x) == 0.0:
         return [math.inf]  # e.g. d sqrt(x)/dx at 0
-    return [n * _overflow_safe_pow(xs[0], n - 1)]
+    return [n * _pow_of(x, n - 1)]
 
 
 def _pow_derivatives(xs, out, ctx):
     a, b = xs
-    if b == 0:
+    a_data, b_data = _num(a), _num(b)
+    if b_data == 0:
         d_base = 0.0  # a ** 0 is 1 for every a (0 ** 0 and nan ** 0 included): PyTorch's and the Tensor engine's 0
-    elif a == 0.0 and b < 1:
+    elif a_data == 0.0 and b_data < 1:
         d_base = math.inf
     else:
-        d_base = b * _overflow_safe_pow(a, b - 1)
-    if a > 0:
-        d_exponent = out * math.log(a)
-    elif a == 0 and b > 0:
+        d_base = b * _pow_pow_of(a, b - 1)
+    if a_data > 0:
+        d_exponent = out * _log_of(a)
+    elif a_data == 0 and b_data > 0:
         d_exponent = 0.0  # a ** b * log(a) -> 0 as a -> 0+
     else:
         d_exponent = math.nan  # a ** b is not defined for a <= 0 near a non-integer b
     return [d_base, d_exponent]
+
+
+def _sqrt_derivative(xs, out, ctx):
+    return [math.inf if _num(out) == 0.0 else 0.5 / out]  # d sqrt(x)/dx = 1 / (2 sqrt x), inf at 0 as 0 ** 0.5
 
 
 def _affine(weights: list[float], inputs: list[float], bias: float) -> float:
@@ -215,11 +295,51 @@ def _sum(xs: list[float]) -> float:
         return total
 
 
-def _step(x: float, below: float) -> float:
+def _step(x: float | Value, below: float) -> float:
     """The derivative of relu (below = 0) and leaky relu (below = slope): nan at nan, which must not vanish."""
+    if type(x) is Value:
+        x = x._data
     return 1.0 if x > 0 else (below if x <= 0 else x)
 
 
+def _sign(x: float | Value) -> float:
+    """abs'(x): -1, 0 or 1, nan at nan."""
+    if type(x) is Value:
+        x = x._data
+    return 1.0 if x > 0 else (-1.0 if x < 0 else (0.0 if x == 0 else x))
+
+
+def _larger(xs, ctx):
+    a, b = xs  # a nan on either side gives nan, as numpy's maximum
+    return a if a > b else (b if b > a else (a if a == b else math.nan))
+
+
+def _smaller(xs, ctx):
+    a, b = xs
+    return a if a < b else (b if b < a else (a if a == b else math.nan))
+
+
+def _choice(first_wins: bool, second_wins: bool, tie: bool) -> list[float]:
+    """The max/min gate's local derivatives: 1 to the winner, ½ each on a tie (PyTorch's), nan if either is nan."""
+    if first_wins:
+        return [1.0, 0.0]
+    if second_wins:
+        return [0.0, 1.0]
+    return [0.5, 0.5] if tie else [math.nan, math.nan]
+
+
+def _max_derivatives(xs, out, ctx):
+    a, b = _num(xs[0]), _num(xs[1])
+    return _choice(a > b, b > a, a == b)
+
+
+def _min_derivatives(xs, out, ctx):
+    a, b = _num(xs[0]), _num(xs[1])
+    return _choice(a < b, b < a, a == b)
+
+
+# Each op: its forward and its local derivatives side by side. The rules are written with operators and the
+# helpers above, so the same line computes floats in first-order backward and records nodes under create_graph.
 ADD = _EngineOp("add", "+", lambda xs, c: xs[0] + xs[1], lambda xs, o, c: [1.0, 1.0])
 SUB = _EngineOp("sub", "-", lambda xs, c: xs[0] - xs[1], lambda xs, o, c: [1.0, -1.0])
 MUL = _EngineOp("mul", "*", lambda xs, c: xs[0] * xs[1], lambda xs, o, c: [xs[1], xs[0]])
@@ -232,7 +352,10 @@ EXP = _EngineOp("exp", "exp", lambda xs, c: _exp(xs[0]), lambda xs, o, c: [o])
 LOG = _EngineOp("log", "log", lambda xs, c: _log(xs[0]), lambda xs, o, c: [1.0 / xs[0]])
 TANH = _EngineOp("tanh", "tanh", lambda xs, c: math.tanh(xs[0]), lambda xs, o, c: [1.0 - o * o])
 SIGMOID = _EngineOp("sigmoid", "σ", lambda xs, c: _sigmoid(xs[0]), lambda xs, o, c: [o * (1.0 - o)])
-SOFTPLUS = _EngineOp("softplus", "softplus", lambda xs, c: _softplus(xs[0]), lambda xs, o, c: [_sigmoid(xs[0])])
+SOFTPLUS = _EngineOp("softplus", "softplus", lambda xs, c: _softplus(xs[0]), lambda xs, o, c: [_sigmoid_of(xs[0])])
+SIN = _EngineOp("sin", "sin", lambda xs, c: _periodic(math.sin, xs[0]), lambda xs, o, c: [_cos_of(xs[0])])
+COS = _EngineOp("cos", "cos", lambda xs, c: _periodic(math.cos, xs[0]), lambda xs, o, c: [-_sin_of(xs[0])])
+SQRT = _EngineOp("sqrt", "√", lambda xs, c: _sqrt(xs[0]), _sqrt_derivative)
 # ``0.0 if x <= 0 else x``, not ``x if x > 0 else 0.0``: relu(nan) is nan (numpy, PyTorch), never 0
 RELU = _EngineOp("relu", "ReLU", lambda xs, c: 0.0 if xs[0] <= 0 else xs[0], lambda xs, o, c: [_step(xs[0], 0.0)])
 LEAKY_RELU = _EngineOp(
@@ -240,10 +363,9 @@ LEAKY_RELU = _EngineOp(
     lambda xs, slope: xs[0] if xs[0] > 0 else slope * xs[0],
     lambda xs, o, slope: [_step(xs[0], slope)],
 )
-ABS = _EngineOp(
-    "abs", "|·|", lambda xs, c: abs(xs[0]),
-    lambda xs, o, c: [1.0 if xs[0] > 0 else (-1.0 if xs[0] < 0 else (0.0 if xs[0] == 0 else xs[0]))],  # nan at nan
-)
+ABS = _EngineOp("abs", "|·|", lambda xs, c: abs(xs[0]), lambda xs, o, c: [_sign(xs[0])])
+MAXIMUM = _EngineOp("maximum", "max", _larger, _max_derivatives)
+MINIMUM = _EngineOp("minimum", "min", _smaller, _min_derivatives)
 SUM = _EngineOp("sum", "Σ", lambda xs, c: _sum(xs), lambda xs, o, c: [1.0] * len(xs))
 
 
@@ -299,8 +421,8 @@ DOT = _DotOp("dot", "Σwx+b", _dot_forward, _dot_derivatives)
 #: Every operation of the scalar engine, by name (the mutation script and the docs walk it).
 SCALAR_OPS: dict[str, ScalarOp] = {
     op.name if op is not POW_CONST else "pow_const": op
-    for op in (ADD, SUB, MUL, DIV, NEG, POW_CONST, POW, EXP, LOG, TANH, SIGMOID, SOFTPLUS,
-               RELU, LEAKY_RELU, ABS, SUM, DOT)
+    for op in (ADD, SUB, MUL, DIV, NEG, POW_CONST, POW, EXP, LOG, TANH, SIGMOID, SOFTPLUS, SIN, COS, SQRT,
+               RELU, LEAKY_RELU, ABS, MAXIMUM, MINIMUM, SUM, DOT)
 }
 
 
@@ -379,15 +501,29 @@ class Value:
         """Reset this node's gradient to 0 (call on parameters between optimisation steps)."""
         self.grad = 0.0
 
-    def backward(self) -> None:
+    def backward(self, create_graph: bool = False) -> None:
         """Compute d self / d node for every node self depends on (reverse mode).
 
         Walks the graph in reverse topological order without recursion. Leaves
         *accumulate*: calling ``backward()`` twice doubles their ``grad``, as
         in PyTorch; zero them between steps (``zero_grad()`` in ``nn``). Each
         intermediate node holds the gradient of the latest pass.
+
+        ``create_graph=True`` records the backward pass: each leaf's ``grad`` becomes a Value you can call
+        ``backward()`` on again (second derivatives); intermediate nodes' grads are left as they were. As in
+        PyTorch, a leaf's grad then refers to a graph that refers to the leaf: set ``grad = 0.0`` when done,
+        or use ``autograd.grad``, which stores nothing.
         """
-        graph.run_backward(self, 1.0, self._stamp)
+        if create_graph is False:
+            graph.run_backward(self, 1.0, self._stamp)
+            return
+        if create_graph is not True:
+            raise TypeError(f"backward create_graph must be True or False, got {create_graph!r:.40}")
+        grads: dict = {}
+        for node in graph.run_backward(self, Value(1.0), self._stamp, grads=grads, create_graph=True):
+            if node._op is None and node in grads:
+                g = grads[node]
+                node.grad = g if type(node.grad) is float and node.grad == 0.0 else node.grad + g
 
     # -- arithmetic ------------------------------------------------------
     def __add__(self, other):
@@ -436,6 +572,20 @@ class Value:
     def __float__(self) -> float:
         return self._data
 
+    # -- comparisons: a plain bool from the numbers. No __eq__: nodes stay hashable by identity (graphs are
+    # -- walked with sets and dicts of nodes), and ``a == b`` on two Values is whether they are the same node.
+    def __lt__(self, other) -> bool:
+        return self._data < _compared(other, "<")
+
+    def __le__(self, other) -> bool:
+        return self._data <= _compared(other, "<=")
+
+    def __gt__(self, other) -> bool:
+        return self._data > _compared(other, ">")
+
+    def __ge__(self, other) -> bool:
+        return self._data >= _compared(other, ">=")
+
     # -- functions -------------------------------------------------------
     def exp(self) -> Value:
         """e ** x (inf when x > ~709.78: no exception, no warning)."""
@@ -461,6 +611,27 @@ class Value:
         """max(x, 0); derivative 1 for x > 0, else 0 (0 at the kink)."""
         return apply(RELU, (self,))
 
+    def sin(self) -> Value:
+        """sin x; derivative cos x (nan for x = ±inf)."""
+        return apply(SIN, (self,))
+
+    def cos(self) -> Value:
+        """cos x; derivative -sin x (nan for x = ±inf)."""
+        return apply(COS, (self,))
+
+    def sqrt(self) -> Value:
+        """√x; derivative 1 / (2√x) (inf at 0); ``DomainError`` for x < 0."""
+        return apply(SQRT, (self,))
+
+    def maximum(self, other: Value | float) -> Value:
+        """The larger of self and other (CS231n's max gate): the gradient goes to the larger, ½ to each on a
+        tie; nan if either is nan. (``max(a, b)`` with Python's max returns one of the two nodes itself.)"""
+        return apply(MAXIMUM, (self, other if type(other) is Value else _coerce(other, "maximum")))
+
+    def minimum(self, other: Value | float) -> Value:
+        """The smaller of self and other: the gradient goes to the smaller, ½ to each on a tie."""
+        return apply(MINIMUM, (self, other if type(other) is Value else _coerce(other, "minimum")))
+
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x for x > 0, else slope·x; derivative 1 for x > 0, else slope (slope at the kink)."""
         return apply(LEAKY_RELU, (self,), _to_float(slope, "leaky_relu slope"))
@@ -485,6 +656,16 @@ def _coerce(other: object, symbol: str) -> Value:
         f"unsupported operand for {symbol}: Value and {type(other).__name__} ({other!r}); "
         "expected a Value or a real number"
     )
+
+
+def _compared(other: object, symbol: str) -> float:
+    """The number a Value is compared with: another Value's or a real number's; TypeError otherwise."""
+    if type(other) is Value:
+        return other._data
+    if isinstance(other, (Number, np.bool_)):
+        return _to_float(other, f"Value {symbol}")
+    raise TypeError(f"unsupported operand for {symbol}: Value and {type(other).__name__} ({other!r:.40}); "
+                    "expected a Value or a real number")
 
 
 def _check_label(label: object, what: str) -> str:
@@ -586,5 +767,7 @@ def dot(weights: Sequence[Value | float], inputs: Sequence[Value | float], bias:
         bias = _coerce(bias, "autograd.dot bias")
     parts = _new(_DotInputs)  # its slots filled here, as apply() fills a Value's: this is the hot path
     parts.weights, parts.inputs, parts.bias = ws, xs, bias
-    data = _affine([w._data for w in ws], [x._data for x in xs], 0.0 if bias is None else bias._data)
-    return apply(DOT, parts, len(ws), data)
+    if DOT.forward is _dot_forward:  # the table's own forward, read from the tuples without a flat copy
+        data = _affine([w._data for w in ws], [x._data for x in xs], 0.0 if bias is None else bias._data)
+        return apply(DOT, parts, len(ws), data)
+    return apply(DOT, parts, len(ws))  # a replaced forward (a test, a mutation) is what runs

@@ -52,6 +52,17 @@ PER_INPUT = {
 }
 
 
+#: Second-derivative mutations ("value2:tanh"): the ops whose derivative rule depends on the inputs. The recorded
+#: form of the rule (create_graph) gets its slope scaled by the factor while its value stays exact, so only the
+#: second-derivative tests can notice.
+SECOND_ORDER = {
+    "value": ("mul", "div", "pow_const", "pow", "exp", "log", "tanh", "sigmoid", "softplus", "sin", "cos", "sqrt",
+              "dot"),
+    "tensor": ("mul", "div", "pow_const", "matmul", "linear", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid",
+               "softplus", "softmax", "log_softmax", "mse_loss"),
+}
+
+
 def all_mutations(per_input: bool = False) -> list[str]:
     """Every mutation: "value:<op>" for each SCALAR_OPS key, "tensor:<op>" for each TENSOR_OPS key, and with
     ``per_input`` also "<engine>:<op>@<input>" for the ops in ``PER_INPUT``."""
@@ -59,6 +70,7 @@ def all_mutations(per_input: bool = False) -> list[str]:
     from autograd.value import SCALAR_OPS
 
     found = [f"value:{name}" for name in SCALAR_OPS] + [f"tensor:{name}" for name in TENSOR_OPS]
+    found += [f"{engine}2:{name}" for engine, names in SECOND_ORDER.items() for name in names]
     if per_input:
         found += [f"{engine}:{name}@{i}" for engine, ops in PER_INPUT.items() for name, inputs in ops.items()
                   for i in inputs]
@@ -71,8 +83,10 @@ def _op(spec: str):
 
     engine, _, name = spec.partition(":")
     name, _, which = name.partition("@")
-    table = {"value": SCALAR_OPS, "tensor": TENSOR_OPS}.get(engine)
-    if table is None or name not in table or (which and which not in PER_INPUT[engine].get(name, "")):
+    table = {"value": SCALAR_OPS, "tensor": TENSOR_OPS, "value2": SCALAR_OPS, "tensor2": TENSOR_OPS}.get(engine)
+    second = engine.endswith("2")
+    if (table is None or name not in table or (second and (which or name not in SECOND_ORDER[engine[:-1]]))
+            or (which and which not in PER_INPUT[engine].get(name, ""))):
         raise ValueError(f"unknown mutation {spec!r}; expected one of {all_mutations(per_input=True)}")
     return engine, table[name], which
 
@@ -92,6 +106,8 @@ def apply_mutation(spec: str, factor: float = DEFAULT_FACTOR) -> contextlib.Abst
     "value:div@1") by ``factor`` until the returned context manager exits (it restores the original;
     entering it is optional)."""
     engine, op, which = _op(spec)
+    if engine.endswith("2"):
+        return _second_order_mutation(engine, op, factor)
     if engine == "value":
         original, attribute = op.derivatives, "derivatives"
 
@@ -109,6 +125,29 @@ def apply_mutation(spec: str, factor: float = DEFAULT_FACTOR) -> contextlib.Abst
                 if grads[i] is not None:
                     grads[i] = factor * grads[i]
             return tuple(grads)
+
+    setattr(op, attribute, mutated)
+    restore = contextlib.ExitStack()
+    restore.callback(setattr, op, attribute, original)
+    return restore
+
+
+def _bent(d, factor: float):
+    """``d`` with the same value and its slope scaled by ``factor`` (a recorded node), else ``d`` as it is."""
+    return d + (factor - 1.0) * (d - d.data) if hasattr(d, "_fresh_grad") else d
+
+
+def _second_order_mutation(engine: str, op, factor: float) -> contextlib.AbstractContextManager:
+    if engine == "value2":
+        original, attribute = op.derivatives, "derivatives"
+
+        def mutated(xs, out, ctx):
+            return [_bent(d, factor) for d in original(xs, out, ctx)]
+    else:
+        original, attribute = op.vjp, "vjp"
+
+        def mutated(g, xs, out, ctx, needs):
+            return tuple(_bent(c, factor) for c in original(g, xs, out, ctx, needs))
 
     setattr(op, attribute, mutated)
     restore = contextlib.ExitStack()

@@ -7,9 +7,15 @@ engine the predictions are a list with one entry per sample: a Value for a
 single-output net, a list of Values otherwise (a single Value is one sample).
 On the Tensor engine they are one Tensor: (n, k) for n samples of k outputs,
 (k,) for one sample. Which engine made the predictions is decided in one place,
-:func:`prediction_engine`; each loss then runs its ``_forward_<engine>`` method.
-Both forms compute the same formula, so with the same predictions the two
-engines give the same loss and gradients (to rounding).
+:func:`prediction_engine`; the checks of predictions and targets are in one place per
+engine (``_value_inputs``, ``_tensor_inputs``).
+
+Each loss's formula is written ONCE (``Loss.formula``), for both engines: with operators, engine
+methods both share (``softplus``, ``log``) and the small dispatch helpers below (``_each`` applies an
+elementwise term to a Tensor at once or to each Value; ``_reduce``, ``_clamped_log``,
+``_log_softmax_rows``, ``_weighted_sum`` do the one thing they name on either engine). So with the
+same predictions the two engines give the same loss and gradients (to rounding), and the stable
+forms (softplus, the shifted log-sum-exp) are the same on both.
 """
 
 from __future__ import annotations
@@ -114,42 +120,103 @@ def _tensor_rows(pred: Tensor, loss: str) -> tuple[int, int]:
     return 1, (pred.shape[0] if pred.ndim else 1)
 
 
-def _tensor_target(pred: Tensor, target: Any, loss: str) -> np.ndarray:
-    """``target`` checked by ``as_target_matrix`` and shaped like ``pred`` (so nothing broadcasts)."""
-    n, k = _tensor_rows(pred, loss)
-    return as_target_matrix(target, n, k, loss).reshape(pred.shape)
-
-
-def _reduce_tensor(terms: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return terms.mean()
-    total = terms.sum()
-    return 0.5 * total if reduction == "half_sum" else total
-
-
 def _check_reduction(reduction: str, allowed: tuple[str, ...], loss: str) -> str:
     if not isinstance(reduction, str) or reduction not in allowed:
         raise ValueError(f"{loss}: reduction must be one of {allowed}, got {reduction!r}")
     return reduction
 
 
-def _reduce(terms: list[Value], reduction: str) -> Value:
-    total = autograd.sum(terms)
+# -- the helpers each formula is written with: one meaning, both engines ---------------------------------
+
+def _each(term: Any, pred: Any, t: np.ndarray) -> Any:
+    """``term(prediction, target)`` on every entry: one call on a Tensor and its target array (elementwise),
+    one call per Value on the Value engine (a list of terms)."""
+    if type(pred) is Tensor:
+        return term(pred, t)
+    return [term(v, y) for row, trow in zip(pred, t.tolist()) for v, y in zip(row, trow)]
+
+
+def _reduce(terms: Any, reduction: str) -> Any:
+    """The mean, sum or ½-sum of the terms (a Tensor, or a list of Values)."""
+    if type(terms) is Tensor:
+        count, total = terms.size, terms.sum()
+    else:
+        count, total = len(terms), autograd.sum(terms)
     if reduction == "mean":
-        return total / len(terms)
-    if reduction == "half_sum":
-        return 0.5 * total
-    return total
+        return total / count
+    return 0.5 * total if reduction == "half_sum" else total
+
+
+def _clamped_log(p: Any) -> Any:
+    """log p, -100 (a constant: no gradient) where p <= e⁻¹⁰⁰, as PyTorch's BCELoss; a Value or a Tensor."""
+    if type(p) is not Tensor:
+        return p.log() if p.data > _P_FLOOR else Value(_LOG_FLOOR)
+    kept = p.data > _P_FLOOR
+    if kept.all():
+        return p.log()
+    # Where p is clamped, take log 1 = 0 (not log p: p may be 0) and add the floor; no gradient reaches p there.
+    kept = kept.astype(p.dtype)
+    return (p * kept + (1.0 - kept)).log() + _LOG_FLOOR * (1.0 - kept)
+
+
+def _log_softmax_rows(z: Any) -> Any:
+    """log softmax of each sample's logits by the shifted log-sum-exp, (zⱼ - m) - log Σᵢ exp(zᵢ - m) with
+    m = max z: ``Tensor.log_softmax`` on a Tensor, the same formula on each row of Values."""
+    if type(z) is Tensor:
+        return z.log_softmax(axis=-1)
+    rows = []
+    for row in z:
+        m = max(v.data for v in row)
+        shifted = [v - m for v in row]
+        log_total = autograd.sum([s.exp() for s in shifted]).log()
+        rows.append([s - log_total for s in shifted])
+    return rows
+
+
+def _weighted_sum(terms: Any, t: np.ndarray) -> Any:
+    """Σ tᵢⱼ · termᵢⱼ over the entries with tᵢⱼ != 0 only: a masked class (logit -inf) has log softmax -inf,
+    and 0 · -inf would be nan."""
+    if type(terms) is Tensor:
+        used = t != 0
+        return (terms[used] * t[used]).sum()
+    return autograd.sum([v if w == 1.0 else w * v for row, trow in zip(terms, t.tolist())
+                         for v, w in zip(row, trow) if w])
+
+
+def _value_inputs(pred: Any, target: Any, loss: str, targets: Any) -> tuple[list[list[Value]], np.ndarray]:
+    """The Value engine's checks: prediction rows (n x k Values) and ``targets(target, n, k, loss)``."""
+    rows = _value_rows(pred, flat_is_one_sample=targets is as_class_targets)
+    return rows, targets(target, len(rows), len(rows[0]), loss)
+
+
+def _tensor_inputs(pred: Tensor, target: Any, loss: str, targets: Any) -> tuple[Tensor, np.ndarray]:
+    """The Tensor engine's checks: (n, k) or (k,) predictions and ``targets(...)`` shaped like them."""
+    n, k = _tensor_rows(pred, loss)
+    return pred, targets(target, n, k, loss).reshape(pred.shape)
 
 
 class Loss(Module):
-    """Base class: ``loss(pred, target)`` dispatches on the engine of ``pred``."""
+    """Base class: ``loss(pred, target)`` checks both (per engine) and applies ``formula``, the one definition.
+
+    A subclass sets ``name``, ``title`` (the name in error messages), ``targets`` (the function turning a target
+    into an (n, k) array) and ``formula(pred, t)``, written with the helpers above so it runs on either engine.
+    """
 
     name = "loss"
+    title = "Loss"
+    targets = staticmethod(as_target_matrix)
 
     def forward(self, pred: Any, target: Any) -> Any:
-        engine = prediction_engine(pred)
-        return getattr(self, f"_forward_{engine}")(pred, target)
+        check = _tensor_inputs if prediction_engine(pred) == "tensor" else _value_inputs
+        pred, t = check(pred, target, self.title, self.targets)
+        self.check_values(pred, t)
+        return self.formula(pred, t)
+
+    def check_values(self, pred: Any, t: np.ndarray) -> None:
+        """Refuse values outside the loss's domain (ValueError naming the loss); nothing by default."""
+
+    def formula(self, pred: Any, t: np.ndarray) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define formula(pred, t)")
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
@@ -171,17 +238,12 @@ class MSELoss(Loss):
     def __init__(self, reduction: str = "mean"):
         self.reduction = _check_reduction(reduction, ("mean", "sum", "half_sum"), "MSELoss")
 
-    def _forward_value(self, pred: Any, target: Any) -> Value:
-        rows = _value_rows(pred)
-        t = as_target_matrix(target, len(rows), len(rows[0]), "MSELoss")
-        terms = [(p - y) ** 2 for row, trow in zip(rows, t.tolist()) for p, y in zip(row, trow)]
-        return _reduce(terms, self.reduction)
+    title = "MSELoss"
 
-    def _forward_tensor(self, pred: Tensor, target: Any) -> Tensor:
-        t = _tensor_target(pred, target, "MSELoss")
-        if self.reduction == "mean":
-            return mse_loss(pred, t)  # one node
-        return _reduce_tensor((pred - t) ** 2, self.reduction)
+    def formula(self, pred: Any, t: np.ndarray) -> Any:
+        if type(pred) is Tensor and self.reduction == "mean":
+            return mse_loss(pred, t)  # the engine's own op for this same formula, one node (tested equal)
+        return _reduce(_each(lambda p, y: (p - y) ** 2, pred, t), self.reduction)
 
 
 def _check_unit_interval(t: np.ndarray, what: str, loss: str) -> None:
@@ -191,20 +253,8 @@ def _check_unit_interval(t: np.ndarray, what: str, loss: str) -> None:
         raise ValueError(f"{loss}: {what} must lie in [0, 1], got {t[index].item()!r} at index {index}")
 
 
-def _unit_targets(pred: Any, target: Any, loss: str) -> tuple[list[list[Value]], np.ndarray]:
-    """The BCE losses on Values: prediction rows and their targets, (n, k), each in [0, 1]."""
-    rows = _value_rows(pred)
-    t = as_target_matrix(target, len(rows), len(rows[0]), loss)
-    _check_unit_interval(t, "targets", loss)
-    return rows, t
-
-
-def _clamped_log(p: Value) -> Value:
-    return p.log() if p.data > _P_FLOOR else Value(_LOG_FLOOR)
-
-
-def _scaled(c: float, v: Value) -> Value:
-    return v if c == 1.0 else c * v
+def _data_of(pred: Any) -> np.ndarray:
+    return pred.data if type(pred) is Tensor else np.array([[v.data for v in row] for row in pred])
 
 
 class BCELoss(Loss):
@@ -220,37 +270,15 @@ class BCELoss(Loss):
     def __init__(self, reduction: str = "mean"):
         self.reduction = _check_reduction(reduction, ("mean", "sum"), "BCELoss")
 
-    def _forward_value(self, pred: Any, target: Any) -> Value:
-        rows, t = _unit_targets(pred, target, "BCELoss")
-        probs = np.array([[p.data for p in row] for row in rows])
-        _check_unit_interval(probs, "predictions (probabilities)", "BCELoss")
-        terms = []
-        for row, trow in zip(rows, t.tolist()):
-            for p, y in zip(row, trow):
-                parts = []
-                if y != 0.0:
-                    parts.append(_scaled(y, _clamped_log(p)))
-                if y != 1.0:
-                    parts.append(_scaled(1.0 - y, _clamped_log(1.0 - p)))
-                terms.append(-(parts[0] if len(parts) == 1 else parts[0] + parts[1]))
+    title = "BCELoss"
+
+    def check_values(self, pred: Any, t: np.ndarray) -> None:
+        _check_unit_interval(t, "targets", self.title)
+        _check_unit_interval(_data_of(pred), "predictions (probabilities)", self.title)
+
+    def formula(self, pred: Any, t: np.ndarray) -> Any:
+        terms = _each(lambda p, y: -(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p)), pred, t)
         return _reduce(terms, self.reduction)
-
-    def _forward_tensor(self, pred: Tensor, target: Any) -> Tensor:
-        t = _tensor_target(pred, target, "BCELoss")
-        _check_unit_interval(t, "targets", "BCELoss")
-        _check_unit_interval(pred.data, "predictions (probabilities)", "BCELoss")
-        terms = t * _clamped_log_tensor(pred) + (1.0 - t) * _clamped_log_tensor(1.0 - pred)
-        return _reduce_tensor(-terms, self.reduction)
-
-
-def _clamped_log_tensor(p: Tensor) -> Tensor:
-    """log p elementwise, -100 (a constant: no gradient) where p <= e⁻¹⁰⁰, as ``_clamped_log``."""
-    kept = p.data > _P_FLOOR
-    if kept.all():
-        return p.log()
-    # Where p is clamped, take log 1 = 0 (not log p: p may be 0) and add the floor; no gradient reaches p there.
-    kept = kept.astype(p.dtype)
-    return (p * kept + (1.0 - kept)).log() + _LOG_FLOOR * (1.0 - kept)
 
 
 class BCEWithLogitsLoss(Loss):
@@ -264,16 +292,14 @@ class BCEWithLogitsLoss(Loss):
     def __init__(self, reduction: str = "mean"):
         self.reduction = _check_reduction(reduction, ("mean", "sum"), "BCEWithLogitsLoss")
 
-    def _forward_value(self, pred: Any, target: Any) -> Value:
-        rows, t = _unit_targets(pred, target, "BCEWithLogitsLoss")
-        # Value.softplus and Tensor.softplus are both stable for any z, with derivative σ(z)
-        terms = [z.softplus() - y * z for row, trow in zip(rows, t.tolist()) for z, y in zip(row, trow)]
-        return _reduce(terms, self.reduction)
+    title = "BCEWithLogitsLoss"
 
-    def _forward_tensor(self, z: Tensor, target: Any) -> Tensor:
-        t = _tensor_target(z, target, "BCEWithLogitsLoss")
-        _check_unit_interval(t, "targets", "BCEWithLogitsLoss")
-        return _reduce_tensor(z.softplus() - t * z, self.reduction)
+    def check_values(self, pred: Any, t: np.ndarray) -> None:
+        _check_unit_interval(t, "targets", self.title)
+
+    def formula(self, pred: Any, t: np.ndarray) -> Any:
+        # softplus is stable for any z on both engines, with derivative σ(z)
+        return _reduce(_each(lambda z, y: z.softplus() - y * z, pred, t), self.reduction)
 
 
 def as_class_targets(target: Any, n: int, k: int, loss: str = "CrossEntropyLoss") -> np.ndarray:
@@ -324,27 +350,13 @@ class CrossEntropyLoss(Loss):
     def __init__(self, reduction: str = "mean"):
         self.reduction = _check_reduction(reduction, ("mean", "sum"), "CrossEntropyLoss")
 
-    def _forward_value(self, pred: Any, target: Any) -> Value:
-        rows = _value_rows(pred, flat_is_one_sample=True)
-        t = as_class_targets(target, len(rows), len(rows[0]))
-        terms = []
-        for row, trow in zip(rows, t.tolist()):
-            m = max(z.data for z in row)
-            shifted = [z - m for z in row]
-            log_total = autograd.sum([s.exp() for s in shifted]).log()
-            parts = [(log_total - s) if tj == 1.0 else tj * (log_total - s) for s, tj in zip(shifted, trow) if tj]
-            terms.append(parts[0] if len(parts) == 1 else autograd.sum(parts))
-        # Mean over samples (not over classes), as PyTorch.
-        return _reduce(terms, self.reduction)
+    title = "CrossEntropyLoss"
+    targets = staticmethod(as_class_targets)
 
-    def _forward_tensor(self, z: Tensor, target: Any) -> Tensor:
-        n, k = _tensor_rows(z, "CrossEntropyLoss")
-        t = as_class_targets(target, n, k).reshape(z.shape)
-        # Only the entries with t > 0: a masked class (logit -inf) has log softmax -inf, and 0 · -inf is nan.
-        # log_softmax is the stable shifted log-sum-exp.
-        used = t != 0
-        total = -(z.log_softmax(axis=-1)[used] * t[used]).sum()
-        return total / n if self.reduction == "mean" else total
+    def formula(self, pred: Any, t: np.ndarray) -> Any:
+        total = -_weighted_sum(_log_softmax_rows(pred), t)
+        n = t.shape[0] if t.ndim == 2 else 1  # a (k,) Tensor is one sample
+        return total / n if self.reduction == "mean" else total  # the mean over samples (not classes), as PyTorch
 
 
 #: Every loss by name (``fit(loss=...)``, the command line).

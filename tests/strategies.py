@@ -65,6 +65,11 @@ _REPLAY: dict[str, Callable[[list[Value], object], Value]] = {
     "relu": lambda a, c: a[0].relu(),
     "leaky_relu": lambda a, c: a[0].leaky_relu(c),
     "abs": lambda a, c: abs(a[0]),
+    "sin": lambda a, c: a[0].sin(),
+    "cos": lambda a, c: a[0].cos(),
+    "sqrt": lambda a, c: a[0].sqrt(),
+    "maximum": lambda a, c: a[0].maximum(a[1]),
+    "minimum": lambda a, c: a[0].minimum(a[1]),
     "sum": lambda a, c: autograd.sum(a),
     "dot": lambda a, c: autograd.dot(a[:c], a[c:2 * c], a[2 * c] if len(a) > 2 * c else None),
     # guards: a number on the right makes a constant leaf
@@ -202,6 +207,19 @@ def _kinked(kind):
     return build
 
 
+def _sqrt(draw, r):
+    return r.emit_tamed("sqrt", (r.positive(_pick(draw, r)),))
+
+
+def _max_or_min(kind):
+    def build(draw, r: _Recipe) -> int:
+        a, b = _pick(draw, r), _pick(draw, r)
+        if abs(r.value(a) - r.value(b)) < KINK_MARGIN:  # a tie is the gate's kink: keep the two apart
+            b = r.emit("add_const", (b,), 3 * KINK_MARGIN if r.value(b) >= r.value(a) else -3 * KINK_MARGIN)
+        return r.emit_tamed(kind, (a, b))
+    return build
+
+
 def _sum(draw, r):
     return r.emit_tamed("sum", _picks(draw, r, 1, 4))
 
@@ -220,6 +238,8 @@ OP_BUILDERS: dict[str, Callable] = {
     "neg": _unary("neg"), "pow_const": _pow_const, "pow": _pow, "exp": _exp, "log": _log,
     "tanh": _unary("tanh"), "sigmoid": _unary("sigmoid"), "relu": _kinked("relu"),
     "leaky_relu": _kinked("leaky_relu"), "abs": _kinked("abs"), "sum": _sum, "dot": _dot,
+    "sin": _unary("sin"), "cos": _unary("cos"), "sqrt": _sqrt, "maximum": _max_or_min("maximum"),
+    "minimum": _max_or_min("minimum"),
 }
 
 

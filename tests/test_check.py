@@ -32,6 +32,11 @@ OP_CASES = {
     "relu": (lambda a: a.relu(), [0.7]),
     "leaky_relu": (lambda a: a.leaky_relu(0.2), [-0.7]),
     "abs": (lambda a: abs(a), [-0.7]),
+    "sin": (lambda a: a.sin(), [0.7]),
+    "cos": (lambda a: a.cos(), [0.7]),
+    "sqrt": (lambda a: a.sqrt(), [0.7]),
+    "maximum": (lambda a, b: a.maximum(b), [0.7, -1.3]),
+    "minimum": (lambda a, b: a.minimum(b), [0.7, -1.3]),
     "sum": (lambda a, b, c: autograd.sum([a, b, c]), [0.7, -1.3, 2.1]),
     "dot": (lambda w0, w1, x0, x1, b: autograd.dot([w0, w1], [x0, x1], b), [0.7, -1.3, 2.1, 0.4, -0.5]),
 }

@@ -47,8 +47,10 @@ def test_per_input_mutations_touch_only_their_input():
 def test_every_op_of_both_engines_is_listed():
     from autograd.tensor import TENSOR_OPS
     from autograd.value import SCALAR_OPS
+    from bench.mutation import SECOND_ORDER
 
-    assert len(all_mutations()) == len(SCALAR_OPS) + len(TENSOR_OPS)
+    second = sum(len(names) for names in SECOND_ORDER.values())
+    assert len(all_mutations()) == len(SCALAR_OPS) + len(TENSOR_OPS) + second
     with pytest.raises(ValueError, match="unknown mutation 'value:nope'"):
         apply_mutation("value:nope")
 
@@ -64,3 +66,15 @@ def test_the_script_reports_a_mutation_caught_and_an_unchanged_derivative_surviv
     assert "value:tanh             caught" in caught.stdout and "caught 1/1 mutations (x 1.001)" in caught.stdout
     survived = _run("--only", "value:tanh", "--factor", "1.0", "--tests", "tests/test_gradcheck_self.py")
     assert survived.returncode == 1 and "SURVIVED" in survived.stdout and "NOT caught: value:tanh" in survived.stdout
+
+
+def test_a_second_order_mutation_keeps_first_derivatives_and_bends_second_ones():
+    import autograd
+
+    x = Value(0.4)
+    with apply_mutation("value2:tanh", 1.001):
+        first = autograd.grad(x.tanh(), x)
+        second = autograd.hessian(lambda v: v.tanh(), 0.4)[0, 0]
+    t = np.tanh(0.4)
+    assert first == pytest.approx(1 - t * t, rel=1e-15)
+    assert second == pytest.approx(1.001 * (-2 * t * (1 - t * t)), rel=1e-12)

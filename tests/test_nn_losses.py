@@ -11,10 +11,13 @@ from hypothesis import strategies as st
 import autograd
 from autograd import Value
 from nn.losses import (
+    LOSSES,
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     MSELoss,
+    _each,
+    _reduce,
     get_loss,
     prediction_engine,
     predictions_to_array,
@@ -203,3 +206,36 @@ def test_predictions_to_array_and_engine():
     np.testing.assert_array_equal(predictions_to_array([leaves([1, 2]), leaves([3, 4])]), [[1, 2], [3, 4]])
     with pytest.raises(TypeError):
         prediction_engine([1.0, 2.0])
+
+
+# -- one formula for both engines (issue 12 item 4) ----------------------------------------------------
+
+_ONE_FORMULA_CASES = {  # name -> (predictions (3, 2), targets), inside each loss's domain
+    "mse": (RNG.normal(size=(3, 2)), RNG.normal(size=(3, 2))),
+    "bce": (RNG.uniform(0.05, 0.95, size=(3, 2)), np.array([[0.0, 1.0], [1.0, 0.3], [0.5, 0.0]])),
+    "bce_logits": (RNG.normal(scale=3.0, size=(3, 2)), np.array([[0.0, 1.0], [1.0, 0.3], [0.5, 0.0]])),
+    "cross_entropy": (RNG.normal(scale=3.0, size=(3, 2)), np.array([1, 0, 1])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_gives_the_same_value_and_gradients_on_both_engines(name):
+    pred, target = _ONE_FORMULA_CASES[name]
+    for reduction in ("mean", "sum"):
+        rows = [leaves(row) for row in pred]
+        value_loss = LOSSES[name](reduction)(rows, target)
+        value_loss.backward()
+        t = autograd.Tensor(pred, requires_grad=True)
+        tensor_loss = LOSSES[name](reduction)(t, target)
+        tensor_loss.backward()
+        assert math.isclose(value_loss.data, tensor_loss.item(), rel_tol=1e-12)
+        np.testing.assert_allclose(np.array([[v.grad for v in row] for row in rows]), t.grad, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_a_losss_formula_is_what_both_engines_compute(name, monkeypatch):
+    pred, target = _ONE_FORMULA_CASES[name]
+    monkeypatch.setattr(LOSSES[name], "formula", lambda self, p, t: _reduce(_each(lambda a, y: a * 0.0 + 7.0, p, t),
+                                                                          "mean"))
+    assert LOSSES[name]()([leaves(row) for row in pred], target).data == 7.0
+    assert LOSSES[name]()(autograd.Tensor(pred), target).item() == 7.0

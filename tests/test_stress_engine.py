@@ -177,6 +177,11 @@ ELEMENTWISE = [
     ("relu", lambda a: a.relu(), [NAN], NAN, [NAN]),  # was 0.0 with gradient 0 on Value
     ("leaky_relu", lambda a: a.leaky_relu(SLOPE), [NAN], NAN, [NAN]),  # was gradient slope on both
     ("abs", lambda a: abs(a), [NAN], NAN, [NAN]),  # abs'(nan): was 0 on Value, nan on Tensor
+    ("sin", lambda a: a.sin(), [NAN], NAN, [NAN]),
+    ("cos", lambda a: a.cos(), [NAN], NAN, [NAN]),
+    ("sqrt", lambda a: a.sqrt(), [NAN], NAN, [NAN]),  # nan, not a DomainError; 1 / (2 sqrt nan) is nan
+    ("maximum", lambda a, b: a.maximum(b), [NAN, 2.0], NAN, [NAN, NAN]),  # nan to both: neither is known larger
+    ("minimum", lambda a, b: a.minimum(b), [2.0, NAN], NAN, [NAN, NAN]),
 ]
 
 
@@ -220,8 +225,11 @@ TENSOR_ONLY = [
     ("softmax", lambda t: t.softmax(), [NAN, NAN], [NAN, NAN]),
     ("log_softmax", lambda t: t.log_softmax(), [NAN, NAN], [NAN, NAN]),
     ("mse_loss", lambda t: autograd.mse_loss(t, np.array([0.0, 1.0])), NAN, [NAN, 0.0]),  # 2 (p - y) / n
-    ("conv2d", lambda t: autograd.conv2d(t.reshape(1, 1, 1, 2), Tensor(np.full((1, 1, 1, 1), 2.0))),
-     [[[[NAN, 2.0]]]], [2.0, 2.0]),
+    ("broadcast_to", lambda t: t.broadcast_to((2, 2)), [[NAN, 1.0], [NAN, 1.0]], [2.0, 2.0]),
+    # getitem's VJP as an op of its own: zeros with t added at index 0 twice; its VJP gathers g back
+    ("scatter_add", lambda t: tensor._apply(tensor.SCATTER, (t,), ((np.array([0, 0]),), (3,))), [NAN, 0.0, 0.0],
+     [1.0, 1.0]),
+    ("conv2d", lambda t: autograd.conv2d(t.reshape(1, 1, 1, 2), Tensor([[[[2.0, 3.0]]]])), [[[[NAN]]]], [2.0, 3.0]),
     ("max_pool2d", lambda t: autograd.max_pool2d(t.reshape(1, 1, 1, 2), (1, 2)), [[[[NAN]]]], [1.0, 0.0]),  # to the nan
 ]
 

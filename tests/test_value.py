@@ -644,3 +644,79 @@ def test_an_operation_you_define_is_called_like_a_function_and_checked_by_gradch
         autograd.ScalarOp("", "s", len, len)
     with pytest.raises(TypeError, match="ScalarOp derivatives must be a function, got NoneType"):
         autograd.ScalarOp("op", "s", len, None)
+
+
+# --- the op table walked (issue 12 item 1): every op has a first- and second-derivative test, and its method
+# --- runs the table entry's own forward -------------------------------------------------------------------
+
+# name -> (f of Values, a point away from kinks and domain edges); a new op without an entry fails the walk
+TABLE_CASES = {
+    "add": (lambda a, b: a + b, [0.7, -1.3]), "sub": (lambda a, b: a - b, [0.7, -1.3]),
+    "mul": (lambda a, b: a * b, [0.7, -1.3]), "div": (lambda a, b: a / b, [0.7, -1.3]),
+    "neg": (lambda a: -a, [0.7]), "pow_const": (lambda a: a**3.5, [0.7]), "pow": (lambda a, b: a**b, [0.7, -1.3]),
+    "exp": (lambda a: a.exp(), [0.7]), "log": (lambda a: a.log(), [0.7]), "tanh": (lambda a: a.tanh(), [0.7]),
+    "sigmoid": (lambda a: a.sigmoid(), [0.7]), "softplus": (lambda a: a.softplus(), [-0.7]),
+    "sin": (lambda a: a.sin(), [0.7]), "cos": (lambda a: a.cos(), [0.7]), "sqrt": (lambda a: a.sqrt(), [0.7]),
+    "relu": (lambda a: a.relu(), [0.7]), "leaky_relu": (lambda a: a.leaky_relu(0.2), [-0.7]),
+    "abs": (lambda a: abs(a), [-0.7]), "maximum": (lambda a, b: a.maximum(b), [0.7, -1.3]),
+    "minimum": (lambda a, b: a.minimum(b), [0.7, -1.3]),
+    "sum": (lambda a, b, c: autograd.sum([a, b, c]), [0.7, -1.3, 2.1]),
+    "dot": (lambda w0, w1, x0, x1, b: autograd.dot([w0, w1], [x0, x1], b), [0.7, -1.3, 2.1, 0.4, -0.5]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_OPS))
+def test_every_scalar_op_has_first_and_second_derivatives_matching_central_differences(name):
+    f, point = TABLE_CASES[name]
+    # each input scaled by a product with the others, so the op's second derivatives all reach the Hessian
+    def g(*xs):
+        out = f(*xs)
+        return out * out + out.tanh() * xs[0]
+
+    leaves = [Value(p) for p in point]
+    assert SCALAR_OPS[name] in {node.op for node in topological_order(f(*leaves))}
+    first = autograd.grad(g(*leaves), leaves)
+    for i in range(len(point)):
+        assert close(first[i], central_difference(g, point, i)), (name, i)
+    h = autograd.hessian(g, point)
+    for i in range(len(point)):
+        plus, minus = list(point), list(point)
+        plus[i] += H
+        minus[i] -= H
+        vp, vm = [Value(p) for p in plus], [Value(m) for m in minus]
+        row = (np.array(autograd.grad(g(*vp), vp)) - np.array(autograd.grad(g(*vm), vm))) / (2 * H)
+        assert np.allclose(h[i], row, rtol=1e-5, atol=1e-6), (name, i, h[i], row)
+
+
+METHODS = {  # name -> the method or operator that applies it
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
+    "neg": lambda a, b: -a, "pow_const": lambda a, b: a**2.0, "pow": lambda a, b: a**b, "exp": lambda a, b: a.exp(),
+    "log": lambda a, b: a.log(), "tanh": lambda a, b: a.tanh(), "sigmoid": lambda a, b: a.sigmoid(),
+    "softplus": lambda a, b: a.softplus(), "sin": lambda a, b: a.sin(), "cos": lambda a, b: a.cos(),
+    "sqrt": lambda a, b: a.sqrt(), "relu": lambda a, b: a.relu(), "leaky_relu": lambda a, b: a.leaky_relu(),
+    "abs": lambda a, b: abs(a), "maximum": lambda a, b: a.maximum(b), "minimum": lambda a, b: a.minimum(b),
+    "sum": lambda a, b: autograd.sum([a, b]), "dot": lambda a, b: autograd.dot([a], [b]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_OPS))
+def test_replacing_an_ops_forward_changes_what_its_method_computes(name, monkeypatch):
+    monkeypatch.setattr(SCALAR_OPS[name], "forward", lambda xs, ctx: 42.0)
+    assert METHODS[name](Value(0.7), Value(1.3)).data == 42.0
+
+
+def test_comparisons_give_plain_bools_and_values_stay_hashable_by_identity():
+    a, b = Value(1.0), Value(2.0)
+    assert (a < b, a <= b, a > b, a >= b, a < 1.5, 2 > a) == (True, True, False, False, True, True)
+    assert type(a < b) is bool
+    assert a != Value(1.0) and len({a, Value(1.0)}) == 2  # no __eq__: identity
+    assert max(a, b) is b and min(a, b) is a  # Python's max picks a node; maximum is the op
+    m = a.maximum(b)
+    m.backward()
+    assert (a.grad, b.grad) == (0.0, 1.0)
+    t1, t2 = Value(3.0), Value(3.0)
+    t1.maximum(t2).backward()
+    assert (t1.grad, t2.grad) == (0.5, 0.5)  # a tie splits the gradient, as PyTorch
+    assert math.isnan(Value(math.nan).maximum(1.0).data)
+    with pytest.raises(TypeError, match="unsupported operand for <: Value and str"):
+        assert a < "x"
