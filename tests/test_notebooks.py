@@ -17,7 +17,8 @@ def test_there_are_notebooks():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_top_to_bottom(path, tmp_path):
     notebook = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
+    # shutdown_kernel="immediate": the run is over once the last cell has; a graceful shutdown waits ~2 s more.
+    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3", shutdown_kernel="immediate",
                                      resources={"metadata": {"path": str(tmp_path)}})
     client.execute()  # raises CellExecutionError naming the failing cell
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
