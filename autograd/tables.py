@@ -136,15 +136,7 @@ def _check_decimals(d: Any, where: str) -> int:
 
 
 def _check_lr(lr: Any, where: str) -> float:
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, Decimal)):
-        raise TypeError(f"{where} must be a number, got {type(lr).__name__}: {lr!r:.40}")
-    try:
-        x = float(lr)
-    except (OverflowError, InvalidOperation):
-        x = math.inf
-    if not math.isfinite(x):
-        raise ValueError(f"{where} must be a finite number, got {str(lr)[:40]}")
-    return x
+    return _number(lr, where)
 
 
 def _read_json(path: Path, who: str) -> Any:

@@ -37,11 +37,12 @@ CLASS_COLORS = ["#1f5fa8", "#c8302b", "#2a9d3f", "#e08a00", "#7a4fa3", "#8c564b"
                 "#a6a600", "#1aa6b7"]
 
 
-def _finish(fig: plt.Figure, path: str | Path | None) -> plt.Figure:
+def _finish(fig: plt.Figure, path: str | Path | None, dpi: int = 150) -> plt.Figure:
+    """Write ``fig`` to ``path`` (its folder made) and close it; without a path, leave it for the notebook."""
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=150)
+        fig.savefig(path, dpi=dpi)
         plt.close(fig)
     return fig
 

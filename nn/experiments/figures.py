@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 
+from .. import plot
 from ..plot import CLASS_COLORS, plt  # pyplot as nn.plot imports it: after choosing Agg on a headless machine
 from ..train import predict
 from . import DATA, STD_DDOF, ExperimentResult, build_model, load_data, median_run
@@ -20,12 +21,7 @@ AXIS_NAMES = {"iris": ("sepal length (standardised)", "sepal width (standardised
 
 
 def _finish(fig: plt.Figure, path: str | Path | None) -> plt.Figure:
-    if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-    return fig
+    return plot._finish(fig, path, dpi=120)  # many panels: 120 dpi keeps the files small
 
 
 def _check(result: ExperimentResult, dataset: str) -> None:
