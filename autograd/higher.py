@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import graph
-from .tensor import Tensor, _as_array, _constant
+from .tensor import Tensor, _as_array, _constant, seed_array
 from .value import Value
 
 Node = Any  # a Value or a Tensor
@@ -41,18 +41,13 @@ def _seed(output: Node, grad_output: Any, create_graph: bool) -> Any:
     if not output.requires_grad:
         raise ValueError("autograd.grad needs an output that requires grad: none of its inputs requires grad "
                          "(make leaves with Tensor(..., requires_grad=True))")
-    if grad_output is None:
-        if output.data.size != 1:
-            raise ValueError(f"autograd.grad of a Tensor of shape {output.shape} needs grad_outputs (an array of "
-                             "that shape: the v of vᵀJ), or a one-element output")
-        grad_output = np.ones(output.data.shape, output.data.dtype)
-    if isinstance(grad_output, Tensor):
-        g = grad_output
-    else:
-        g = Tensor(grad_output, dtype=output.data.dtype)
-    if g.shape != output.shape:
-        raise ValueError(f"autograd.grad grad_outputs must have the output's shape {output.shape}, got {g.shape}")
-    return g if create_graph else g.data
+    if isinstance(grad_output, Tensor):  # under create_graph the v of vᵀJ may itself be recorded
+        if grad_output.shape != output.shape:
+            raise ValueError(f"autograd.grad grad_outputs must have the output's shape {output.shape}, got "
+                             f"{grad_output.shape}")
+        return grad_output if create_graph else grad_output.data
+    g = seed_array(output, grad_output, "autograd.grad", "grad_outputs")
+    return _constant(g) if create_graph else g
 
 
 def grad(outputs: Node, inputs: Node | Sequence[Node], grad_outputs: Any = None,

@@ -647,6 +647,21 @@ def _dtype(dtype: Any) -> type:
         raise ValueError(f"Tensor dtype must be float64 (the default) or float32, got {dtype!r}") from None
 
 
+def seed_array(t: Tensor, gradient: Any, who: str, argument: str) -> np.ndarray:
+    """The upstream gradient that starts a backward pass from ``t`` (backward() and autograd.grad): 1 for a
+    one-element Tensor, else ``gradient`` as an array of t's shape and dtype, checked."""
+    if gradient is None:
+        if t.data.size != 1:
+            raise ValueError(f"{who} needs {argument}: without it only a one-element Tensor (a loss) works, got "
+                             f"shape {t.shape}; pass {argument}=<array of shape {t.shape}> (the v of vᵀJ) or reduce "
+                             "first (e.g. .sum() or .mean())")
+        return np.array(1.0, t.data.dtype).reshape(t.data.shape)  # np.ones is 4x slower
+    seed = _as_array(gradient, t.data.dtype.type, f"{who} {argument}")
+    if seed.shape != t.data.shape:
+        raise ValueError(f"{who} {argument} must have the Tensor's shape {t.shape}, got {seed.shape}")
+    return seed
+
+
 def _as_array(data: Any, dtype: type, what: str) -> np.ndarray:
     """``data`` (a number, nested sequence or array of real numbers) as a new array of ``dtype``."""
     if isinstance(data, Tensor):
@@ -895,16 +910,7 @@ class Tensor:
         if not self.requires_grad:
             raise ValueError("backward() needs a Tensor that requires grad: no input of this one requires grad "
                              "(make a leaf with Tensor(..., requires_grad=True)) or it was computed under no_grad()")
-        if gradient is None:
-            if self.data.size != 1:
-                raise ValueError(f"backward() without a gradient needs a one-element Tensor (a loss), got shape "
-                                 f"{self.shape}; pass gradient=<array of shape {self.shape}> or reduce first "
-                                 "(e.g. .sum() or .mean())")
-            seed = np.array(1.0, self.data.dtype).reshape(self.data.shape)  # np.ones is 4x slower
-        else:
-            seed = _as_array(gradient, self.data.dtype.type, "backward gradient")
-            if seed.shape != self.data.shape:
-                raise ValueError(f"backward gradient must have the Tensor's shape {self.shape}, got {seed.shape}")
+        seed = seed_array(self, gradient, "backward()", "gradient")
         if create_graph is not False:
             if create_graph is not True:
                 raise TypeError(f"backward create_graph must be True or False, got {create_graph!r:.40}")
