@@ -6,8 +6,9 @@ A node (a ``Value`` or a ``Tensor``) carries four things the driver relies on:
   tuple, or for a ``dot`` node a sequence reading the caller's tuples);
 - ``_op``: the operation that made it (``None`` for a leaf), whose
   ``contributions(node)`` returns upstream x local derivative for each input
-  (and whose ``accumulate``, if not None, may add those into the inputs'
-  ``grad`` itself in one pass, returning True: ``dot`` does);
+  and whose ``propagate(node)`` adds those into the inputs' ``grad``
+  (``add_contributions`` of them, or the same sums computed in one pass:
+  the engines' own ops do that, see their ``propagate``);
 - ``grad``: the accumulated gradient;
 - ``_fresh_grad()``: the zero a non-leaf starts each backward pass with (and a
   leaf whose ``grad`` is None; a Tensor that requires no grad returns None and
@@ -146,20 +147,26 @@ def run_backward(root: Any, seed: Any, stamp: int | None = None, grads: dict | N
             elif node.grad is None:
                 node.grad = node._fresh_grad()
     root.grad = root.grad + seed
-    for node in reversed(order):
-        op = node._op
-        if op is None:
-            continue
-        if op.accumulate is not None and not checking and op.accumulate(node):
-            continue  # the op added upstream x local to its inputs itself
-        contributions = op.contributions(node)
-        if checking:
-            check_backward(node, contributions)
-        # ops check that they give one contribution per input (zip would give the missing ones nothing)
-        for child, contribution in zip(node._inputs, contributions):
-            if contribution is not None:
-                child.grad = child.grad + contribution
+    if checking:  # every contribution is looked at before it is added
+        for node in reversed(order):
+            if node._op is not None:
+                contributions = node._op.contributions(node)
+                check_backward(node, contributions)
+                add_contributions(node, contributions)
+    else:
+        for node in reversed(order):
+            op = node._op
+            if op is not None:
+                op.propagate(node)
     return order
+
+
+def add_contributions(node: Any, contributions: list) -> None:
+    """child.grad += contribution for each input of ``node`` (None: that input gets nothing). Ops check that
+    they give one contribution per input: zip would give the missing ones nothing."""
+    for child, contribution in zip(node._inputs, contributions):
+        if contribution is not None:
+            child.grad = child.grad + contribution
 
 
 def _backward_into(root: Any, seed: Any, stamp: int | None, grads: dict, create_graph: bool) -> list:

@@ -100,7 +100,6 @@ class TensorOp:
     """
 
     __slots__ = ("name", "symbol", "forward", "vjp", "broadcasts", "aliases", "higher_order")
-    accumulate = None  # no op here adds into its inputs' grads itself (see graph.run_backward)
 
     def __init__(self, name: str, symbol: str, forward: Callable, vjp: Callable, broadcasts: bool = False,
                  aliases: bool = False, higher_order: bool = False):
@@ -146,6 +145,10 @@ class TensorOp:
                     c = c.copy()
             result.append(c)
         return result
+
+    def propagate(self, node: Tensor) -> None:
+        """Add each input's contribution into its grad (the backward driver calls it once per node)."""
+        graph.add_contributions(node, self.contributions(node))
 
     def contributions_for(self, node: Tensor, g: Any, create_graph: bool) -> list:
         """The VJP for each input with upstream ``g``, without reading or writing ``node.grad``; with

@@ -52,7 +52,6 @@ class ScalarOp:
     so ``create_graph=True`` can record it; an op without the promise refuses ``create_graph``."""
 
     __slots__ = ("name", "symbol", "forward", "derivatives", "higher_order")
-    accumulate = None  # only dot adds into its inputs' grads itself (see _DotOp and graph.run_backward)
 
     def __init__(self, name: str, symbol: str, forward: Callable, derivatives: Callable, higher_order: bool = False):
         graph.check_op_definition("ScalarOp", name, symbol, forward=forward, derivatives=derivatives)
@@ -87,6 +86,10 @@ class ScalarOp:
             raise self._count_error(local, inputs)
         g = node.grad
         return [g * d for d in local]
+
+    def propagate(self, node: Value) -> None:
+        """Add upstream x local into each input's grad (the backward driver calls it once per node)."""
+        graph.add_contributions(node, self.contributions(node))
 
     def contributions_for(self, node: Value, g: float | Value, create_graph: bool) -> list:
         """upstream ``g`` x local for each input, without reading or writing ``node.grad``; with
@@ -399,21 +402,21 @@ class _DotOp(_EngineOp):
 
     __slots__ = ()
 
-    def accumulate(self, node: Value) -> bool:
-        """w_i.grad += g x_i, x_i.grad += g w_i, b.grad += g, reading the shared tuples once; False (use
-        ``contributions`` and the derivative table) when this node has no shared tuples (``DOT`` called on
+    def propagate(self, node: Value) -> None:
+        """w_i.grad += g x_i, x_i.grad += g w_i, b.grad += g, reading the shared tuples once; through
+        ``contributions`` and the derivative table when this node has no shared tuples (``DOT`` called on
         a flat tuple) or the table was replaced (as bench.mutation does). tests/test_value.py holds the two
         paths equal."""
         parts = node._inputs
         if type(parts) is not _DotInputs or self.derivatives is not _dot_derivatives:
-            return False
+            graph.add_contributions(node, self.contributions(node))
+            return
         g = node.grad
         for w, x in zip(parts.weights, parts.inputs):
             w.grad += g * x._data
             x.grad += g * w._data
         if parts.bias is not None:
             parts.bias.grad += g
-        return True
 
 
 DOT = _DotOp("dot", "Σwx+b", _dot_forward, _dot_derivatives)

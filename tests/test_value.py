@@ -335,7 +335,7 @@ def test_dot_node_keeps_the_callers_tuples_and_reads_as_one_flat_tuple():
 
 @given(st.integers(1, 6), st.booleans(), st.data())
 def test_dot_one_pass_backward_adds_upstream_times_each_local_derivative(n, with_bias, data):
-    """The dot op's one-pass backward (``accumulate``) against ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1 written
+    """The dot op's one-pass backward (``propagate``) against ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1 written
     here, and against the generic path over the op's derivative table (which gradcheck and explain read)."""
     numbers = data.draw(st.lists(reals(-10.0, 10.0), min_size=2 * n + 1, max_size=2 * n + 1))
     ws, xs, b = tuple(map(Value, numbers[:n])), tuple(map(Value, numbers[n:2 * n])), Value(numbers[-1])
@@ -344,7 +344,7 @@ def test_dot_one_pass_backward_adds_upstream_times_each_local_derivative(n, with
     z.grad = g = data.draw(reals(-10.0, 10.0))
     by_hand = [g * x.data for x in xs] + [g * w.data for w in ws] + ([g] if with_bias else [])
     assert z.op.contributions(z) == by_hand  # the generic path: upstream x the table
-    assert z.op.accumulate(z) is True
+    z.op.propagate(z)
     assert [v.grad for v in leaves] == by_hand  # the one pass, into grads that started at 0
 
 
