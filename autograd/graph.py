@@ -87,28 +87,43 @@ def check_node(root: Any, what: str, expected: str = "a graph node (a Value or T
         raise TypeError(f"{what} expects {expected}, got {type(root).__name__}")
 
 
+MANY = object()
+"""In a node's ``_b`` slot: its ``_a`` holds the sequence of its inputs (see below)."""
+
+
 def topological_order(root: Any) -> list:
     """Every node ``root`` depends on, each once, inputs before the nodes made from them.
 
     Iterative depth-first search (an explicit stack of input iterators), so a
     chain of a million operations needs no Python recursion.
+
+    It reads a node's inputs from two slots, ``_a`` and ``_b``, rather than one tuple: ``_a`` is the first
+    input and ``_b`` the second, or None for a node of one input, or ``MANY`` when ``_a`` is the sequence of
+    all inputs (a Tensor's ``_a`` is always its sequence). ``node._inputs`` gives the same as one sequence.
+    Reading the slots here rather than calling ``_inputs`` per node took a W2 walk with binary ops from
+    55 ms to 44 ms (9 interleaved repeats, CPU clock, 65,040 nodes).
     """
     check_node(root, "topological_order")  # once per call, not per node
     order: list = []
+    if root._op is None:
+        return [root]
     visited = {root}
-    stack = [(root, iter(root._inputs))]
-    while stack:
-        node, inputs = stack[-1]
-        for child in inputs:
+    add, emit = visited.add, order.append
+    nodes = [root]
+    pending = [iter(root._inputs)]  # pending[k]: the inputs of nodes[k] not yet looked at
+    while pending:
+        for child in pending[-1]:
             if child not in visited:
-                visited.add(child)
+                add(child)
                 if child._op is not None:
-                    stack.append((child, iter(child._inputs)))
+                    b = child._b
+                    nodes.append(child)
+                    pending.append(iter(child._a if b is MANY else (child._a,) if b is None else (child._a, b)))
                     break
-                order.append(child)  # a leaf is finished as soon as it is seen
+                emit(child)  # a leaf is finished as soon as it is seen
         else:
-            stack.pop()
-            order.append(node)
+            pending.pop()
+            emit(nodes.pop())
     return order
 
 

@@ -859,6 +859,9 @@ class Tensor:
     # _label behind the property label (checked when set); _mask: made from booleans, so indexing with it
     # selects (numpy's boolean mask) rather than reading its 1.0/0.0 as positions.
     __slots__ = ("data", "grad", "_label", "requires_grad", "_inputs", "_op", "_ctx", "_mask")
+    # graph.topological_order reads a node's inputs as _a (here always the sequence of them) and _b = MANY
+    _b = graph.MANY
+    _a = property(operator.attrgetter("_inputs"))
     __array_ufunc__ = None  # numpy defers to Tensor's operators, so ndarray + Tensor is a Tensor
 
     def __init__(self, data: Any, label: str = "", *, requires_grad: bool = False, dtype: Any = None):

@@ -49,19 +49,26 @@ class ScalarOp:
 
     ``higher_order=True`` promises that ``derivatives`` also works when ``xs`` are the input Values and
     ``out`` the result Value (written with operators and the helpers ``sin``, ``exp``, ... of this module),
-    so ``create_graph=True`` can record it; an op without the promise refuses ``create_graph``."""
+    so ``create_graph=True`` can record it; an op without the promise refuses ``create_graph``.
 
-    __slots__ = ("name", "symbol", "forward", "derivatives", "higher_order")
+    ``domain(xs, ctx)``, if given, raises ``DomainError`` for inputs outside the op's domain (log of 0); the
+    engine calls it before ``forward`` (in ``apply``, the one place), so the formulas hold only maths."""
 
-    def __init__(self, name: str, symbol: str, forward: Callable, derivatives: Callable, higher_order: bool = False):
+    __slots__ = ("name", "symbol", "forward", "derivatives", "higher_order", "domain")
+
+    def __init__(self, name: str, symbol: str, forward: Callable, derivatives: Callable, higher_order: bool = False,
+                 domain: Callable | None = None):
         graph.check_op_definition("ScalarOp", name, symbol, forward=forward, derivatives=derivatives)
         if not isinstance(higher_order, bool):
             raise TypeError(f"ScalarOp higher_order must be True or False, got {higher_order!r:.40}")
+        if domain is not None:
+            graph.check_op_definition("ScalarOp", name, symbol, domain=domain)
         self.name = name
         self.symbol = symbol
         self.forward = forward
         self.derivatives = derivatives
         self.higher_order = higher_order
+        self.domain = domain
 
     def __call__(self, *inputs: Value | float, ctx: object = None) -> Value:
         """This operation on ``inputs`` (Values or numbers) as one recorded node: ``CUBE(x)`` for an op
@@ -119,42 +126,37 @@ class _EngineOp(ScalarOp):
 
     __slots__ = ()
 
-    def __init__(self, name: str, symbol: str, forward: Callable, derivatives: Callable):
-        super().__init__(name, symbol, forward, derivatives, higher_order=True)
+    def __init__(self, name: str, symbol: str, forward: Callable, derivatives: Callable,
+                 domain: Callable | None = None):
+        super().__init__(name, symbol, forward, derivatives, higher_order=True, domain=domain)
 
-    def contributions(self, node: Value) -> list[float]:
-        """upstream x local for each input: what backward adds to each input's grad."""
-        g = node.grad
-        local = self.derivatives(_data_of(node._inputs), node._data, node._ctx)
-        n = len(local)
-        if n == 2:  # the common cases, unrolled (see _data_of)
-            return [g * local[0], g * local[1]]
-        if n == 1:
-            return [g * local[0]]
-        return [g * d for d in local]
+    def propagate(self, node: Value) -> None:
+        """input.grad += upstream x local for each input, reading the node's input slots directly."""
+        a, b, g = node._a, node._b, node.grad
+        if b is None:  # one input
+            a.grad += g * self.derivatives([a._data], node._data, node._ctx)[0]
+        elif b is _MANY:  # a tuple of inputs
+            graph.add_contributions(node, self.contributions(node))
+        else:
+            da, db = self.derivatives([a._data, b._data], node._data, node._ctx)
+            a.grad += g * da  # a and b may be one node (x * x): both terms land, one after the other
+            b.grad += g * db
 
 
-def _data_of(inputs: tuple) -> list[float]:
-    """The inputs' values. Unrolled for one and two inputs: this is the hot
-    path, and a list comprehension is a function call in Python 3.11."""
-    n = len(inputs)
-    if n == 2:
-        return [inputs[0]._data, inputs[1]._data]
-    if n == 1:
-        return [inputs[0]._data]
+def _data_of(inputs: Sequence[Value]) -> list[float]:
+    """The inputs' values."""
     return [x._data for x in inputs]
 
 
 def _overflow_safe_pow(a: float, b: float) -> float:
-    """a ** b for a >= 0 or integer b, giving +-inf on overflow and DomainError outside the domain."""
-    if a == 0.0 and b < 0:
-        raise DivisionByZeroError(f"0 ** {b!r} is undefined (0 to a negative power)")
-    if a < 0 and not float(b).is_integer() and b == b:  # a nan exponent gives nan, as numpy and PyTorch
-        raise DomainError(f"({a!r}) ** {b!r} is undefined: a negative base needs an integer exponent")
+    """a ** b, giving +-inf on overflow (and, outside the domain, which ``_pow_domain`` refuses first, numpy's
+    inf for 0 to a negative power and nan for a negative base to a non-integer power)."""
     try:
         return math.pow(a, b)
     except OverflowError:
         return -math.inf if (a < 0 and float(b) % 2 == 1) else math.inf
+    except ValueError:  # math.pow's "domain error"
+        return math.inf if a == 0 else math.nan
 
 
 def _exp(x: float) -> float:
@@ -177,26 +179,32 @@ def _softplus(x: float) -> float:
     return (x if x > 0 else 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-def _log(x: float) -> float:
-    if x <= 0:
-        raise DomainError(f"log is defined for x > 0, got x = {x!r}")
-    return math.log(x)
+# -- the domains, checked by apply() before the forward formula runs (the formulas hold only maths) ------
+
+def _pow_domain(a: float, b: float) -> None:
+    if a == 0.0 and b < 0:
+        raise DivisionByZeroError(f"0 ** {b!r} is undefined (0 to a negative power)")
+    if a < 0 and not float(b).is_integer() and b == b:  # a nan exponent gives nan, as numpy and PyTorch
+        raise DomainError(f"({a!r}) ** {b!r} is undefined: a negative base needs an integer exponent")
 
 
-def _sqrt(x: float) -> float:
-    if x < 0:
-        raise DomainError(f"sqrt is defined for x >= 0, got x = {x!r}")
-    return math.sqrt(x)  # sqrt(nan) is nan, sqrt(inf) is inf
+def _log_domain(xs: list[float], ctx: object) -> None:
+    if xs[0] <= 0:
+        raise DomainError(f"log is defined for x > 0, got x = {xs[0]!r}")
+
+
+def _sqrt_domain(xs: list[float], ctx: object) -> None:
+    if xs[0] < 0:
+        raise DomainError(f"sqrt is defined for x >= 0, got x = {xs[0]!r}")
+
+
+def _div_domain(xs: list[float], ctx: object) -> None:
+    if xs[1] == 0:
+        raise DivisionByZeroError(f"division by zero: {xs[0]!r} / {xs[1]!r} (the divisor must be non-zero)")
 
 
 def _periodic(f: Callable[[float], float], x: float) -> float:
     return f(x) if math.isfinite(x) else math.nan  # sin(±inf) is nan (numpy's), never math's ValueError
-
-
-def _div(xs, ctx):
-    if xs[1] == 0:
-        raise DivisionByZeroError(f"division by zero: {xs[0]!r} / {xs[1]!r} (the divisor must be non-zero)")
-    return xs[0] / xs[1]
 
 
 # -- the derivative rules' helpers: on a float they compute a number (first-order backward), on a Value they
@@ -347,18 +355,20 @@ ADD = _EngineOp("add", "+", lambda xs, c: xs[0] + xs[1], lambda xs, o, c: [1.0, 
 SUB = _EngineOp("sub", "-", lambda xs, c: xs[0] - xs[1], lambda xs, o, c: [1.0, -1.0])
 MUL = _EngineOp("mul", "*", lambda xs, c: xs[0] * xs[1], lambda xs, o, c: [xs[1], xs[0]])
 # d/db (a/b) = -a/b² taken as -(a/b)/b: b*b underflows to 0 for |b| < 1e-162
-DIV = _EngineOp("div", "/", _div, lambda xs, o, c: [1.0 / xs[1], -o / xs[1]])
+DIV = _EngineOp("div", "/", lambda xs, c: xs[0] / xs[1], lambda xs, o, c: [1.0 / xs[1], -o / xs[1]], _div_domain)
 NEG = _EngineOp("neg", "-", lambda xs, c: -xs[0], lambda xs, o, c: [-1.0])
-POW_CONST = _EngineOp("pow", "^", lambda xs, n: _overflow_safe_pow(xs[0], n), _pow_const_derivative)
-POW = _EngineOp("pow", "^", lambda xs, c: _overflow_safe_pow(xs[0], xs[1]), _pow_derivatives)
+POW_CONST = _EngineOp("pow", "^", lambda xs, n: _overflow_safe_pow(xs[0], n), _pow_const_derivative,
+                      lambda xs, n: _pow_domain(xs[0], n))
+POW = _EngineOp("pow", "^", lambda xs, c: _overflow_safe_pow(xs[0], xs[1]), _pow_derivatives,
+                lambda xs, c: _pow_domain(xs[0], xs[1]))
 EXP = _EngineOp("exp", "exp", lambda xs, c: _exp(xs[0]), lambda xs, o, c: [o])
-LOG = _EngineOp("log", "log", lambda xs, c: _log(xs[0]), lambda xs, o, c: [1.0 / xs[0]])
+LOG = _EngineOp("log", "log", lambda xs, c: math.log(xs[0]), lambda xs, o, c: [1.0 / xs[0]], _log_domain)
 TANH = _EngineOp("tanh", "tanh", lambda xs, c: math.tanh(xs[0]), lambda xs, o, c: [1.0 - o * o])
 SIGMOID = _EngineOp("sigmoid", "σ", lambda xs, c: _sigmoid(xs[0]), lambda xs, o, c: [o * (1.0 - o)])
 SOFTPLUS = _EngineOp("softplus", "softplus", lambda xs, c: _softplus(xs[0]), lambda xs, o, c: [_sigmoid_of(xs[0])])
 SIN = _EngineOp("sin", "sin", lambda xs, c: _periodic(math.sin, xs[0]), lambda xs, o, c: [_cos_of(xs[0])])
 COS = _EngineOp("cos", "cos", lambda xs, c: _periodic(math.cos, xs[0]), lambda xs, o, c: [-_sin_of(xs[0])])
-SQRT = _EngineOp("sqrt", "√", lambda xs, c: _sqrt(xs[0]), _sqrt_derivative)
+SQRT = _EngineOp("sqrt", "√", lambda xs, c: math.sqrt(xs[0]), _sqrt_derivative, _sqrt_domain)
 # ``0.0 if x <= 0 else x``, not ``x if x > 0 else 0.0``: relu(nan) is nan (numpy, PyTorch), never 0
 RELU = _EngineOp("relu", "ReLU", lambda xs, c: 0.0 if xs[0] <= 0 else xs[0], lambda xs, o, c: [_step(xs[0], 0.0)])
 LEAKY_RELU = _EngineOp(
@@ -407,7 +417,7 @@ class _DotOp(_EngineOp):
         ``contributions`` and the derivative table when this node has no shared tuples (``DOT`` called on
         a flat tuple) or the table was replaced (as bench.mutation does). tests/test_value.py holds the two
         paths equal."""
-        parts = node._inputs
+        parts = node._a
         if type(parts) is not _DotInputs or self.derivatives is not _dot_derivatives:
             graph.add_contributions(node, self.contributions(node))
             return
@@ -456,21 +466,20 @@ class Value:
 
     # _data and _label behind the properties data and label, which check what is set; _stamp: see
     # _set_data (a leaf: when its data was last set; a result: the newest stamp when it was computed).
-    __slots__ = ("_data", "grad", "_label", "_inputs", "_op", "_ctx", "_stamp")
+    # The inputs are held in two slots, not a tuple (see _inputs): _a is None for a leaf, else the first
+    # input; _b the second input, None for an op of one input, or _MANY when _a holds the inputs' sequence.
+    __slots__ = ("_data", "grad", "_label", "_a", "_b", "_op", "_ctx", "_stamp")
 
-    def __init__(self, data: float, label: str = "", _inputs: tuple = (), _op: ScalarOp | None = None,
-                 _ctx: object = None):
+    def __init__(self, data: float, label: str = ""):
         if type(data) is not float:
             data = _to_float(data)
         if type(label) is not str:
             label = _check_label(label, "Value")
-        # apply() fills these same slots without calling __init__: keep both in step.
+        # apply() and _constant() fill these same slots without calling __init__: keep the three in step.
         self._data = data
         self.grad = 0.0
         self._label = label
-        self._inputs = _inputs
-        self._op = _op
-        self._ctx = _ctx
+        self._a = self._b = self._op = self._ctx = None
         self._stamp = 0  # older than any result: a new leaf cannot be in a graph computed before it
 
     data = property(operator.attrgetter("_data"), doc="The number this node holds (a float).")
@@ -486,6 +495,22 @@ class Value:
         self._label = value if type(value) is str else _check_label(value, "Value")
 
     # -- graph bookkeeping -------------------------------------------------
+    @property
+    def _inputs(self) -> Sequence[Value]:
+        """The inputs as the graph walk reads them: a tuple, or a dot node's shared parts (``_DotInputs``).
+
+        Two slots rather than a stored tuple: a tuple per node is a second object for the garbage collector
+        to track and to walk again at every collection while a graph grows. Dropping it took the collector's
+        time in a W2 epoch with binary ops from ~130 ms to ~60 ms (of ~480 ms; /tmp-free measure: bench_scalar
+        W2 binary, gc callbacks), and 48 bytes off every node."""
+        a = self._a
+        if a is None:
+            return ()
+        b = self._b
+        if b is None:
+            return (a,)
+        return a if b is _MANY else (a, b)
+
     @property
     def inputs(self) -> tuple[Value, ...]:
         """The nodes this one was computed from, in order, duplicates kept."""
@@ -651,6 +676,10 @@ class Value:
 
 
 def _coerce(other: object, symbol: str) -> Value:
+    if type(other) is float:
+        return _constant(other)
+    if type(other) is int and -_INT_AS_FLOAT < other < _INT_AS_FLOAT:  # bool is not int here: no shortcut
+        return _constant(float(other))
     if isinstance(other, Value):
         return other
     if isinstance(other, (Number, np.bool_)) or (isinstance(other, np.ndarray) and other.ndim == 0):
@@ -659,6 +688,21 @@ def _coerce(other: object, symbol: str) -> Value:
         f"unsupported operand for {symbol}: Value and {type(other).__name__} ({other!r}); "
         "expected a Value or a real number"
     )
+
+
+_INT_AS_FLOAT = 2**1023  # ints below this convert to a float without OverflowError
+
+
+def _constant(number: float) -> Value:
+    """A leaf holding ``number`` (already a float): the constant of ``w * 0.5`` or ``o - y``, made without
+    ``Value.__init__``'s checks and call. Keep in step with Value.__init__."""
+    node = _new(Value)
+    node._data = number
+    node.grad = 0.0
+    node._label = ""
+    node._a = node._b = node._op = node._ctx = None
+    node._stamp = 0
+    return node
 
 
 def _compared(other: object, symbol: str) -> float:
@@ -701,12 +745,31 @@ _get_modes = graph.current_modes
 _RECORDING = graph.RECORDING
 
 
+_MANY = graph.MANY  # in a node's _b slot: its _a holds a sequence of inputs (sum, dot, a user's n-ary op)
+
+
 def apply(op: ScalarOp, inputs: Sequence[Value], ctx: object = None, result: float | None = None) -> Value:
-    """Compute ``op`` on ``inputs``; record the inputs unless inside ``no_grad()``.
-    ``result``: the op's value, when the caller has computed it already (``dot`` does, from its tuples)."""
-    data = op.forward(_data_of(inputs), ctx) if result is None else result
-    if type(data) is not float:
-        data = _to_float(data, f"the result of {op.name}")
+    """Compute ``op`` on ``inputs`` (after its ``domain`` check, the engine's one place for it); record the
+    inputs unless inside ``no_grad()``. ``result``: the op's value, when the caller has computed it already
+    (``dot`` does, from its tuples)."""
+    n = len(inputs) if type(inputs) is tuple else 0  # not a tuple: a dot node's _DotInputs, kept as it is
+    if n == 2:
+        a, b = inputs
+        xs = [a._data, b._data]
+    elif n == 1:
+        a, b = inputs[0], None
+        xs = [a._data]
+    else:
+        a, b = inputs, _MANY
+        xs = None if result is not None else [x._data for x in inputs]
+    if result is None:
+        if op.domain is not None:
+            op.domain(xs, ctx)
+        data = op.forward(xs, ctx)
+        if type(data) is not float:
+            data = _to_float(data, f"the result of {op.name}")
+    else:
+        data = result
     modes = _get_modes()
     if modes is not _RECORDING and modes[1]:
         check_forward(op, inputs, data)
@@ -719,9 +782,9 @@ def apply(op: ScalarOp, inputs: Sequence[Value], ctx: object = None, result: flo
     node._label = ""
     node._stamp = _LATEST_STAMP
     if modes[0]:
-        node._inputs, node._op, node._ctx = inputs, op, ctx
+        node._a, node._b, node._op, node._ctx = a, b, op, ctx
     else:
-        node._inputs, node._op, node._ctx = (), None, None
+        node._a = node._b = node._op = node._ctx = None
     return node
 
 

@@ -290,7 +290,9 @@ class OursMLP:
         # layer's inputs instead of copying them (see autograd.dot).
         self.weights = [[tuple(Value(w) for w in row) for row in layer] for layer in weights]
         self.biases = [[Value(b) for b in layer] for layer in biases]
-        self.xs = [tuple(Value(v) for v in x) for x in xs]  # the data set as leaves, made once
+        # dot: the data set as leaves, made once; binary: plain floats, as micrograd users pass them
+        # (``model([0.5, -1.2])``), so ``w * x`` meets a float constant
+        self.xs = [tuple(Value(v) for v in x) if style == "dot" else tuple(x) for x in xs]
         self.ys = ys
         self.parameters = flat(self.weights) + flat(self.biases)
 
@@ -327,7 +329,7 @@ class MicroNet:
                 for p, v in zip(neuron.w, w):
                     p.data = v
                 neuron.b.data = b
-        self.xs = [[MicroValue(v) for v in x] for x in xs]
+        self.xs = [list(x) for x in xs]  # plain floats, as micrograd's README passes them
         self.ys = ys
         self.parameters = [p for layer in self.mlp.layers for n in layer.neurons for p in n.w]
         self.parameters += [n.b for layer in self.mlp.layers for n in layer.neurons]
