@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
+import operator
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,43 +90,55 @@ def check_node(root: Any, what: str, expected: str = "a graph node (a Value or T
 
 
 MANY = object()
-"""In a node's ``_b`` slot: its ``_a`` holds the sequence of its inputs (see below)."""
+"""In a node's ``_b`` slot: its ``_a`` holds the sequence of its inputs (see ``topological_order``)."""
+
+next_stamp = itertools.count(1).__next__
+"""() -> a number larger than every one given before: each recorded node's ``_stamp``, taken when it is made
+(so a node's stamp is larger than its inputs'), and a ``Value`` leaf's when its data is set. One C call, atomic
+under the GIL; no lock, nothing a thread could change under another but to make the next number larger."""
+
+_stamp_of = operator.attrgetter("_stamp")
 
 
 def topological_order(root: Any) -> list:
-    """Every node ``root`` depends on, each once, inputs before the nodes made from them.
+    """Every node ``root`` depends on, each once, inputs before the nodes made from them: the leaves first
+    (as they are met), then the recorded nodes in the order they were made.
 
-    Iterative depth-first search (an explicit stack of input iterators), so a
-    chain of a million operations needs no Python recursion.
+    One pass collects what ``root`` depends on (an explicit stack, no recursion), then the recorded nodes
+    are sorted by ``_stamp``, which grows with every node made: a node is always made after its inputs.
+    A depth-first search that emits each node after its inputs keeps a stack of input iterators as deep as
+    the graph, objects the collector walks again and again; on a chain of 10⁶ steps (2·10⁶ nodes) that
+    walk took 5.0 s against 1.3-1.6 s for this one, and 55 ms against 34 ms on a W2 epoch's graph with
+    binary ops (65,040 nodes; CPU clock, collector on).
 
-    It reads a node's inputs from two slots, ``_a`` and ``_b``, rather than one tuple: ``_a`` is the first
+    A node's inputs are read from two slots, ``_a`` and ``_b``, rather than one tuple: ``_a`` is the first
     input and ``_b`` the second, or None for a node of one input, or ``MANY`` when ``_a`` is the sequence of
     all inputs (a Tensor's ``_a`` is always its sequence). ``node._inputs`` gives the same as one sequence.
-    Reading the slots here rather than calling ``_inputs`` per node took a W2 walk with binary ops from
-    55 ms to 44 ms (9 interleaved repeats, CPU clock, 65,040 nodes).
     """
     check_node(root, "topological_order")  # once per call, not per node
-    order: list = []
     if root._op is None:
         return [root]
-    visited = {root}
-    add, emit = visited.add, order.append
-    nodes = [root]
-    pending = [iter(root._inputs)]  # pending[k]: the inputs of nodes[k] not yet looked at
-    while pending:
-        for child in pending[-1]:
-            if child not in visited:
+    seen = {root}
+    add = seen.add
+    leaves: list = []
+    found = leaves.append
+    made = [root]
+    stack = [root]
+    push, pop, keep = stack.append, stack.pop, made.append
+    while stack:
+        node = pop()
+        b = node._b
+        for child in node._a if b is MANY else (node._a,) if b is None else (node._a, b):
+            if child not in seen:
                 add(child)
-                if child._op is not None:
-                    b = child._b
-                    nodes.append(child)
-                    pending.append(iter(child._a if b is MANY else (child._a,) if b is None else (child._a, b)))
-                    break
-                emit(child)  # a leaf is finished as soon as it is seen
-        else:
-            pending.pop()
-            emit(nodes.pop())
-    return order
+                if child._op is None:
+                    found(child)
+                else:
+                    push(child)
+                    keep(child)
+    made.sort(key=_stamp_of)
+    leaves += made
+    return leaves
 
 
 def run_backward(root: Any, seed: Any, stamp: int | None = None, grads: dict | None = None,

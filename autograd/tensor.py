@@ -48,6 +48,7 @@ from .anomaly import check_forward
 from .graph import DivisionByZeroError, DomainError
 
 _new = object.__new__
+_next_stamp = graph.next_stamp
 _ndarray = np.ndarray
 _DTYPES = {np.dtype(np.float64): np.float64, np.dtype(np.float32): np.float32}
 
@@ -711,11 +712,13 @@ def _node(data: Any, op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
                 t._inputs = inputs
                 t._op = op
                 t._ctx = ctx
+                t._stamp = _next_stamp()
                 return t
     t.requires_grad = False
     t._inputs = ()
     t._op = None
     t._ctx = None
+    t._stamp = 0
     return t
 
 
@@ -767,6 +770,7 @@ def _constant(data: np.ndarray) -> Tensor:
     t._inputs = ()
     t._op = None
     t._ctx = None
+    t._stamp = 0
     return t
 
 
@@ -858,7 +862,8 @@ class Tensor:
 
     # _label behind the property label (checked when set); _mask: made from booleans, so indexing with it
     # selects (numpy's boolean mask) rather than reading its 1.0/0.0 as positions.
-    __slots__ = ("data", "grad", "_label", "requires_grad", "_inputs", "_op", "_ctx", "_mask")
+    # _stamp: graph.next_stamp() when a recorded node is made, 0 for a leaf (graph.topological_order sorts by it)
+    __slots__ = ("data", "grad", "_label", "requires_grad", "_inputs", "_op", "_ctx", "_mask", "_stamp")
     # graph.topological_order reads a node's inputs as _a (here always the sequence of them) and _b = MANY
     _b = graph.MANY
     _a = property(operator.attrgetter("_inputs"))
@@ -877,6 +882,7 @@ class Tensor:
         self._inputs = ()
         self._op = None
         self._ctx = None
+        self._stamp = 0
 
     label = property(operator.attrgetter("_label"), doc="The node's name in drawings and messages (a str).")
 

@@ -31,7 +31,6 @@ import builtins
 import math
 import numbers
 import operator
-import threading
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -722,25 +721,21 @@ def _check_label(label: object, what: str) -> str:
     return label
 
 
-# Leaf changes between forward and backward (see graph.run_backward): setting .data stamps the node with a
-# number newer than every result computed so far; a result records the newest stamp when it is computed
-# (_LATEST_STAMP, read without the lock: a thread sees at least its own earlier stamps). backward refuses a
-# leaf stamped after its root. The lock keeps the stamps increasing when threads set data at once.
-_STAMP_LOCK = threading.Lock()
-_LATEST_STAMP = 0
-
+# Leaf changes between forward and backward (see graph.run_backward): every recorded node takes a stamp from
+# graph.next_stamp when it is made, and setting a leaf's .data stamps it again, so its stamp is then newer than
+# every result computed before. backward refuses a leaf stamped after its root. A result keeps the stamp it
+# was made with (the graph walk orders results by it): setting its data does not restamp it.
 
 def _set_data(node: Value, value: object) -> None:
-    global _LATEST_STAMP
     if type(value) is not float:
         value = _to_float(value, "Value.data")
-    with _STAMP_LOCK:
-        _LATEST_STAMP += 1
-        node._stamp = _LATEST_STAMP
+    if node._op is None:
+        node._stamp = _next_stamp()
     node._data = value
 
 
 _new = object.__new__
+_next_stamp = graph.next_stamp
 _get_modes = graph.current_modes
 _RECORDING = graph.RECORDING
 
@@ -780,7 +775,7 @@ def apply(op: ScalarOp, inputs: Sequence[Value], ctx: object = None, result: flo
     node._data = data
     node.grad = 0.0
     node._label = ""
-    node._stamp = _LATEST_STAMP
+    node._stamp = _next_stamp()
     if modes[0]:
         node._a, node._b, node._op, node._ctx = a, b, op, ctx
     else:

@@ -195,8 +195,8 @@ def test_step_draws_the_backward_state_without_touching_grads():
     assert "#d9f2d9" in label_and_attrs(src4, "<B>ŷ-y</B>")   # done
     assert "#ffd27f" in label_and_attrs(src4, "<B>a0[2]</B>")  # this step
     assert "backward, step 4 of 9: a0[2] (σ)" in src4
-    src7 = autograd.draw(ex.loss, step=7).source  # z1[1] done, z0[1] not yet: x0 holds a partial grad
-    assert f"grad {r['d1'] * PARAMS['w10[1]']:.4f} (so far)</FONT>" in label_of(src7, "<B>x0</B>")
+    src8 = autograd.draw(ex.loss, step=8).source  # z1[1] done, z0[1] not yet: x0 holds a partial grad
+    assert f"grad {r['d1'] * PARAMS['w10[1]']:.4f} (so far)</FONT>" in label_of(src8, "<B>x0</B>")
     assert all(n.grad == 0.0 for n in order)
     with pytest.raises(ValueError, match="from 0 to 9"):
         autograd.draw(ex.loss, step=10)

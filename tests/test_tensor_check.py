@@ -87,7 +87,7 @@ def test_gradcheck_uses_pytorchs_tolerance_form_and_names_the_wrong_op(max_full)
         tensor_gradcheck(f(_scaled_tanh(1.01)), x, max_full=max_full)
     message = str(caught.value)
     assert ("random projection" in message) == (max_full == 0)
-    assert "node #3 tanh_scaled (input shapes (3, 4))" in message  # x, 2.0, mul, tanh
+    assert "node #4 tanh_scaled (input shapes (3, 4))" in message  # the leaves x, 2.0, 3.0, then mul, tanh
     assert [m.where.split()[2] for m in caught.value.node_mismatches] == ["tanh_scaled"]
     for m in caught.value.input_mismatches:
         assert abs(m.analytic - m.numeric) > m.allowed == pytest.approx(1e-5 + 1e-3 * abs(m.numeric))

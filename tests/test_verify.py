@@ -42,12 +42,13 @@ VERDICTS = {
 }
 
 
-# The order a backward pass computes them: forward values, then each backward step's local derivative and the
-# gradients it completes (a1[1]'s step comes before a0[1]'s: the engine's reverse topological order).
-COMPUTATION_ORDER = ["z0[1]", "a0[1]", "z1[1]", "a1[1]", "z0[2]", "yhat", "C",
+# The order a backward pass computes them: forward values in the order they were made (both z's of layer 1,
+# then both a's), then each backward step's local derivative and the gradients it completes, in the reverse
+# order: the activations of layer 1 (a1[1] before a0[1]) before its pre-activations' weights.
+COMPUTATION_ORDER = ["z0[1]", "z1[1]", "a0[1]", "a1[1]", "z0[2]", "yhat", "C",
                      "sigma_prime(z0[2])", "delta[2]", "w00[2]", "w01[2]", "b0[2]",
-                     "sigma_prime(z1[1])", "delta1[1]", "w10[1]", "w11[1]", "b1[1]",
-                     "sigma_prime(z0[1])", "delta0[1]", "w00[1]", "w01[1]", "b0[1]"]
+                     "sigma_prime(z1[1])", "delta1[1]", "sigma_prime(z0[1])", "delta0[1]",
+                     "w10[1]", "w11[1]", "b1[1]", "w00[1]", "w01[1]", "b0[1]"]
 
 
 @pytest.mark.parametrize("build", [two_two_one, lambda: nn.from_hand_table(),
