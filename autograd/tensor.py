@@ -69,6 +69,9 @@ class _Zero:
     on unchanged, reshape a view of it): their contributions are copied when
     they go to a leaf, so a leaf's ``grad`` is always an array of its own.
     Intermediate grads may share memory; the engine never writes them in place.
+
+    Kept as a speed trick: starting every grad at np.zeros_like instead makes the backward pass 35-42 % slower
+    (W2 generic, fused, 4x4 fixed cost) and an epoch 21-25 % slower (in-process A/B, 15 interleaved rounds).
     """
 
     __slots__ = ()
