@@ -79,7 +79,11 @@ def _conv2d_forward(xs, ctx):
     sh, sw, ph, pw = ctx
     n, oh, ow = x.shape[0], (x.shape[2] + 2 * ph - kh) // sh + 1, (x.shape[3] + 2 * pw - kw) // sw + 1
     # (N, OH·OW, O): the whole convolution as one matmul call. Stacked per sample, each product stays below
-    # the size where OpenBLAS starts threads, which on small images cost more than they give.
+    # the size where OpenBLAS starts threads, which on small images cost more than they give. Measured
+    # against one flattened (N·OH·OW, K) product on the digits CNN's two convolutions (batch 64; 15
+    # interleaved rounds of 500 products, time.perf_counter, one process): with OpenBLAS's default 2 threads
+    # stacked takes 563 µs where flat takes 699 µs (20 % less: 5x faster on conv16, 2x slower on conv32);
+    # on one thread flat is 8-10 % faster.
     out = np.matmul(_im2col(x, kh, kw, ctx), _filters(w).T)
     if len(xs) == 3:
         out += xs[2]

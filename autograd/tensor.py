@@ -70,6 +70,9 @@ class _Zero:
     on unchanged, reshape a view of it): their contributions are copied when
     they go to a leaf, so a leaf's ``grad`` is always an array of its own.
     Intermediate grads may share memory; the engine never writes them in place.
+
+    Kept as a speed trick: starting every grad at np.zeros_like instead makes the backward pass 35-42 % slower
+    (W2 generic, fused, 4x4 fixed cost) and an epoch 21-25 % slower (in-process A/B, 15 interleaved rounds).
     """
 
     __slots__ = ()
@@ -98,13 +101,21 @@ class TensorOp:
     promises that the VJP also works when ``g``, ``xs`` and ``out`` are Tensors
     (written with operators and Tensor methods), so ``create_graph=True`` can
     record it; an op without the promise refuses ``create_graph``, naming itself.
+
+    ``domain(xs, ctx)``, if given, refuses inputs outside the op's domain: it raises ``DomainError`` (or
+    ``DivisionByZeroError``) naming what is wrong, what it received and what is expected, and returns
+    nothing otherwise. Applying the op calls it before ``forward`` (the one place inputs are checked), so
+    ``forward`` holds only the formula.
     """
 
-    __slots__ = ("name", "symbol", "forward", "vjp", "broadcasts", "aliases", "higher_order")
+    __slots__ = ("name", "symbol", "forward", "vjp", "broadcasts", "aliases", "higher_order", "domain")
 
     def __init__(self, name: str, symbol: str, forward: Callable, vjp: Callable, broadcasts: bool = False,
-                 aliases: bool = False, higher_order: bool = False):
+                 aliases: bool = False, higher_order: bool = False, domain: Callable | None = None):
         graph.check_op_definition("TensorOp", name, symbol, forward=forward, vjp=vjp)
+        if domain is not None and not callable(domain):
+            raise TypeError(f"TensorOp domain must be a function or None, got {type(domain).__name__}: "
+                            f"{domain!r:.40}")
         for what, flag in (("broadcasts", broadcasts), ("aliases", aliases), ("higher_order", higher_order)):
             if not isinstance(flag, bool):
                 raise TypeError(f"TensorOp {what} must be True or False, got {flag!r:.40}")
@@ -115,22 +126,14 @@ class TensorOp:
         self.broadcasts = broadcasts
         self.aliases = aliases
         self.higher_order = higher_order
+        self.domain = domain
 
     def contributions(self, node: Tensor) -> list:
         """upstream grad · local derivative for each input, in the input's shape (None where not needed)."""
+        # No single-input fast path here (there was one): it paid 4-7 % of the backward pass and < 3 % of an
+        # epoch (W2 generic, fused, 4x4 fixed cost; in-process A/B, 15 interleaved rounds), below the 10 % a trick
+        # must pay.
         inputs = node._inputs
-        if len(inputs) == 1:  # the common case, without the loops
-            x = inputs[0]
-            if not x.requires_grad:
-                return [None]
-            c = self.vjp(node.grad, (x.data,), node.data, node._ctx, (True,))[0]
-            if c is None:
-                return [None]
-            if type(c) is not _ndarray or c.shape != x.data.shape or c.dtype is not x.data.dtype:
-                c = self.fit(c, x.data.shape, x.data.dtype)
-            if self.aliases and x._op is None:
-                c = c.copy()
-            return [c]
         grads = self.vjp(node.grad, [x.data for x in inputs], node.data, node._ctx,
                          [x.requires_grad for x in inputs])
         if len(grads) < len(inputs):  # else zip() would give the missing inputs nothing, silently
@@ -281,10 +284,11 @@ def _sum_to_shape(g: Any, shape: tuple) -> Any:
     lead = g.ndim - len(shape)
     if lead < 0:
         return g  # cannot come from broadcasting; the caller reports the shape mismatch
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
-    if axes:
-        g = _reduce_sum(g, axes, True)
-    return g.reshape(shape) if lead and g.size == int(np.prod(shape)) else g
+    stretched = tuple(i for i, n in enumerate(shape, lead) if n == 1 and g.shape[i] != 1)
+    if not stretched:  # only added axes (a bias): one sum, already in the input's shape
+        return _reduce_sum(g, tuple(range(lead)), False) if lead else g
+    g = _reduce_sum(g, tuple(range(lead)) + stretched, True)
+    return g.reshape(g.shape[lead:]) if lead else g
 
 
 def _scatter(g: Any, key: Any, shape: tuple) -> Any:
@@ -292,17 +296,50 @@ def _scatter(g: Any, key: Any, shape: tuple) -> Any:
     return _apply(SCATTER, (g,), (key, shape)) if type(g) is Tensor else _scatter_forward((g,), (key, shape))
 
 
-# -- the operations, forward and VJP side by side -----------------------------------------------
+# -- the domains: each op's refusal of inputs outside it, called by _apply before the forward formula
 
-def _nonzero_divisor(b: np.ndarray, a: np.ndarray) -> None:
+def _div_domain(xs, ctx):
+    a, b = xs
     if not np.all(b):
         raise DivisionByZeroError(f"division by zero: the divisor has {np.size(b) - np.count_nonzero(b)} "
                                   f"zero entries (dividend shape {np.shape(a)}, divisor shape {np.shape(b)}); the "
                                   "divisor must be non-zero everywhere")
 
 
+def _pow_const_domain(xs, n):
+    x = xs[0]
+    if n < 0 and not np.all(x):
+        raise DivisionByZeroError(f"0 ** {n!r} is undefined (0 to a negative power): x has zero entries")
+    if not float(n).is_integer() and n == n and np.any(x < 0):  # x ** nan is nan, as for Value
+        raise DomainError(f"x ** {n!r} is undefined for x < 0 (a negative base needs an integer exponent); "
+                          f"min x = {np.min(x)!r}")
+
+
+def _pow_domain(xs, ctx):
+    a, b = xs
+    if np.any((a == 0) & (b < 0)):
+        raise DivisionByZeroError("a ** b is undefined where a = 0 and b < 0 (0 to a negative power)")
+    if np.any((a < 0) & (b != np.round(b)) & ~np.isnan(b)):  # a nan exponent gives nan, as for Value
+        raise DomainError("a ** b is undefined where a < 0 and b is not an integer")
+
+
+def _log_domain(xs, ctx):
+    x = xs[0]
+    if np.any(x <= 0):  # log(nan) is nan, as for Value, numpy and PyTorch
+        raise DomainError(f"log is defined for x > 0, got {np.count_nonzero(x <= 0)} entries <= 0; "
+                          f"min x = {np.nanmin(x)!r}")
+
+
+def _sqrt_domain(xs, ctx):
+    x = xs[0]
+    if np.any(x < 0):  # sqrt(nan) is nan, as for Value
+        raise DomainError(f"sqrt is defined for x >= 0, got {np.count_nonzero(x < 0)} entries < 0; "
+                          f"min x = {np.nanmin(x)!r}")
+
+
+# -- the operations, forward and VJP side by side -----------------------------------------------
+
 def _div_forward(xs, ctx):
-    _nonzero_divisor(xs[1], xs[0])
     return xs[0] / xs[1]
 
 
@@ -315,11 +352,6 @@ def _div_vjp(g, xs, out, ctx, needs):
 @np.errstate(over="ignore")
 def _pow_const_forward(xs, n):
     x = xs[0]
-    if n < 0 and not np.all(x):
-        raise DivisionByZeroError(f"0 ** {n!r} is undefined (0 to a negative power): x has zero entries")
-    if not float(n).is_integer() and n == n and np.any(x < 0):  # x ** nan is nan, as for Value
-        raise DomainError(f"x ** {n!r} is undefined for x < 0 (a negative base needs an integer exponent); "
-                          f"min x = {np.min(x)!r}")
     return x * x if n == 2 else x**n
 
 
@@ -333,12 +365,7 @@ def _pow_const_vjp(g, xs, out, n, needs):
 
 @np.errstate(over="ignore")
 def _pow_forward(xs, ctx):
-    a, b = xs
-    if np.any((a == 0) & (b < 0)):
-        raise DivisionByZeroError("a ** b is undefined where a = 0 and b < 0 (0 to a negative power)")
-    if np.any((a < 0) & (b != np.round(b)) & ~np.isnan(b)):  # a nan exponent gives nan, as for Value
-        raise DomainError("a ** b is undefined where a < 0 and b is not an integer")
-    return a**b
+    return xs[0] ** xs[1]
 
 
 @np.errstate(over="ignore", divide="ignore", invalid="ignore")
@@ -392,35 +419,10 @@ def _linear_vjp(g, xs, out, ctx, needs):
         gb = (g.copy() if type(g) is _ndarray else g) if biased else None  # a new array, as non-aliasing VJPs give
     else:
         gw = g.T @ x if needs[1] else None
-        if not biased:
-            gb = None
-        elif type(g) is _ndarray:
-            gb = _ones(len(g), g.dtype) @ g  # Σ over the rows as 1ᵀg: BLAS is 2-3x faster than np.sum along axis 0
-        else:
-            gb = _reduce_sum(g, (0,), False)
+        # Σ over the rows by np.add.reduce: the cached ones vector of 1ᵀg (the old _ONES) paid 5-7 % of the
+        # fused backward pass and 0-5 % of an epoch (in-process A/B, 15 interleaved rounds): below the 10 %.
+        gb = _reduce_sum(g, (0,), False) if biased else None
     return gx, gw, gb
-
-
-_ONES: dict = {}
-#: Bytes the cache of ones vectors may hold in all. A vector is kept only if it is at most a quarter of this
-#: (4,096 float64): for small batches np.ones costs as much as the product it serves, for large ones the
-#: product dominates and a cached vector would only pin memory for the life of the process.
-ONES_CACHE_BYTES = 128 * 1024
-
-
-def _ones(n: int, dtype: np.dtype) -> np.ndarray:
-    """A read-only vector of n ones, kept for reuse when small (see ONES_CACHE_BYTES)."""
-    key = (n, dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        ones = np.ones(n, dtype)
-        ones.flags.writeable = False
-        if ones.nbytes <= ONES_CACHE_BYTES // 4:
-            # list(): one C call, so another thread's insert cannot change the dict while this reads it
-            if sum(v.nbytes for v in list(_ONES.values())) + ones.nbytes > ONES_CACHE_BYTES:
-                _ONES.clear()  # batch sizes come and go: start again rather than track which is oldest
-            _ONES[key] = ones
-    return ones
 
 
 def _sum_forward(xs, ctx):
@@ -476,19 +478,11 @@ def _exp_forward(xs, ctx):
 
 
 def _log_forward(xs, ctx):
-    x = xs[0]
-    if np.any(x <= 0):  # log(nan) is nan, as for Value, numpy and PyTorch
-        raise DomainError(f"log is defined for x > 0, got {np.count_nonzero(x <= 0)} entries <= 0; "
-                          f"min x = {np.nanmin(x)!r}")
-    return np.log(x)
+    return np.log(xs[0])
 
 
 def _sqrt_forward(xs, ctx):
-    x = xs[0]
-    if np.any(x < 0):  # sqrt(nan) is nan, as for Value
-        raise DomainError(f"sqrt is defined for x >= 0, got {np.count_nonzero(x < 0)} entries < 0; "
-                          f"min x = {np.nanmin(x)!r}")
-    return np.sqrt(x)
+    return np.sqrt(xs[0])
 
 
 @np.errstate(divide="ignore")  # 0.5 / 0: inf, the derivative of sqrt at 0 (as for Value)
@@ -587,10 +581,10 @@ SUB = TensorOp("sub", "-", lambda xs, c: xs[0] - xs[1],
 MUL = TensorOp("mul", "*", lambda xs, c: xs[0] * xs[1],
                lambda g, xs, o, c, n: (g * xs[1] if n[0] else None, g * xs[0] if n[1] else None), broadcasts=True,
                higher_order=True)
-DIV = TensorOp("div", "/", _div_forward, _div_vjp, broadcasts=True, higher_order=True)
+DIV = TensorOp("div", "/", _div_forward, _div_vjp, broadcasts=True, higher_order=True, domain=_div_domain)
 NEG = TensorOp("neg", "-", lambda xs, c: -xs[0], lambda g, xs, o, c, n: (-g,), higher_order=True)
-POW_CONST = TensorOp("pow", "^", _pow_const_forward, _pow_const_vjp, higher_order=True)
-POW = TensorOp("pow", "^", _pow_forward, _pow_vjp, broadcasts=True)  # first-order only (see _pow_vjp)
+POW_CONST = TensorOp("pow", "^", _pow_const_forward, _pow_const_vjp, higher_order=True, domain=_pow_const_domain)
+POW = TensorOp("pow", "^", _pow_forward, _pow_vjp, broadcasts=True, domain=_pow_domain)  # first-order only (_pow_vjp)
 MATMUL = TensorOp("matmul", "@", lambda xs, c: xs[0] @ xs[1], _matmul_vjp, broadcasts=True, higher_order=True)
 LINEAR = TensorOp("linear", "xWᵀ+b", _linear_forward, _linear_vjp, higher_order=True)
 SUM = TensorOp("sum", "Σ", _sum_forward, _sum_vjp, higher_order=True)
@@ -607,8 +601,8 @@ GETITEM = TensorOp("getitem", "[]", lambda xs, key: xs[0][key], _getitem_vjp, hi
 # getitem's VJP: the gradient added back at the gathered positions; its own VJP is the gather again
 SCATTER = TensorOp("scatter_add", "scatter", _scatter_forward, lambda g, xs, o, c, n: (g[c[0]],), higher_order=True)
 EXP = TensorOp("exp", "exp", _exp_forward, lambda g, xs, o, c, n: (g * o,), higher_order=True)
-LOG = TensorOp("log", "log", _log_forward, _log_vjp, higher_order=True)
-SQRT = TensorOp("sqrt", "√", _sqrt_forward, _sqrt_vjp, higher_order=True)
+LOG = TensorOp("log", "log", _log_forward, _log_vjp, higher_order=True, domain=_log_domain)
+SQRT = TensorOp("sqrt", "√", _sqrt_forward, _sqrt_vjp, higher_order=True, domain=_sqrt_domain)
 SIN = TensorOp("sin", "sin", _sin_forward, lambda g, xs, o, c, n: (g * _cos_of(xs[0]),), higher_order=True)
 COS = TensorOp("cos", "cos", _cos_forward, lambda g, xs, o, c, n: (-(g * _sin_of(xs[0])),), higher_order=True)
 # No in-place products in these rules (the old _times trick): bench/ab_engine.py measured it at 0-3 % of the
@@ -659,7 +653,7 @@ def seed_array(t: Tensor, gradient: Any, who: str, argument: str) -> np.ndarray:
             raise ValueError(f"{who} needs {argument}: without it only a one-element Tensor (a loss) works, got "
                              f"shape {t.shape}; pass {argument}=<array of shape {t.shape}> (the v of vᵀJ) or reduce "
                              "first (e.g. .sum() or .mean())")
-        return np.array(1.0, t.data.dtype).reshape(t.data.shape)  # np.ones is 4x slower
+        return np.ones(t.data.shape, t.data.dtype)
     seed = _as_array(gradient, t.data.dtype.type, f"{who} {argument}")
     if seed.shape != t.data.shape:
         raise ValueError(f"{who} {argument} must have the Tensor's shape {t.shape}, got {seed.shape}")
@@ -723,12 +717,15 @@ def _node(data: Any, op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
 
 
 def _apply(op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
-    """``op`` on ``inputs`` (Tensors), through the table entry's own forward: every method and operator is
-    this call. numpy's shape errors of a broadcasting op are re-raised naming the op, both shapes and the rule."""
+    """``op`` on ``inputs`` (Tensors), through the table entry's own domain check and forward: every method and
+    operator is this call. numpy's shape errors of a broadcasting op are re-raised naming the op, both shapes
+    and the rule."""
     n = len(inputs)
     xs = (inputs[0].data,) if n == 1 else (inputs[0].data, inputs[1].data) if n == 2 else tuple(
         [x.data for x in inputs])
     try:  # free unless it raises (Python 3.11)
+        if op.domain is not None:  # the one place an op's inputs are checked against its domain
+            op.domain(xs, ctx)
         data = op.forward(xs, ctx)
     except ValueError:
         error = _shape_error(op, xs) if op.broadcasts else None

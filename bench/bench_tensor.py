@@ -39,6 +39,7 @@ import platform
 import statistics
 import sys
 import time
+import timeit
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,10 +70,13 @@ class Config:
     name: str
     sizes: tuple[int, ...]
     n_points: int
+    activations: tuple[str, ...] = ACTIVATIONS
 
 
 SMALL = Config("2-16-16-1, 100 points", (2, 16, 16, 1), 100)
 LARGE = Config("2-64-64-1, 10,000 points", (2, 64, 64, 1), 10_000)
+#: issue 18's W2: the scalar benchmark's network (ReLU, ReLU, sigmoid), here as one full-batch epoch
+W2 = Config("W2: 2-16-16-1, 100 points", (2, 16, 16, 1), 100, ("relu", "relu", "sigmoid"))
 
 
 def dataset(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -84,18 +88,20 @@ def dataset(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 # -- the three engines: each makes an epoch function and reports its weights -------------------
 
 class TensorEngine:
-    """Our engine, written the way a user writes a training step."""
+    """Our engine, written the way a user writes a training step: the fused ops (one node per layer)."""
 
-    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray):
+    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray,
+                 activations: tuple[str, ...] = ACTIVATIONS):
         self.params = [Tensor(state[f"{kind}[{l}]"], f"{kind}[{l}]", requires_grad=True)
-                       for l in range(1, len(ACTIVATIONS) + 1) for kind in ("W", "b")]
+                       for l in range(1, len(activations) + 1) for kind in ("W", "b")]
         self.X, self.Y = Tensor(X), Tensor(Y)
+        self.activations = activations
 
     def epoch(self) -> float:
-        W1, b1, W2, b2, W3, b3 = self.params
-        hidden = linear(self.X, W1, b1).relu()
-        hidden = linear(hidden, W2, b2).sigmoid()
-        loss = mse_loss(linear(hidden, W3, b3).sigmoid(), self.Y)
+        a = self.X
+        for (W, b), name in zip(zip(self.params[::2], self.params[1::2]), self.activations):
+            a = getattr(linear(a, W, b), name)()
+        loss = mse_loss(a, self.Y)
         loss.backward()
         for p in self.params:
             p.data -= LR * p.grad
@@ -106,12 +112,29 @@ class TensorEngine:
         return {p.label: p.data for p in self.params}
 
 
+class GenericEngine(TensorEngine):
+    """The same step with generic Tensor ops only: ``a @ W.T + b``, the activation methods,
+    ``((out - y) ** 2).mean()`` (5 nodes per layer and 3 for the loss, where the fused ops make 2 and 1)."""
+
+    def epoch(self) -> float:
+        a = self.X
+        for (W, b), name in zip(zip(self.params[::2], self.params[1::2]), self.activations):
+            a = getattr(a @ W.T + b, name)()
+        loss = ((a - self.Y) ** 2).mean()
+        loss.backward()
+        for p in self.params:
+            p.data -= LR * p.grad
+            p.grad = None
+        return loss.data
+
+
 class NnLoopEngine:
     """``nn.MLP`` on the Tensor engine with ``nn.MSELoss`` and ``nn.SGD``: the loop of the lab reports."""
 
-    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray):
-        sizes = [state["W[1]"].shape[1]] + [state[f"b[{l}]"].shape[0] for l in range(1, len(ACTIVATIONS) + 1)]
-        self.model = MLP(sizes[0], sizes[1:-1], sizes[-1], activations=list(ACTIVATIONS), engine="tensor")
+    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray,
+                 activations: tuple[str, ...] = ACTIVATIONS):
+        sizes = [state["W[1]"].shape[1]] + [state[f"b[{l}]"].shape[0] for l in range(1, len(activations) + 1)]
+        self.model = MLP(sizes[0], sizes[1:-1], sizes[-1], activations=list(activations), engine="tensor")
         self.model.load_state_dict(state)
         self.loss, self.optimizer = MSELoss(), SGD(self.model.parameters(), lr=LR)
         self.X, self.Y = Tensor(X), Y  # the data wrapped once, as fit does
@@ -130,8 +153,9 @@ class NnLoopEngine:
 class NnFitEngine(NnLoopEngine):
     """The same model trained by ``nn.fit`` (full batch): ``epochs(n)`` is one ``fit`` call of n epochs."""
 
-    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray):
-        super().__init__(state, X, Y)
+    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray,
+                 activations: tuple[str, ...] = ACTIVATIONS):
+        super().__init__(state, X, Y, activations)
         self.X = X  # fit takes the arrays and converts them itself
 
     def epochs(self, number: int) -> float:
@@ -145,8 +169,9 @@ class NnFitEngine(NnLoopEngine):
 class NumpyEngine:
     """The hand-written matrix-form backprop."""
 
-    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray):
-        self.model = NumpyMLP.from_state_dict(state, ACTIVATIONS)
+    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray,
+                 activations: tuple[str, ...] = ACTIVATIONS):
+        self.model = NumpyMLP.from_state_dict(state, activations)
         self.X, self.Y = X, Y
 
     def epoch(self) -> float:
@@ -159,17 +184,19 @@ class NumpyEngine:
 class TorchEngine:
     """PyTorch CPU in float64, functional style, the same update."""
 
-    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray):
+    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray,
+                 activations: tuple[str, ...] = ACTIVATIONS):
         self.names = list(state)
+        self.activations = [getattr(torch, name) for name in activations]
         self.params = [torch.tensor(state[k], dtype=torch.float64, requires_grad=True) for k in self.names]
         self.X = torch.tensor(X, dtype=torch.float64)
         self.Y = torch.tensor(Y, dtype=torch.float64)
 
     def epoch(self) -> float:
-        W1, b1, W2, b2, W3, b3 = self.params
-        hidden = F.relu(F.linear(self.X, W1, b1))
-        hidden = torch.sigmoid(F.linear(hidden, W2, b2))
-        loss = F.mse_loss(torch.sigmoid(F.linear(hidden, W3, b3)), self.Y)
+        a = self.X
+        for W, b, f in zip(self.params[::2], self.params[1::2], self.activations):
+            a = f(F.linear(a, W, b))
+        loss = F.mse_loss(a, self.Y)
         loss.backward()
         with torch.no_grad():
             for p in self.params:
@@ -184,12 +211,11 @@ class TorchEngine:
 def engines_for(config: Config, seed: int = 0) -> dict[str, object]:
     """Every available engine, on the same data, from the same N(0, 1) weights."""
     X, Y = dataset(config.n_points, seed)
-    state = NumpyMLP.random(config.sizes, ACTIVATIONS, seed=seed).state_dict()
-    made = {"tensor": TensorEngine(state, X, Y), "nn loop": NnLoopEngine(state, X, Y),
-            "nn fit": NnFitEngine(state, X, Y), "numpy": NumpyEngine(state, X, Y)}
-    if torch is not None:
-        made["torch"] = TorchEngine(state, X, Y)
-    return made
+    state = NumpyMLP.random(config.sizes, config.activations, seed=seed).state_dict()
+    classes = {"tensor": TensorEngine, "generic": GenericEngine, "nn loop": NnLoopEngine, "nn fit": NnFitEngine,
+               "numpy": NumpyEngine, "torch": TorchEngine}
+    return {name: engine(state, X, Y, config.activations) for name, engine in classes.items()
+            if name != "torch" or torch is not None}
 
 
 def check_agreement(config: Config) -> float:
@@ -251,9 +277,9 @@ def measure_long_run(config: Config, epochs: int, chunk: int = 5_000) -> dict[st
     return spent
 
 
-def memory_profile(config: Config, epochs: int) -> list[tuple[int, int, int]]:
+def memory_profile(config: Config, epochs: int, engine_name: str = "tensor") -> list[tuple[int, int, int]]:
     """(epochs run, tracemalloc current, peak) at the start and after each half of ``epochs``."""
-    engine = engines_for(config)["tensor"]
+    engine = engines_for(config)[engine_name]
     engine.epoch()  # caches, lazily created numpy state
     gc.collect()
     tracemalloc.start()
@@ -271,6 +297,59 @@ def memory_profile(config: Config, epochs: int) -> list[tuple[int, int, int]]:
     return rows
 
 
+# -- the fixed cost of an op: tiny arrays, so the bookkeeping is all there is ------------------------
+
+FIXED_SIZE = 4
+
+
+def fixed_cost_functions() -> dict[str, Callable[[], object]]:
+    """``(a @ b).sum()`` and its backward for 4x4 leaves: ours, the same three steps in numpy by hand, torch."""
+    rng = np.random.default_rng(0)
+    A, B = rng.normal(size=(FIXED_SIZE, FIXED_SIZE)), rng.normal(size=(FIXED_SIZE, FIXED_SIZE))
+    a, b = Tensor(A, requires_grad=True), Tensor(B, requires_grad=True)
+
+    def ours() -> tuple:
+        (a @ b).sum().backward()
+        grads = a.grad, b.grad
+        a.grad = b.grad = None
+        return grads
+
+    def by_hand() -> tuple:
+        c = A @ B
+        c.sum()
+        g = np.ones(c.shape)  # d sum / d c
+        return g @ B.T, A.T @ g
+
+    functions = {"tensor": ours, "numpy": by_hand}
+    if torch is not None:
+        ta, tb = torch.tensor(A, requires_grad=True), torch.tensor(B, requires_grad=True)
+
+        def pytorch() -> tuple:
+            (ta @ tb).sum().backward()
+            grads = ta.grad, tb.grad
+            ta.grad = tb.grad = None
+            return grads
+
+        functions["torch"] = pytorch
+    return functions
+
+
+def measure_fixed_cost(repeat: int, number: int, clock: Callable[[], float]) -> dict[str, list[float]]:
+    """Seconds per call of each fixed-cost function (timeit-style blocks of ``number`` calls, collector on),
+    ``repeat`` blocks each, interleaved; the gradients are checked against the hand-written ones first."""
+    functions = fixed_cost_functions()
+    expected = functions["numpy"]()
+    for name, f in functions.items():
+        got = [np.asarray(g.detach().numpy() if hasattr(g, "detach") else g) for g in f()]
+        if max(float(np.max(np.abs(g - e))) for g, e in zip(got, expected)) > TOLERANCE:
+            raise AssertionError(f"fixed cost: {name}'s gradients differ from the hand-written ones")
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(repeat):
+        for name, f in functions.items():
+            times[name].append(timeit.Timer(f, timer=clock).timeit(number) / number)
+    return times
+
+
 # -- report ---------------------------------------------------------------------------------------
 
 def fmt_time(seconds: float) -> str:
@@ -285,7 +364,7 @@ def run(config: Config, repeat: int, block_seconds: float, long_epochs: int, mea
     agreement = check_agreement(config)
     times = measure(config, repeat, block_seconds)
     medians = {name: statistics.median(ts) for name, ts in times.items()}
-    print(f"\n## {config.name} (activations {', '.join(ACTIVATIONS)}; one-epoch agreement {agreement:.1e})\n")
+    print(f"\n## {config.name} (activations {', '.join(config.activations)}; one-epoch agreement {agreement:.1e})\n")
     print(f"| engine | median per epoch | min | spread | x numpy (medians) | x numpy (mins) | "
           f"projected {long_epochs:,} epochs |")
     print("|---|---|---|---|---|---|---|")
@@ -306,6 +385,24 @@ def run(config: Config, repeat: int, block_seconds: float, long_epochs: int, mea
     return {"medians": medians, "measured": measured}
 
 
+SECTIONS = ("small", "large", "w2", "fixed", "memory")
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def report_fixed_cost(repeat: int, clock: str) -> dict[str, float]:
+    times = measure_fixed_cost(repeat, 2_000, CLOCKS[clock])
+    medians = {name: statistics.median(ts) for name, ts in times.items()}
+    print(f"\n## Fixed cost per op: (a @ b).sum().backward() for {FIXED_SIZE}x{FIXED_SIZE} leaves ({clock} clock)\n")
+    print("numpy: the same three steps by hand (a @ b, .sum(), g = ones; g @ b.T, a.T @ g); median of "
+          f"{repeat} interleaved blocks of 2,000 calls\n")
+    print("| engine | median per call | min | x numpy (medians) |")
+    print("|---|---|---|---|")
+    for name, ts in times.items():
+        print(f"| {name} | {fmt_time(medians[name])} | {fmt_time(min(ts))} | "
+              f"{medians[name] / medians['numpy']:.2f} |")
+    return medians
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no measured long run (< 20 s)")
@@ -315,7 +412,14 @@ def main(argv: list[str] | None = None) -> None:
                         help="also measure this many epochs of 2-64-64-1 on 10,000 points (default: project only)")
     parser.add_argument("--memory-epochs", type=int, default=None, help="epochs under tracemalloc "
                         "(default 20,000, quick 3,000)")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                        help="the fixed-cost section's clock: wall time or the process's CPU time")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections to run (default all: {','.join(SECTIONS)})")
     args = parser.parse_args(argv)
+    sections = set(args.only.split(","))
+    if not sections <= set(SECTIONS):
+        parser.error(f"--only expects sections among {','.join(SECTIONS)}, got {args.only!r}")
     repeat = args.repeat or (11 if args.quick else 31)
     block = 0.02 if args.quick else 0.05
     memory_epochs = args.memory_epochs or (3_000 if args.quick else 20_000)
@@ -327,37 +431,67 @@ def main(argv: list[str] | None = None) -> None:
           + f", {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     print(f"median of {repeat} interleaved blocks of ~{block * 1e3:.0f} ms per engine; 'spread' is "
           "(max - min) / median over the blocks (above ~0.3 the machine was busy)")
-    small = run(SMALL, repeat, block, args.epochs, measure_long=not args.quick)
-    large = run(LARGE, max(5, repeat // 2), block * 2, args.epochs, measure_long=False)
+    small = large = w2 = fixed = None
+    if "small" in sections:
+        small = run(SMALL, repeat, block, args.epochs, measure_long=not args.quick)
+    if "w2" in sections:
+        w2 = run(W2, repeat, block, args.epochs, measure_long=False)
+    if "large" in sections:
+        large = run(LARGE, max(5, repeat // 2), block * 2, args.epochs, measure_long=False)
     if args.large_epochs:
         spent = measure_long_run(LARGE, args.large_epochs, chunk=max(1, args.large_epochs // 10))
         print(f"Measured: {args.large_epochs:,} epochs of {LARGE.name} in {spent['tensor']:.1f} s "
               f"(numpy oracle {spent['numpy']:.1f} s)")
+    if "fixed" in sections:
+        fixed = report_fixed_cost(repeat, args.clock)
 
-    print(f"\n## Memory over {memory_epochs:,} epochs of the Tensor engine ({SMALL.name}, tracemalloc)\n")
-    rows = memory_profile(SMALL, memory_epochs)
-    print("| after epochs | current | peak since previous row |")
-    print("|---|---|---|")
-    for done, current, peak in rows:
-        print(f"| {done:,} | {current / 1024:.1f} KiB | {peak / 1024:.1f} KiB |")
-    growth = (rows[-1][1] - rows[1][1]) / max(rows[-1][0] - rows[1][0], 1)
-    print(f"\nGrowth between the two halves: {growth:+.2f} bytes per epoch "
-          f"({'flat' if abs(growth) < 1.0 else 'GROWING'})")
+    growths = {}
+    if "memory" in sections:
+        for name in ("tensor", "generic"):
+            print(f"\n## Memory over {memory_epochs:,} epochs of the {name} engine ({SMALL.name}, tracemalloc)\n")
+            rows = memory_profile(SMALL, memory_epochs, name)
+            print("| after epochs | current | peak since previous row |")
+            print("|---|---|---|")
+            for done, current, peak in rows:
+                print(f"| {done:,} | {current / 1024:.1f} KiB | {peak / 1024:.1f} KiB |")
+            growths[name] = (rows[-1][1] - rows[1][1]) / max(rows[-1][0] - rows[1][0], 1)
+            print(f"\nGrowth between the two halves: {growths[name]:+.2f} bytes per epoch "
+                  f"({'flat' if abs(growths[name]) < 1.0 else 'GROWING'})")
 
-    ratio = small["medians"]["tensor"] / small["medians"]["numpy"]
     print("\n## Targets\n")
-    print(f"- Tensor <= 1.5x hand-written numpy per epoch on {SMALL.name}: {ratio:.2f}x "
-          f"({'met' if ratio <= 1.5 else 'NOT met'})")
-    long_run = small["measured"] or small["medians"]["tensor"] * args.epochs
-    label = "measured" if small["measured"] else "projected"
-    print(f"- {args.epochs:,} epochs of {SMALL.name} < 15 s: {long_run:.1f} s {label} "
-          f"({'met' if long_run < 15 else 'NOT met'})")
-    fit_ratio = small["medians"]["nn fit"] / small["medians"]["tensor"]
-    print(f"- nn.fit (nn.MLP, nn.MSELoss, nn.SGD) <= 1.5x the raw Tensor loop per epoch on {SMALL.name}: "
-          f"{fit_ratio:.2f}x ({'met' if fit_ratio <= 1.5 else 'NOT met'}; nn loop "
-          f"{small['medians']['nn loop'] / small['medians']['tensor']:.2f}x)")
-    print(f"- {LARGE.name}: Tensor {large['medians']['tensor'] / large['medians']['numpy']:.2f}x numpy per epoch, "
-          f"{args.epochs:,} epochs projected {fmt_time(large['medians']['tensor'] * args.epochs)}")
+    if w2:
+        ratio = w2["medians"]["generic"] / w2["medians"]["numpy"]
+        print(f"- generic Tensor ops (a @ W.T + b, relu, sigmoid, ((o - y) ** 2).mean()) <= 1.5x hand-written numpy "
+              f"per epoch on {W2.name} ({', '.join(W2.activations)}): {ratio:.2f}x "
+              f"({'met' if ratio <= 1.5 else 'NOT met'})")
+    if small:
+        ratio = small["medians"]["tensor"] / small["medians"]["numpy"]
+        print(f"- fused Tensor ops (linear, activations, mse_loss) <= 1.2x hand-written numpy per epoch on "
+              f"{SMALL.name}: {ratio:.2f}x ({'met' if ratio <= 1.2 else 'NOT met'})")
+    if w2:
+        ratio = w2["medians"]["tensor"] / w2["medians"]["numpy"]
+        print(f"- fused Tensor ops <= 1.2x numpy on {W2.name}: {ratio:.2f}x ({'met' if ratio <= 1.2 else 'NOT met'})")
+    if fixed:
+        ratio = fixed["tensor"] / fixed["numpy"]
+        torch_part = f"; PyTorch {fixed['torch'] / fixed['numpy']:.2f}x" if "torch" in fixed else ""
+        print(f"- fixed cost: (a @ b).sum().backward() on {FIXED_SIZE}x{FIXED_SIZE} <= 2.5x the same steps in numpy: "
+              f"{ratio:.2f}x ({fmt_time(fixed['tensor'])} vs {fmt_time(fixed['numpy'])}; "
+              f"{'met' if ratio <= 2.5 else 'NOT met'}{torch_part})")
+    if small:
+        long_run = small["measured"] or small["medians"]["tensor"] * args.epochs
+        label = "measured" if small["measured"] else "projected"
+        print(f"- {args.epochs:,} epochs of {SMALL.name} < 15 s: {long_run:.1f} s {label} "
+              f"({'met' if long_run < 15 else 'NOT met'})")
+        fit_ratio = small["medians"]["nn fit"] / small["medians"]["tensor"]
+        print(f"- nn.fit (nn.MLP, nn.MSELoss, nn.SGD) <= 1.5x the raw Tensor loop per epoch on {SMALL.name}: "
+              f"{fit_ratio:.2f}x ({'met' if fit_ratio <= 1.5 else 'NOT met'}; nn loop "
+              f"{small['medians']['nn loop'] / small['medians']['tensor']:.2f}x)")
+    if large:
+        print(f"- {LARGE.name}: Tensor {large['medians']['tensor'] / large['medians']['numpy']:.2f}x numpy per "
+              f"epoch, {args.epochs:,} epochs projected {fmt_time(large['medians']['tensor'] * args.epochs)}")
+    for name, growth in growths.items():
+        print(f"- memory of the {name} engine flat over {memory_epochs:,} epochs: {growth:+.2f} bytes per epoch "
+              f"({'met' if abs(growth) < 1.0 else 'NOT met'})")
     sys.stdout.flush()
 
 

@@ -156,6 +156,8 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("Tensor ** x", lambda x: tensor_leaf() ** x, "**"),
     ("TensorOp(name)", lambda x: autograd.TensorOp(x, "s", ident_forward, ident_derivatives), "name"),
     ("TensorOp(vjp)", lambda x: autograd.TensorOp("op", "s", ident_forward, x), "vjp"),
+    ("TensorOp(domain)", lambda x: autograd.TensorOp("op", "s", ident_forward, ident_derivatives, domain=x),
+     "domain"),
     ("Tensor.sum(axis)", lambda x: tensor_leaf().sum(axis=x), "axis"),
     ("Tensor.sum(keepdims)", lambda x: tensor_leaf().sum(keepdims=x), "keepdims"),
     ("Tensor.mean(axis)", lambda x: tensor_leaf().mean(axis=x), "axis"),

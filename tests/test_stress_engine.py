@@ -1,6 +1,6 @@
 """Trust, second round (issue 15), the engine's items: threads, nan, index buffers, leaves changed before
 backward, dtypes of grads, cross-entropy at -inf, op definitions, gradcheck's side effects, truth of a
-Tensor, the ones cache and stray warnings. A sibling of tests/test_stress.py; every case here failed
+Tensor, the bias sums and stray warnings. A sibling of tests/test_stress.py; every case here failed
 before its fix. Expected values are written out or derived in the test, never read from the engine.
 """
 
@@ -457,15 +457,14 @@ def test_the_truth_of_a_tensor_follows_numpy():
             bool(Tensor(data))
 
 
-# -- item 23: the ones cache is bounded in bytes -------------------------------------------------------------
+# -- item 23: the bias gradient over batches of any size (the ones cache it once needed is gone) ------------
 
-def test_the_ones_cache_holds_at_most_its_byte_budget():
+def test_the_bias_gradient_sums_every_row_for_any_batch_size():
     W, b = Tensor([[1.0]], requires_grad=True), Tensor([0.0], requires_grad=True)
     for n in (10**6, 10**6 + 1, 3000, 4000, 4096, 4097, 10, 2 * 10**5):
         autograd.linear(Tensor(np.ones((n, 1))), W, b).sum().backward()
-        held = sum(v.nbytes for v in tensor._ONES.values())
-        assert held <= tensor.ONES_CACHE_BYTES
     assert same(b.grad, [2 * 10**6 + 1 + 3000 + 4000 + 4096 + 4097 + 10 + 2 * 10**5])  # Σ of 1 over every row
+    assert not hasattr(tensor, "_ONES")  # nothing process-wide left to bound
 
 
 # -- item 27: no warnings during backward --------------------------------------------------------------------

@@ -488,6 +488,56 @@ def test_out_of_domain_raises_like_value(f, error, message):
         f(leaf([0.0, 2.0]))
 
 
+@pytest.mark.parametrize("name, f, error, message", [
+    ("log", lambda t: t.log(), DomainError, r"log is defined for x > 0, got 1 entries <= 0; min x = .*-1\.0"),
+    ("sqrt", lambda t: t.sqrt(), DomainError, r"sqrt is defined for x >= 0, got 1 entries < 0; min x = .*-1\.0"),
+    ("div", lambda t: 1.0 / (t + 1.0), DivisionByZeroError, r"divisor has 1 zero entries .*non-zero everywhere"),
+    ("pow_const", lambda t: t**0.5, DomainError, r"x \*\* 0\.5 is undefined for x < 0.*min x = .*-1\.0"),
+    ("pow", lambda t: t ** Tensor([0.5, 1.0]), DomainError, "a < 0 and b is not an integer"),
+])
+def test_each_domain_check_is_the_ops_domain_and_runs_before_its_forward(name, f, error, message, monkeypatch):
+    op = TENSOR_OPS[name]
+    assert op.domain is not None
+    calls = []
+    monkeypatch.setattr(op, "forward", lambda xs, ctx: calls.append(xs))
+    with pytest.raises(error, match=message):
+        f(leaf([-1.0, 2.0]))
+    assert calls == []  # refused before the formula ran
+    with pytest.raises(error, match=message):  # the check itself, on the arrays
+        op.domain((np.array([-1.0, 2.0]),) if name not in ("div", "pow") else
+                  ((np.array([1.0, 1.0]), np.array([0.0, 3.0])) if name == "div" else
+                   (np.array([-1.0, 2.0]), np.array([0.5, 1.0]))), 0.5 if name == "pow_const" else None)
+
+
+def test_forward_formulas_hold_no_domain_checks():
+    """Outside the domain the formula alone computes numpy's value (nan, inf): only the domain refuses."""
+    with np.errstate(all="ignore"):
+        assert np.isnan(TENSOR_OPS["log"].forward((np.array([-1.0]),), None)[0])
+        assert TENSOR_OPS["div"].forward((np.array([1.0]), np.array([0.0])), None)[0] == np.inf
+        assert np.isnan(TENSOR_OPS["pow_const"].forward((np.array([-1.0]),), 0.5)[0])
+    assert [name for name, op in TENSOR_OPS.items() if op.domain is not None] == ["div", "pow_const", "pow", "log",
+                                                                                 "sqrt"]
+
+
+def test_a_user_tensor_op_with_a_domain_is_checked_before_its_forward():
+    def positive(xs, ctx):
+        if np.any(xs[0] <= 0):
+            raise DomainError(f"reciprocal needs x > 0, got min x = {np.min(xs[0])!r}")
+
+    seen = []
+    inv = TensorOp("reciprocal", "1/x", lambda xs, c: seen.append(1) or 1.0 / xs[0],
+                   lambda g, xs, o, c, n: (-g * o * o,), domain=positive)
+    x = leaf([0.5, 4.0])
+    out = autograd.tensor._apply(inv, (x,))
+    out.sum().backward()
+    assert out.data.tolist() == [2.0, 0.25] and x.grad.tolist() == [-4.0, -1 / 16]  # -1/x² by hand
+    with pytest.raises(DomainError, match=r"reciprocal needs x > 0, got min x = .*-1\.0"):
+        autograd.tensor._apply(inv, (leaf([-1.0, 4.0]),))
+    assert seen == [1]  # the refused call never reached the forward
+    with pytest.raises(TypeError, match="TensorOp domain must be a function or None"):
+        TensorOp("bad", "?", lambda xs, c: xs[0], lambda g, xs, o, c, n: (g,), domain="x > 0")
+
+
 # -- float32 -------------------------------------------------------------------------------------------
 
 def test_float32_is_kept_and_agrees_with_float64_to_single_precision():
