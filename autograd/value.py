@@ -60,8 +60,9 @@ class ScalarOp:
         graph.check_op_definition("ScalarOp", name, symbol, forward=forward, derivatives=derivatives)
         if not isinstance(higher_order, bool):
             raise TypeError(f"ScalarOp higher_order must be True or False, got {higher_order!r:.40}")
-        if domain is not None:
-            graph.check_op_definition("ScalarOp", name, symbol, domain=domain)
+        if domain is not None and not callable(domain):
+            raise TypeError(f"ScalarOp domain must be a function or None, got {type(domain).__name__}: "
+                            f"{domain!r:.40}")
         self.name = name
         self.symbol = symbol
         self.forward = forward

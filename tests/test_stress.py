@@ -143,6 +143,8 @@ SITES: list[tuple[str, Callable, str | None]] = [
     ("ScalarOp(symbol)", lambda x: autograd.ScalarOp("op", x, ident_forward, ident_derivatives), "symbol"),
     ("ScalarOp(forward)", lambda x: autograd.ScalarOp("op", "s", x, ident_derivatives), "forward"),
     ("ScalarOp(derivatives)", lambda x: autograd.ScalarOp("op", "s", ident_forward, x), "derivatives"),
+    ("ScalarOp(domain)", lambda x: autograd.ScalarOp("op", "s", ident_forward, ident_derivatives, domain=x),
+     "domain"),
     ("ScalarOp(...)(x)", lambda x: SQUARE(x), "square"),
     # autograd: Tensor engine
     ("Tensor(data)", lambda x: Tensor(x), "Tensor expects"),

@@ -468,6 +468,52 @@ def test_out_of_domain_raises_domain_error(make, division):
     assert isinstance(info.value, DivisionByZeroError) == division
 
 
+@pytest.mark.parametrize("name, make, error, message", [
+    ("log", lambda: Value(-1.0).log(), DomainError, r"log is defined for x > 0, got x = -1\.0"),
+    ("sqrt", lambda: Value(-1.0).sqrt(), DomainError, r"sqrt is defined for x >= 0, got x = -1\.0"),
+    ("div", lambda: Value(1.0) / 0.0, DivisionByZeroError, r"division by zero: 1\.0 / 0\.0"),
+    ("pow_const", lambda: Value(-1.0) ** 0.5, DomainError, r"\(-1\.0\) \*\* 0\.5 is undefined"),
+    ("pow", lambda: Value(0.0) ** Value(-1.0), DivisionByZeroError, r"0 \*\* -1\.0 is undefined"),
+])
+def test_each_domain_check_is_the_ops_domain_and_runs_before_its_forward(name, make, error, message, monkeypatch):
+    op = SCALAR_OPS[name]
+    calls = []
+    monkeypatch.setattr(op, "forward", lambda xs, ctx: calls.append(xs) or 0.0)
+    with pytest.raises(error, match=message):
+        make()
+    assert calls == []  # refused before the formula ran
+
+
+def test_forward_formulas_hold_no_domain_checks():
+    """Outside the domain the formula alone gives numpy's value (inf, nan) or math's own error: only the
+    domain refuses with a DomainError naming the inputs."""
+    assert SCALAR_OPS["pow_const"].forward([0.0], -1.0) == math.inf  # numpy's 0.0 ** -1
+    assert math.isnan(SCALAR_OPS["pow"].forward([-8.0, 1 / 3], None))
+    with pytest.raises(ZeroDivisionError):
+        SCALAR_OPS["div"].forward([1.0, 0.0], None)
+    assert [name for name, op in SCALAR_OPS.items() if op.domain is not None] == ["div", "pow_const", "pow", "log",
+                                                                                 "sqrt"]
+
+
+def test_a_user_scalar_op_with_a_domain_is_checked_before_its_forward():
+    def positive(xs, ctx):
+        if xs[0] <= 0:
+            raise DomainError(f"reciprocal needs x > 0, got x = {xs[0]!r}")
+
+    seen = []
+    inv = autograd.ScalarOp("reciprocal", "1/x", lambda xs, c: seen.append(1) or 1.0 / xs[0],
+                            lambda xs, o, c: [-o * o], domain=positive)
+    x = Value(0.5)
+    out = inv(x)
+    out.backward()
+    assert (out.data, x.grad) == (2.0, -4.0)  # d(1/x)/dx = -1/x² by hand
+    with pytest.raises(DomainError, match=r"reciprocal needs x > 0, got x = -1\.0"):
+        inv(Value(-1.0))
+    assert seen == [1]  # the refused call never reached the forward
+    with pytest.raises(TypeError, match="ScalarOp domain must be a function or None"):
+        autograd.ScalarOp("bad", "?", lambda xs, c: xs[0], lambda xs, o, c: [1.0], domain="x > 0")
+
+
 @pytest.mark.parametrize("make, value", [
     (lambda: Value(10.0) ** 400, math.inf),
     (lambda: Value(-10.0) ** 401, -math.inf),
