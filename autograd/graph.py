@@ -116,8 +116,16 @@ def topological_order(root: Any) -> list:
     all inputs (a Tensor's ``_a`` is always its sequence). ``node._inputs`` gives the same as one sequence.
     """
     check_node(root, "topological_order")  # once per call, not per node
+    leaves, made = _dependencies(root)
+    leaves += made
+    return leaves
+
+
+def _dependencies(root: Any) -> tuple[list, list]:
+    """(the leaves ``root`` depends on, as they are met; the recorded nodes, ``root`` included, sorted by
+    ``_stamp``, i.e. in the order they were made). A leaf root gives ([root], [])."""
     if root._op is None:
-        return [root]
+        return [root], []
     seen = {root}
     add = seen.add
     leaves: list = []
@@ -137,8 +145,7 @@ def topological_order(root: Any) -> list:
                     push(child)
                     keep(child)
     made.sort(key=_stamp_of)
-    leaves += made
-    return leaves
+    return leaves, made
 
 
 def run_backward(root: Any, seed: Any, stamp: int | None = None, grads: dict | None = None,
@@ -158,36 +165,32 @@ def run_backward(root: Any, seed: Any, stamp: int | None = None, grads: dict | N
     """
     if grads is not None:
         return _backward_into(root, seed, stamp, grads, create_graph)
-    order = topological_order(root)
+    check_node(root, "backward")
+    leaves, made = _dependencies(root)
     checking = _modes.get()[1]
     if checking:
         from .anomaly import check_backward  # here, not at the top: anomaly imports graph
-    if stamp is None:
-        for node in order:
-            # A leaf whose grad is None (a Tensor before its first pass) starts at its _fresh_grad() too.
-            if node._op is not None or node.grad is None:
-                node.grad = node._fresh_grad()
-    else:
-        for node in order:
-            if node._op is not None:
-                node.grad = node._fresh_grad()
-            elif node._stamp > stamp:
-                raise _leaf_changed(node, root)
-            elif node.grad is None:
-                node.grad = node._fresh_grad()
+    for node in made:
+        node.grad = node._fresh_grad()
+    for node in leaves:
+        if stamp is not None and node._stamp > stamp:
+            raise _leaf_changed(node, root)
+        if node.grad is None:  # a Tensor before its first pass: it starts at its _fresh_grad() too
+            node.grad = node._fresh_grad()
+    if not made:  # a leaf root
+        leaves[0].grad = leaves[0].grad + seed
+        return leaves
     root.grad = root.grad + seed
     if checking:  # every contribution is looked at before it is added
-        for node in reversed(order):
-            if node._op is not None:
-                contributions = node._op.contributions(node)
-                check_backward(node, contributions)
-                add_contributions(node, contributions)
+        for node in reversed(made):
+            contributions = node._op.contributions(node)
+            check_backward(node, contributions)
+            add_contributions(node, contributions)
     else:
-        for node in reversed(order):
-            op = node._op
-            if op is not None:
-                op.propagate(node)
-    return order
+        for node in reversed(made):
+            node._op.propagate(node)
+    leaves += made
+    return leaves
 
 
 def add_contributions(node: Any, contributions: list) -> None:
