@@ -92,6 +92,11 @@ def check_node(root: Any, what: str, expected: str = "a graph node (a Value or T
 MANY = object()
 """In a node's ``_b`` slot: its ``_a`` holds the sequence of its inputs (see ``topological_order``)."""
 
+GROUPED = object()
+"""In a node's ``_b`` slot: its ``_a`` holds its inputs as tuples other nodes share (a neuron's weights, a
+layer's inputs) plus a few of its own: ``_a.groups()`` gives (the shared tuples, its own inputs), and ``_a``
+iterates as the flat sequence. The walk looks into each shared tuple once, however many nodes hold it."""
+
 next_stamp = itertools.count(1).__next__
 """() -> a number larger than every one given before: each recorded node's ``_stamp``, taken when it is made
 (so a node's stamp is larger than its inputs'), and a ``Value`` leaf's when its data is set. One C call, atomic
@@ -133,10 +138,19 @@ def _dependencies(root: Any) -> tuple[list, list]:
     made = [root]
     stack = [root]
     push, pop, keep = stack.append, stack.pop, made.append
+    walked: set[int] = set()  # ids of the shared tuples looked into (alive all along: their nodes hold them)
     while stack:
         node = pop()
         b = node._b
-        for child in node._a if b is MANY else (node._a,) if b is None else (node._a, b):
+        if b is GROUPED:
+            shared, inputs = node._a.groups()
+            for group in shared:
+                if id(group) not in walked:
+                    walked.add(id(group))
+                    inputs += group
+        else:
+            inputs = node._a if b is MANY else (node._a,) if b is None else (node._a, b)
+        for child in inputs:
             if child not in seen:
                 add(child)
                 if child._op is None:

@@ -406,6 +406,11 @@ class _DotInputs:
     def __getitem__(self, i):
         return self._flat()[i]  # drawings and messages only: not on the hot path
 
+    def groups(self) -> tuple[tuple[tuple[Value, ...], ...], tuple[Value, ...]]:
+        """(the tuples other nodes share: weights and inputs; this node's own inputs: the bias), for the walk
+        (graph.GROUPED)."""
+        return (self.weights, self.inputs), (() if self.bias is None else (self.bias,))
+
 
 class _DotOp(_EngineOp):
     """``dot``'s op: backward adds upstream x local into the weights' and inputs' grads in one pass."""
@@ -509,7 +514,7 @@ class Value:
         b = self._b
         if b is None:
             return (a,)
-        return a if b is _MANY else (a, b)
+        return a if b is _MANY or b is _GROUPED else (a, b)
 
     @property
     def inputs(self) -> tuple[Value, ...]:
@@ -741,7 +746,8 @@ _get_modes = graph.current_modes
 _RECORDING = graph.RECORDING
 
 
-_MANY = graph.MANY  # in a node's _b slot: its _a holds a sequence of inputs (sum, dot, a user's n-ary op)
+_MANY = graph.MANY  # in a node's _b slot: its _a holds a sequence of inputs (sum, a user's n-ary op)
+_GROUPED = graph.GROUPED  # in a dot node's _b slot: its _a is a _DotInputs
 
 
 def apply(op: ScalarOp, inputs: Sequence[Value], ctx: object = None, result: float | None = None) -> Value:
@@ -756,7 +762,7 @@ def apply(op: ScalarOp, inputs: Sequence[Value], ctx: object = None, result: flo
         a, b = inputs[0], None
         xs = [a._data]
     else:
-        a, b = inputs, _MANY
+        a, b = inputs, (_GROUPED if type(inputs) is _DotInputs else _MANY)
         xs = None if result is not None else [x._data for x in inputs]
     if result is None:
         if op.domain is not None:
