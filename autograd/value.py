@@ -825,17 +825,29 @@ def dot(weights: Sequence[Value | float], inputs: Sequence[Value | float], bias:
     very tuples: a neuron's weights and a layer's inputs are shared by every
     node made from them. A list is copied into a tuple first.
     """
-    ws = _as_values(weights, "autograd.dot weights")
-    xs = _as_values(inputs, "autograd.dot inputs")
-    if len(ws) != len(xs):
-        raise ValueError(f"autograd.dot needs as many weights as inputs, got {len(ws)} weights and {len(xs)} inputs")
-    if not ws:
-        raise ValueError("autograd.dot needs at least one weight and one input, got none")
-    if bias is not None and type(bias) is not Value:
-        bias = _coerce(bias, "autograd.dot bias")
+    own_forward = DOT.forward is _dot_forward  # else a replaced forward (a test, a mutation) is what runs
+    ws, xs, numbers = weights, inputs, None
+    if own_forward and type(ws) is tuple and type(xs) is tuple and (bias is None or type(bias) is Value):
+        # The tuples of Values nn passes: their numbers read at once, and the reading is the check (only a
+        # Value has _data; anything else goes through _as_values). W2 dot forward: 0.80x the time of checking
+        # each element first (python -m bench.ab_engine A B --rounds 6 --reps 10 --only "W2 dot").
+        try:
+            numbers = [w._data for w in ws], [x._data for x in xs]
+        except AttributeError:
+            pass
+    if numbers is None or len(ws) != len(xs) or not ws:
+        ws = _as_values(weights, "autograd.dot weights")
+        xs = _as_values(inputs, "autograd.dot inputs")
+        if len(ws) != len(xs):
+            raise ValueError(f"autograd.dot needs as many weights as inputs, got {len(ws)} weights and {len(xs)} "
+                             "inputs")
+        if not ws:
+            raise ValueError("autograd.dot needs at least one weight and one input, got none")
+        if bias is not None and type(bias) is not Value:
+            bias = _coerce(bias, "autograd.dot bias")
+        numbers = ([w._data for w in ws], [x._data for x in xs]) if own_forward else None
     parts = _new(_DotInputs)  # its slots filled here, as apply() fills a Value's: this is the hot path
     parts.weights, parts.inputs, parts.bias = ws, xs, bias
-    if DOT.forward is _dot_forward:  # the table's own forward, read from the tuples without a flat copy
-        data = _affine([w._data for w in ws], [x._data for x in xs], 0.0 if bias is None else bias._data)
-        return apply(DOT, parts, len(ws), data)
+    if own_forward:  # the table's own forward, read from the tuples without a flat copy
+        return apply(DOT, parts, len(ws), _affine(*numbers, 0.0 if bias is None else bias._data))
     return apply(DOT, parts, len(ws))  # a replaced forward (a test, a mutation) is what runs
