@@ -1,0 +1,127 @@
+"""Does each speed trick of the scalar engine still pay? An in-process A/B of each against the plain path.
+
+    .venv/bin/python -m bench.tricks                 # every trick, 9 interleaved rounds
+    .venv/bin/python -m bench.tricks --rounds 15 --only propagate
+
+A speed trick stays only where it pays at least 10% (ARCHITECTURE.md); its comment quotes this script.
+Each trick is switched off by putting the plain path in its place (what the code would be without it), and
+each round times the workload once with the trick and once without, alternating, in CPU time of this
+process with the collector on, so a change of load on the shared machine hits both alike. The table gives
+the median over rounds and the ratio without / with: above 1.10 the trick pays its 10%.
+
+- ``engine-op propagate``: ``_EngineOp.propagate`` (reads a node's input slots and adds into their grads)
+  against ``ScalarOp.propagate`` (the op's contributions list, added by ``graph.add_contributions``), on the
+  backward pass of a W2 epoch with binary ops;
+- ``dot propagate``: ``_DotOp.propagate`` (one pass over the shared tuples) against the generic path over
+  ``_dot_derivatives``, on the backward pass of a W2 epoch with dot nodes;
+- ``float constants``: ``_coerce`` making a float's leaf without ``Value.__init__`` against ``Value(x)``, on
+  the forward pass of a W2 epoch with binary ops and float data (as micrograd users write it), and of a
+  chain of 10⁵ steps ``v = v * 1.0000001 + 0.0`` (as many constants as steps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+
+from autograd import value
+from autograd.value import ScalarOp, Value
+
+from .bench_scalar import OursMLP, init_mlp, make_data
+
+
+@contextmanager
+def _replaced(owner: object, name: str, plain: object):
+    original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+    setattr(owner, name, plain)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+def _plain_constant(number: float) -> Value:
+    return Value(number)
+
+
+def _backward_of(style: str) -> Callable[[], float]:
+    weights, biases = init_mlp()
+    xs, ys = make_data()
+    net = OursMLP(style, weights, biases, xs, ys)
+
+    def run() -> float:
+        loss = net.loss()
+        start = time.process_time()
+        loss.backward()
+        elapsed = time.process_time() - start
+        for p in net.parameters:
+            p.grad = 0.0
+        return elapsed
+
+    return run
+
+
+def _forward_of(style: str) -> Callable[[], float]:
+    weights, biases = init_mlp()
+    xs, ys = make_data()
+    net = OursMLP(style, weights, biases, xs, ys)
+
+    def run() -> float:
+        start = time.process_time()
+        net.loss()
+        return time.process_time() - start
+
+    return run
+
+
+def _chain_forward() -> Callable[[], float]:
+    def run() -> float:
+        start = time.process_time()
+        v = Value(0.5)
+        for _ in range(10**5):
+            v = v * 1.0000001 + 0.0
+        return time.process_time() - start
+
+    return run
+
+
+TRICKS: dict[str, tuple[Callable[[], Callable[[], float]], Callable]] = {
+    "engine-op propagate": (lambda: _backward_of("binary"),
+                            lambda: _replaced(value._EngineOp, "propagate", ScalarOp.propagate)),
+    "dot propagate": (lambda: _backward_of("dot"),
+                      lambda: _replaced(value._DotOp, "propagate", ScalarOp.propagate)),
+    "float constants, W2": (lambda: _forward_of("binary"), lambda: _replaced(value, "_constant", _plain_constant)),
+    "float constants, chain": (_chain_forward, lambda: _replaced(value, "_constant", _plain_constant)),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds per trick (default 9)")
+    parser.add_argument("--only", help="tricks whose name contains this")
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
+    print(f"Python {sys.version.split()[0]}; median over {args.rounds} interleaved rounds, CPU time, collector on\n")
+    print("| trick | with (ms) | without (ms) | without / with |\n|---|---|---|---|")
+    for name, (make, switch_off) in TRICKS.items():
+        if args.only and args.only not in name:
+            continue
+        run = make()
+        run()  # warm-up
+        with_trick, without = [], []
+        for _ in range(args.rounds):
+            with_trick.append(run())
+            with switch_off():
+                without.append(run())
+        a, b = statistics.median(with_trick), statistics.median(without)
+        print(f"| {name} | {1e3 * a:.2f} | {1e3 * b:.2f} | {b / a:.2f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
