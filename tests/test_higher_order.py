@@ -3,6 +3,7 @@ engines, against closed forms written here, finite differences of first-order gr
 
 from __future__ import annotations
 
+import gc
 import math
 
 import numpy as np
@@ -180,6 +181,33 @@ def test_grad_touches_no_grad_and_first_order_records_nothing():
     (t2 * t2).sum().backward()
     assert type(x.grad) is float and type(t2.grad) is np.ndarray
     assert grad(out, Value(3.0)) == 0.0  # an input the output does not depend on
+
+
+def _live(kind: type) -> int:
+    gc.collect()
+    return sum(type(o) is kind for o in gc.get_objects())
+
+
+@pytest.mark.parametrize("how", ["backward", "grad"])
+def test_first_order_backward_makes_no_node_and_keeps_none(how):
+    """Without create_graph a backward pass computes in floats / arrays: not one Value or Tensor is left alive
+    after it, on either engine (with create_graph its recorded graph is, as long as its gradients are held)."""
+    x, y = Value(0.5), Value(-1.5)
+    out = ((x * y).tanh() + x.exp()) * (x - 0.25).sigmoid()
+    t = Tensor([[0.5, 1.0], [2.0, -1.0]], requires_grad=True)
+    loss = ((t @ t).tanh() * t).sum()
+    values, tensors = _live(Value), _live(Tensor)
+    if how == "backward":
+        out.backward()
+        loss.backward()
+    else:
+        grad(out, [x, y])
+        grad(loss, t)
+    assert (_live(Value), _live(Tensor)) == (values, tensors)
+    grad(out, [x, y], create_graph=True)  # the count can fail: a recorded backward pass does make nodes
+    assert _live(Value) == values  # ... but keeps none once its gradients are dropped
+    gx, _ = grad(out, [x, y], create_graph=True)
+    assert _live(Value) > values and isinstance(gx, Value)
 
 
 def test_backward_with_create_graph_records_and_gives_second_derivatives():

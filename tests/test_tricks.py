@@ -1,0 +1,45 @@
+"""bench/tricks.py switches each speed trick off by putting the plain path in its place: the two must compute the
+same gradients (else the A/B would compare unequal work), and the trick must be back afterwards."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograd import Value, value
+from bench.bench_scalar import OursMLP, init_mlp, make_data
+from bench.tricks import TRICKS, main
+
+
+def _gradients(style: str) -> list[float]:
+    weights, biases = init_mlp(sizes=(2, 3, 3, 1))
+    xs, ys = make_data(n=5)
+    net = OursMLP(style, weights, biases, xs, ys)
+    net.loss().backward()
+    return [p.grad for p in net.parameters]
+
+
+@pytest.mark.parametrize("name, style", [("engine-op propagate", "binary"), ("dot propagate", "dot"),
+                                         ("float constants, W2", "binary")])
+def test_a_trick_switched_off_gives_the_same_gradients_and_comes_back(name, style):
+    originals = (value._EngineOp.__dict__["propagate"], value._DotOp.__dict__["propagate"], value._constant)
+    with_trick = _gradients(style)
+    with TRICKS[name][1]():
+        assert (value._EngineOp.__dict__["propagate"], value._DotOp.__dict__["propagate"],
+                value._constant) != originals  # something was switched off
+        without = _gradients(style)
+    assert (value._EngineOp.__dict__["propagate"], value._DotOp.__dict__["propagate"], value._constant) == originals
+    assert without == pytest.approx(with_trick, rel=1e-14, abs=1e-15)
+
+
+def test_the_plain_constant_is_a_checked_leaf():
+    with TRICKS["float constants, chain"][1]():
+        c = Value(2.0) * 0.5
+    assert c.data == 1.0 and [x.data for x in c.inputs] == [2.0, 0.5]
+
+
+def test_the_script_prints_a_row_per_trick(capsys):
+    assert main(["--rounds", "1", "--only", "dot"]) == 0
+    out = capsys.readouterr().out
+    assert "| dot propagate |" in out and "engine-op" not in out
+    with pytest.raises(SystemExit):
+        main(["--rounds", "0"])
