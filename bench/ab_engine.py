@@ -14,7 +14,13 @@ these workloads, each ``--reps`` times after one warm-up:
   per neuron, or binary ``+``/``*`` only;
 - ``Tensor linear``: that MLP with ``autograd.linear``, ``tanh`` and ``autograd.mse_loss`` (x 50 reps);
 - ``Tensor generic``: ``a @ W.T + b``, ``relu``, ``((a - y) ** 2).mean()`` (x 50 reps);
-- ``Tensor sigmoid``: ``linear`` then ``sigmoid``, ``softplus``, ``mean`` (x 50 reps): the elementwise VJPs.
+- ``Tensor sigmoid``: ``linear`` then ``sigmoid``, ``softplus``, ``mean`` (x 50 reps): the elementwise VJPs;
+- ``Tensor fixed``: ``(a @ b).sum()`` on 4x4 leaves (x 500 reps): the fixed cost of two nodes and a backward.
+
+``--paired`` runs both checkouts in ONE process instead (A's ``autograd`` copied in as ``autograd_a``; run
+it from checkout B), each workload timed on A and then B (the order alternating by round), and gives the
+median of the paired ratios B / A: on a shared machine whose speed drifts between processes, the pairs
+are what stays comparable (``--paired --rounds 21 --only tensor``).
 
 The table gives the median over rounds of each checkout's mean milliseconds per pass, and B / A.
 Only figures, never asserts: run it on a quiet machine and read the ratios.
@@ -23,25 +29,27 @@ Only figures, never asserts: run it on a quiet machine and read the ratios.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-WORKLOADS = ("W2 dot", "W2 binary", "Tensor linear", "Tensor generic", "Tensor sigmoid")
+WORKLOADS = ("W2 dot", "W2 binary", "Tensor linear", "Tensor generic", "Tensor sigmoid", "Tensor fixed")
 
 
-def _sample(reps: int, only: str | None) -> None:
-    """Time every workload on the ``autograd`` found on sys.path; print ``name<TAB>fwd ms<TAB>bwd ms`` lines."""
+def _builds(autograd) -> dict:
+    """Each workload's graph-building function, on the engine ``autograd`` (a checkout's package)."""
     import random
 
     import numpy as np
 
-    import autograd
-    from autograd import Tensor, Value, dot, linear, mse_loss
-
+    Tensor, Value, dot, linear, mse_loss = (autograd.Tensor, autograd.Value, autograd.dot, autograd.linear,
+                                            autograd.mse_loss)
     rng = random.Random(0)
     sizes = [2, 16, 16, 1]
     weights = [[[Value(rng.uniform(-1, 1)) for _ in range(sizes[l])] for _ in range(sizes[l + 1])] for l in range(3)]
@@ -79,6 +87,7 @@ def _sample(reps: int, only: str | None) -> None:
     tw = [Tensor(nrng.normal(size=(sizes[l + 1], sizes[l])), requires_grad=True) for l in range(3)]
     tb = [Tensor(np.zeros(sizes[l + 1]), requires_grad=True) for l in range(3)]
     tx, ty = nrng.normal(size=(64, 2)), nrng.normal(size=(64, 1))
+    fa, fb = (Tensor(nrng.normal(size=(4, 4)), requires_grad=True) for _ in range(2))
 
     def tensor_linear():
         a = Tensor(tx)
@@ -101,29 +110,76 @@ def _sample(reps: int, only: str | None) -> None:
         a = linear(a, tw[1], tb[1]).softplus()
         return linear(a, tw[2], tb[2]).sigmoid().mean()
 
-    def measure(build, count):
-        forward = backward = 0.0
-        for _ in range(count):
-            t0 = time.process_time()
-            loss = build()
-            t1 = time.process_time()
-            loss.backward()
-            t2 = time.process_time()
-            forward += t1 - t0
-            backward += t2 - t1
-            del loss
-        for p in tw + tb:
-            p.grad = None
-        return 1e3 * forward / count, 1e3 * backward / count
+    def tensor_fixed():
+        return (fa @ fb).sum()
 
-    builds = dict(zip(WORKLOADS, (w2_dot, w2_binary, tensor_linear, tensor_generic, tensor_sigmoid)))
-    for name, build in builds.items():
+    builds = (w2_dot, w2_binary, tensor_linear, tensor_generic, tensor_sigmoid, tensor_fixed)
+    return {name: (build, tw + tb + [fa, fb]) for name, build in zip(WORKLOADS, builds)}
+
+
+def _measure(build, leaves: list, count: int) -> tuple[float, float]:
+    """Mean CPU milliseconds of ``count`` forward passes (``build()``) and of their backward passes."""
+    forward = backward = 0.0
+    for _ in range(count):
+        t0 = time.process_time()
+        loss = build()
+        t1 = time.process_time()
+        loss.backward()
+        t2 = time.process_time()
+        forward += t1 - t0
+        backward += t2 - t1
+        del loss
+    for p in leaves:
+        p.grad = None
+    return 1e3 * forward / count, 1e3 * backward / count
+
+
+def _count(name: str, reps: int) -> int:
+    return reps * (500 if name == "Tensor fixed" else 50 if name.startswith("Tensor") else 1)
+
+
+def _sample(reps: int, only: str | None) -> None:
+    """Time every workload on the ``autograd`` found on sys.path; print ``name<TAB>fwd ms<TAB>bwd ms`` lines."""
+    import autograd
+
+    for name, (build, leaves) in _builds(autograd).items():
         if only and only.lower() not in name.lower():
             continue
-        count = reps * (50 if name.startswith("Tensor") else 1)
-        measure(build, 1)
-        forward, backward = measure(build, count)
+        _measure(build, leaves, 1)
+        forward, backward = _measure(build, leaves, _count(name, reps))
         print(f"{name}\t{forward:.5f}\t{backward:.5f}", flush=True)
+
+
+def _paired(trees: list[Path], rounds: int, reps: int, only: str | None) -> None:
+    """Both checkouts in this one process (A's package copied in as ``autograd_a``), each workload timed
+    on A and on B in turn (the order alternating by round): the median of the paired ratios B / A."""
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copytree(trees[0] / "autograd", Path(tmp) / "autograd_a")
+        sys.path[:0] = [str(trees[1]), tmp]
+        autograd_a = importlib.import_module("autograd_a")
+        autograd_b = importlib.import_module("autograd")
+        if Path(autograd_b.__file__).resolve().parent != trees[1] / "autograd":
+            raise SystemExit(f"--paired: B's autograd came from {autograd_b.__file__}; run it from B")
+        builds = [_builds(autograd_a), _builds(autograd_b)]
+        names = [name for name in WORKLOADS if not only or only.lower() in name.lower()]
+        ratios: dict[str, list[list[float]]] = {name: [[], [], []] for name in names}
+        for r in range(rounds):
+            for name in names:
+                times = [None, None]
+                for side in ((0, 1) if r % 2 == 0 else (1, 0)):
+                    build, leaves = builds[side][name]
+                    _measure(build, leaves, 1)
+                    times[side] = _measure(build, leaves, _count(name, reps))
+                (fa, ba), (fb, bb) = times
+                for index, (a, b) in enumerate(((fa, fb), (ba, bb), (fa + ba, fb + bb))):
+                    ratios[name][index].append(b / a)
+    print(f"A = {trees[0]}\nB = {trees[1]}\none process, {rounds} rounds: the median of the paired B / A (CPU "
+          "time), with the quartiles\n")
+    print("| workload | forward B / A | backward B / A | both B / A |\n|---|---|---|---|")
+    for name, columns in ratios.items():
+        cells = [f"{statistics.median(c):.3f} ({statistics.quantiles(c, n=4)[0]:.3f}-"
+                 f"{statistics.quantiles(c, n=4)[2]:.3f})" for c in columns]
+        print(f"| {name} | {' | '.join(cells)} |")
 
 
 def _run_sample(tree: Path, reps: int, only: str | None) -> dict[str, tuple[float, float]]:
@@ -148,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--reps", type=int, default=10)
     parser.add_argument("--only", help="workloads whose name contains this (e.g. tensor)")
+    parser.add_argument("--paired", action="store_true", help="both checkouts in one process, paired ratios")
     parser.add_argument("--sample", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.sample is not None:
@@ -159,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     for tree in trees:
         if not (tree / "autograd" / "__init__.py").is_file():
             parser.error(f"{tree} is not a checkout of this project (no autograd/__init__.py)")
+    if args.paired:
+        _paired(trees, args.rounds, args.reps, args.only)
+        return 0
     samples: dict[Path, list[dict]] = {tree: [] for tree in trees}
     for _ in range(args.rounds):
         for tree in trees:

@@ -332,6 +332,26 @@ def test_a_tensor_used_twice_gets_both_contributions():
     assert t.grad.tolist() == [2.0, 2.0, 2.0]
 
 
+def test_propagate_and_the_checked_contributions_give_the_hand_derived_grads():
+    # y = W x + b, L = Σ 2y² ⊙ 1 + Σ x: dL/dy = 4y, dL/dW = 4y xᵀ, dL/db = 4y, dL/dx = Wᵀ 4y + 1. y feeds add
+    # twice (its grad aliases the upstream one) and mul; x feeds linear and sum; the ones require no grad.
+    xv, wv, bv = np.array([0.5, -1.0, 2.0]), np.array([[1.0, 2.0, -1.0], [0.5, 0.0, 3.0]]), np.array([0.25, -0.5])
+    yv = wv @ xv + bv
+    expected = {"x": wv.T @ (4 * yv) + 1.0, "W": np.outer(4 * yv, xv), "b": 4 * yv}
+    for anomaly in (False, True):  # TensorOp.propagate, then contributions + add_contributions (anomaly mode)
+        x, w, b = leaf(xv), leaf(wv), leaf(bv)
+        y = linear(x, w, b)
+        loss = ((y + y) * y * Tensor([1.0, 1.0])).sum() + x.sum()
+        if anomaly:
+            with autograd.detect_anomaly():
+                loss.backward()
+        else:
+            loss.backward()
+        for name, t in (("x", x), ("W", w), ("b", b)):
+            np.testing.assert_allclose(t.grad, expected[name], rtol=1e-14, err_msg=f"{name}, anomaly={anomaly}")
+        assert not any(np.shares_memory(p.grad, q.grad) for p, q in ((x, w), (x, b), (w, b)))
+
+
 def test_leaves_accumulate_intermediates_restart():
     w = leaf([1.0, 2.0])
     hidden = w * 3.0
