@@ -507,9 +507,11 @@ class Value:
         """The inputs as the graph walk reads them: a tuple, or a dot node's shared parts (``_DotInputs``).
 
         Two slots rather than a stored tuple: a tuple per node is a second object for the garbage collector
-        to track and to walk again at every collection while a graph grows. Dropping it took the collector's
-        time in a W2 epoch with binary ops from ~130 ms to ~60 ms (of ~480 ms; /tmp-free measure: bench_scalar
-        W2 binary, gc callbacks), and 48 bytes off every node."""
+        to track and to walk again at every collection while a graph grows (one more tracked object per node
+        cost a W2 epoch with binary ops 65-95 ms of collector time, of ~450-520 ms, measured with
+        gc.callbacks), and 48 bytes. With it went the float constants' __init__ and the slot-reading
+        propagate (commit 0a181a3): W2 binary forward 0.71x, backward 0.72x (python -m bench.ab_engine
+        against d93186b, 5 rounds)."""
         a = self._a
         if a is None:
             return ()
