@@ -48,10 +48,14 @@ def _plain_constant(number: float) -> Value:
     return Value(number)
 
 
-def _backward_of(style: str) -> Callable[[], float]:
+def _net(style: str) -> OursMLP:
     weights, biases = init_mlp()
     xs, ys = make_data()
-    net = OursMLP(style, weights, biases, xs, ys)
+    return OursMLP(style, weights, biases, xs, ys)
+
+
+def _backward_of(style: str) -> Callable[[], float]:
+    net = _net(style)
 
     def run() -> float:
         loss = net.loss()
@@ -66,9 +70,7 @@ def _backward_of(style: str) -> Callable[[], float]:
 
 
 def _forward_of(style: str) -> Callable[[], float]:
-    weights, biases = init_mlp()
-    xs, ys = make_data()
-    net = OursMLP(style, weights, biases, xs, ys)
+    net = _net(style)
 
     def run() -> float:
         start = time.process_time()
