@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from . import graph
-from .anomaly import check_forward
+from .anomaly import AnomalyError, check_forward
 from .graph import DivisionByZeroError, DomainError
 
 _new = object.__new__
@@ -1131,15 +1131,16 @@ class Tensor:
         an index of the wrong kind (a string, a float, a float array) raises ``TypeError``.
         """
         key = _index_key(key)
-        try:
-            GETITEM.forward((self.data,), key)  # a view or a small copy: numpy's indexing errors come out here
+        try:  # the one forward: numpy's indexing errors come out of it
+            return _apply(GETITEM, (self,), key)
+        except AnomalyError:  # a ValueError too, but detect_anomaly's, about the result: as it is
+            raise
         except (IndexError, ValueError) as error:  # ValueError: a ragged list as the index
             if isinstance(error, IndexError) and ("out of bounds" in str(error) or isinstance(key, (int, np.integer))):
                 raise TensorIndexError(f"Tensor index {key!r} is out of range for shape {self.shape}; expected "
                                        "indices within it") from None
             raise TypeError(f"a Tensor index must be ints, slices, None, ... or integer/boolean arrays (numpy "
                             f"indexing), got {type(key).__name__}: {key!r}") from None
-        return _apply(GETITEM, (self,), key)
 
     # -- elementwise functions ----------------------------------------------------
     def exp(self) -> Tensor:

@@ -723,3 +723,17 @@ def test_tensor_comparisons_give_boolean_arrays_without_equality():
     assert (t < 2).tolist() == [True, False, False] and (2.0 <= t).tolist() == [False, True, True]
     assert (t > Tensor([0.0, 5.0, 3.0])).tolist() == [True, False, False] and (t >= 3).dtype == bool
     assert len({t, Tensor([1.0, 2.0, 3.0])}) == 2
+
+
+def test_indexing_runs_its_forward_once_and_keeps_anomaly_errors(monkeypatch):
+    getitem = autograd.TENSOR_OPS["getitem"]
+    calls = []
+    original = getitem.forward
+    monkeypatch.setattr(getitem, "forward", lambda xs, key: calls.append(key) or original(xs, key))
+    t = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    row = t[1]
+    assert calls == [1] and row.data.tolist() == [3.0, 4.0]
+    with pytest.raises(IndexError, match=r"Tensor index 5 is out of range for shape \(2, 2\)"):
+        t[5]
+    with pytest.raises(autograd.AnomalyError), autograd.detect_anomaly():  # about the result, not the index
+        Tensor([np.nan, 1.0], requires_grad=True)[0]
