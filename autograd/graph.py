@@ -1,9 +1,11 @@
 """What both engines share: grad mode, the iterative topological order, the backward driver.
 
-A node (a ``Value`` or a ``Tensor``) carries four things the driver relies on:
+A node (a ``Value`` or a ``Tensor``) carries what the driver relies on:
 
-- ``_inputs``: the nodes it was computed from, in order, duplicates kept (a
-  tuple, or for a ``dot`` node a sequence reading the caller's tuples);
+- ``_a`` and ``_b``: the nodes it was computed from, in order, duplicates kept
+  (see ``topological_order``; ``_inputs`` gives them as one sequence);
+- ``_stamp``: a number from ``next_stamp()`` taken when it was made (0 for a
+  Tensor leaf; a Value leaf's is taken again whenever its data is set);
 - ``_op``: the operation that made it (``None`` for a leaf), whose
   ``contributions(node)`` returns upstream x local derivative for each input
   and whose ``propagate(node)`` adds those into the inputs' ``grad``
@@ -81,6 +83,12 @@ def check_op_definition(kind: str, name: Any, symbol: Any, **functions: Any) -> 
     for what, function in functions.items():
         if not callable(function):
             raise TypeError(f"{kind} {what} must be a function, got {type(function).__name__}: {function!r:.40}")
+
+
+def check_optional_function(kind: str, what: str, function: Any) -> None:
+    """Refuse an operation's optional ``what`` (its ``domain``) unless it is None or callable."""
+    if function is not None and not callable(function):
+        raise TypeError(f"{kind} {what} must be a function or None, got {type(function).__name__}: {function!r:.40}")
 
 
 def check_node(root: Any, what: str, expected: str = "a graph node (a Value or Tensor)") -> None:
@@ -186,9 +194,9 @@ def run_backward(root: Any, seed: Any, stamp: int | None = None, grads: dict | N
         from .anomaly import check_backward  # here, not at the top: anomaly imports graph
     for node in made:
         node.grad = node._fresh_grad()
+    if stamp is not None:
+        _refuse_changed_leaves(leaves, stamp, root)
     for node in leaves:
-        if stamp is not None and node._stamp > stamp:
-            raise _leaf_changed(node, root)
         if node.grad is None:  # a Tensor before its first pass: it starts at its _fresh_grad() too
             node.grad = node._fresh_grad()
     if not made:  # a leaf root
@@ -218,31 +226,28 @@ def add_contributions(node: Any, contributions: list) -> None:
 def _backward_into(root: Any, seed: Any, stamp: int | None, grads: dict, create_graph: bool) -> list:
     """``run_backward`` writing into ``grads`` (keyed by node: nodes hash by identity) instead of ``.grad``.
     The first contribution to a node is kept as it is; later ones make a new sum (never added in place)."""
-    order = topological_order(root)
+    check_node(root, "grad")
+    leaves, made = _dependencies(root)
     if stamp is not None:
-        for node in order:
-            if node._op is None and node._stamp > stamp:
-                raise _leaf_changed(node, root)
+        _refuse_changed_leaves(leaves, stamp, root)
     checking = _modes.get()[1]
     if checking:
         from .anomaly import check_backward
     grads[root] = seed
     get = grads.get
-    for node in reversed(order):
-        op = node._op
-        if op is None:
-            continue
+    for node in reversed(made):
         g = get(node)
         if g is None:
             continue  # no path from root's gradient reaches it (a Tensor input that requires no grad)
-        contributions = op.contributions_for(node, g, create_graph)
+        contributions = node._op.contributions_for(node, g, create_graph)
         if checking:
             check_backward(node, contributions, g)
         for child, contribution in zip(node._inputs, contributions):
             if contribution is not None:
                 before = get(child)
                 grads[child] = contribution if before is None else before + contribution
-    return order
+    leaves += made
+    return leaves
 
 
 def not_higher_order(op: Any, rule: str) -> TypeError:
@@ -256,6 +261,13 @@ def count_mismatch(op: Any, given: int, inputs: int, what: str) -> ValueError:
     """The error for an operation whose ``what`` (derivatives, vjp) gave ``given`` entries for ``inputs`` inputs."""
     return ValueError(f"{type(op).__name__} {op.name!r}: its {what} gave {given} entries for a node with {inputs} "
                       f"inputs; expected one per input, in order")
+
+
+def _refuse_changed_leaves(leaves: list, stamp: int, root: Any) -> None:
+    """``LeafChangedError`` for the first leaf whose data was set after ``root`` (stamped ``stamp``) was made."""
+    for leaf in leaves:
+        if leaf._stamp > stamp:
+            raise _leaf_changed(leaf, root)
 
 
 def _leaf_changed(leaf: Any, root: Any) -> LeafChangedError:

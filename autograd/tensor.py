@@ -113,9 +113,7 @@ class TensorOp:
     def __init__(self, name: str, symbol: str, forward: Callable, vjp: Callable, broadcasts: bool = False,
                  aliases: bool = False, higher_order: bool = False, domain: Callable | None = None):
         graph.check_op_definition("TensorOp", name, symbol, forward=forward, vjp=vjp)
-        if domain is not None and not callable(domain):
-            raise TypeError(f"TensorOp domain must be a function or None, got {type(domain).__name__}: "
-                            f"{domain!r:.40}")
+        graph.check_optional_function("TensorOp", "domain", domain)
         for what, flag in (("broadcasts", broadcasts), ("aliases", aliases), ("higher_order", higher_order)):
             if not isinstance(flag, bool):
                 raise TypeError(f"TensorOp {what} must be True or False, got {flag!r:.40}")

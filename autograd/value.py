@@ -60,9 +60,7 @@ class ScalarOp:
         graph.check_op_definition("ScalarOp", name, symbol, forward=forward, derivatives=derivatives)
         if not isinstance(higher_order, bool):
             raise TypeError(f"ScalarOp higher_order must be True or False, got {higher_order!r:.40}")
-        if domain is not None and not callable(domain):
-            raise TypeError(f"ScalarOp domain must be a function or None, got {type(domain).__name__}: "
-                            f"{domain!r:.40}")
+        graph.check_optional_function("ScalarOp", "domain", domain)
         self.name = name
         self.symbol = symbol
         self.forward = forward
@@ -475,9 +473,10 @@ class Value:
     """
 
     # _data and _label behind the properties data and label, which check what is set; _stamp: see
-    # _set_data (a leaf: when its data was last set; a result: the newest stamp when it was computed).
+    # _set_data (a leaf: when its data was last set; a result: when it was made, from graph.next_stamp).
     # The inputs are held in two slots, not a tuple (see _inputs): _a is None for a leaf, else the first
-    # input; _b the second input, None for an op of one input, or _MANY when _a holds the inputs' sequence.
+    # input; _b the second input, None for an op of one input, or _MANY (_GROUPED for dot) when _a holds
+    # the inputs' sequence.
     __slots__ = ("_data", "grad", "_label", "_a", "_b", "_op", "_ctx", "_stamp")
 
     def __init__(self, data: float, label: str = ""):
@@ -515,13 +514,7 @@ class Value:
         gc.callbacks), and 48 bytes. With it went the float constants' __init__ and the slot-reading
         propagate (commit 0a181a3): W2 binary forward 0.71x, backward 0.72x (python -m bench.ab_engine
         against d93186b, 5 rounds)."""
-        a = self._a
-        if a is None:
-            return ()
-        b = self._b
-        if b is None:
-            return (a,)
-        return a if b is _MANY or b is _GROUPED else (a, b)
+        return () if self._a is None else _inputs_of(self._a, self._b)
 
     @property
     def inputs(self) -> tuple[Value, ...]:
@@ -759,6 +752,13 @@ _MANY = graph.MANY  # in a node's _b slot: its _a holds a sequence of inputs (su
 _GROUPED = graph.GROUPED  # in a dot node's _b slot: its _a is a _DotInputs
 
 
+def _inputs_of(a: Value | Sequence[Value], b: Value | object) -> Sequence[Value]:
+    """The inputs held as ``_a``, ``_b`` (a node's or apply's), as one sequence."""
+    if b is None:
+        return (a,)
+    return a if b is _MANY or b is _GROUPED else (a, b)
+
+
 def apply(op: ScalarOp, a: Value | Sequence[Value], b: Value | object = None, ctx: object = None,
           result: float | None = None) -> Value:
     """Compute ``op`` on its inputs (after its ``domain`` check, the engine's one place for it); record them
@@ -784,7 +784,7 @@ def apply(op: ScalarOp, a: Value | Sequence[Value], b: Value | object = None, ct
         data = result
     modes = _get_modes()
     if modes is not _RECORDING and modes[1]:
-        check_forward(op, (a,) if b is None else a if b is _MANY or b is _GROUPED else (a, b), data)
+        check_forward(op, _inputs_of(a, b), data)
     # The slots are filled here, not by Value(data): __init__'s checks are for user input, and through that
     # call a W2 epoch's forward with binary ops takes 1.22x as long (python -m bench.ab_engine, a checkout
     # with node = Value(data) against this one, 8 rounds). Keep in step with Value.__init__.
