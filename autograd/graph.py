@@ -12,8 +12,9 @@ A node (a ``Value`` or a ``Tensor``) carries what the driver relies on:
   (``add_contributions`` of them, or the same sums computed in one pass:
   the engines' own ops do that, see their ``propagate``);
 - ``grad``: the accumulated gradient;
-- ``_fresh_grad()``: the zero a non-leaf starts each backward pass with (and a
-  leaf whose ``grad`` is None; a Tensor that requires no grad returns None and
+- ``_fresh_grad()``: the zero a non-leaf starts each backward pass with, the
+  same for every recorded node of an engine (the driver asks the root once), and
+  a leaf's whose ``grad`` is None (a Tensor that requires no grad returns None and
   is never given one, since its consumers' ops contribute None to it).
 
 Nothing here recurses, so graphs of any depth go backward.
@@ -192,8 +193,9 @@ def run_backward(root: Any, seed: Any, stamp: int | None = None, grads: dict | N
     checking = _modes.get()[1]
     if checking:
         from .anomaly import check_backward  # here, not at the top: anomaly imports graph
+    zero = root._fresh_grad() if made else None  # every recorded node of an engine starts at the same zero
     for node in made:
-        node.grad = node._fresh_grad()
+        node.grad = zero
     if stamp is not None:
         _refuse_changed_leaves(leaves, stamp, root)
     for node in leaves:

@@ -128,15 +128,12 @@ class TensorOp:
 
     def contributions(self, node: Tensor) -> list:
         """upstream grad · local derivative for each input, in the input's shape (None where not needed)."""
-        return self._backward(node, False)
+        return self.propagate(node, False)
 
-    def propagate(self, node: Tensor) -> None:
-        """Add each input's contribution into its grad (the backward driver calls it once per node)."""
-        self._backward(node, True)
-
-    def _backward(self, node: Tensor, add: bool) -> list:
-        """The VJP at ``node.grad``, each contribution checked (and fitted) against its input; with ``add``
-        each goes straight into its input's grad (``propagate``), else the list of them (``contributions``)."""
+    def propagate(self, node: Tensor, add: bool = True) -> list:
+        """The VJP at ``node.grad``, each contribution checked (and fitted) against its input; each goes
+        straight into its input's grad (the backward driver calls this once per node), or with ``add=False``
+        the list of them is all it gives (``contributions``). Either way it returns that list."""
         # One pass that adds as it checks (no list for add_contributions to zip again), the inputs unpacked
         # rather than read by list comprehensions (function calls in Python 3.11), a first contribution put in
         # place of the _ZERO start by an identity test rather than _Zero.__add__: together the backward pass
