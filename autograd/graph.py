@@ -198,7 +198,7 @@ def run_backward(root: Any, seed: Any, stamp: int | None = None, grads: dict | N
     """
     if grads is not None:
         return _backward_into(root, seed, stamp, grads, create_graph)
-    check_node(root, "backward")
+    # root is a node: the callers are node methods (backward) and checks that made it (gradcheck)
     leaves, made = _dependencies(root)
     checking = _modes.get()[1]
     if checking:

@@ -130,10 +130,10 @@ class TensorOp:
         """upstream grad · local derivative for each input, in the input's shape (None where not needed)."""
         return self.propagate(node, False)
 
-    def propagate(self, node: Tensor, add: bool = True) -> list:
+    def propagate(self, node: Tensor, add: bool = True) -> list | None:
         """The VJP at ``node.grad``, each contribution checked (and fitted) against its input; each goes
         straight into its input's grad (the backward driver calls this once per node), or with ``add=False``
-        the list of them is all it gives (``contributions``). Either way it returns that list."""
+        it returns the list of them instead (``contributions``)."""
         # One pass that adds as it checks (no list for add_contributions to zip again), the inputs unpacked
         # rather than read by list comprehensions (function calls in Python 3.11), a first contribution put in
         # place of the _ZERO start by an identity test rather than _Zero.__add__: together the backward pass
@@ -156,7 +156,7 @@ class TensorOp:
         grads = self.vjp(node.grad, xs, node.data, node._ctx, needs)
         if len(grads) < n:  # else zip() would give the missing inputs nothing, silently
             raise graph.count_mismatch(self, len(grads), n, "vjp")
-        result = []
+        result = None if add else []
         for x, c, need in zip(inputs, grads, needs):  # zip stops at the inputs: linear without bias returns a None
             if c is None or not need:
                 c = None
@@ -169,7 +169,8 @@ class TensorOp:
                 if add:
                     grad = x.grad
                     x.grad = c if grad is _ZERO else grad + c
-            result.append(c)
+            if result is not None:
+                result.append(c)
         return result
 
     def contributions_for(self, node: Tensor, g: Any, create_graph: bool) -> list:
