@@ -411,8 +411,9 @@ def _matrix_product(a: Any, b: Any) -> Any:
     """a @ b. Two arrays of one or two axes go through ``ndarray.dot``, the same product (BLAS for float
     arrays) without the matmul ufunc's dispatch: 1.4 against 2.9 µs for 4x4 matrices, 4.4 against 6.1 µs for
     (64, 16) by (16, 16) (numpy 2.4, Python 3.11). Anything else (batches, 0-d operands, Tensors when the
-    backward pass is recorded) is ``@``. Against ``@`` everywhere: the 4x4 fixed cost 0.89x, fused linear's
-    backward 0.90x, generic W2-like 0.96x (bench.ab_engine --paired --rounds 21 --reps 4 --only Tensor)."""
+    backward pass is recorded) is ``@``. With ``@`` everywhere the 4x4 fixed cost takes 1.18x as long and a fused
+    W2 epoch 1.14x (``python -m bench.tricks --rounds 15 --only tensor``; fused linear's backward 1.11x,
+    ``bench.ab_engine --paired``)."""
     if type(a) is _ndarray and type(b) is _ndarray and 0 < a.ndim <= 2 and 0 < b.ndim <= 2:
         return a.dot(b)
     return a @ b
@@ -439,7 +440,7 @@ def _matmul_vjp(g, xs, out, ctx, needs):
 
 
 def _linear_forward(xs, ctx):
-    out = xs[0].dot(xs[1].T)  # arrays of at most two axes (linear checks): dot, see _matrix_product
+    out = _matrix_product(xs[0], xs[1].T)
     if len(xs) == 3:
         out += xs[2]
     return out

@@ -1,4 +1,4 @@
-"""Does each speed trick of the scalar engine still pay? An in-process A/B of each against the plain path.
+"""Does each speed trick of the engines still pay? An in-process A/B of each against the plain path.
 
     .venv/bin/python -m bench.tricks                 # every trick, 9 interleaved rounds
     .venv/bin/python -m bench.tricks --rounds 15 --only propagate
@@ -16,19 +16,25 @@ the median over rounds and the ratio without / with: above 1.10 the trick pays i
   ``_dot_derivatives``, on the backward pass of a W2 epoch with dot nodes;
 - ``float constants``: ``_coerce`` making a float's leaf without ``Value.__init__`` against ``Value(x)``, on
   the forward pass of a W2 epoch with binary ops and float data (as micrograd users write it), and of a
-  chain of 10⁵ steps ``v = v * 1.0000001 + 0.0`` (as many constants as steps).
+  chain of 10⁵ steps ``v = v * 1.0000001 + 0.0`` (as many constants as steps);
+- ``tensor matrix products``: ``_matrix_product`` (``ndarray.dot`` for arrays of one or two axes) against
+  ``@`` everywhere, on 200 forward and backward passes of ``(a @ b).sum()`` for 4x4 leaves (the fixed cost)
+  and on 20 fused W2 epochs' forward and backward (``linear``, activations, ``mse_loss``, 100 points).
 """
 
 from __future__ import annotations
 
 import argparse
+import operator
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 
-from autograd import value
+import numpy as np
+
+from autograd import Tensor, linear, mse_loss, tensor, value
 from autograd.value import ScalarOp, Value
 
 from .bench_scalar import OursMLP, init_mlp, make_data
@@ -91,6 +97,41 @@ def _chain_forward() -> Callable[[], float]:
     return run
 
 
+def _tensor_fixed_cost() -> Callable[[], float]:
+    rng = np.random.default_rng(0)
+    a, b = (Tensor(rng.normal(size=(4, 4)), requires_grad=True) for _ in range(2))
+
+    def run() -> float:
+        start = time.process_time()
+        for _ in range(200):
+            (a @ b).sum().backward()
+            a.grad = b.grad = None
+        return time.process_time() - start
+
+    return run
+
+
+def _tensor_w2() -> Callable[[], float]:
+    rng = np.random.default_rng(0)
+    sizes = (2, 16, 16, 1)
+    params = [(Tensor(rng.normal(size=(m, n)), requires_grad=True), Tensor(rng.normal(size=m), requires_grad=True))
+              for n, m in zip(sizes[:-1], sizes[1:])]
+    x, y = Tensor(rng.uniform(size=(100, 2))), Tensor(rng.uniform(size=(100, 1)))
+
+    def run() -> float:
+        start = time.process_time()
+        for _ in range(20):
+            a = x
+            for (w, b), name in zip(params, ("relu", "relu", "sigmoid")):
+                a = getattr(linear(a, w, b), name)()
+            mse_loss(a, y).backward()
+            for w, b in params:
+                w.grad = b.grad = None
+        return time.process_time() - start
+
+    return run
+
+
 TRICKS: dict[str, tuple[Callable[[], Callable[[], float]], Callable]] = {
     "engine-op propagate": (lambda: _backward_of("binary"),
                             lambda: _replaced(value._EngineOp, "propagate", ScalarOp.propagate)),
@@ -98,6 +139,9 @@ TRICKS: dict[str, tuple[Callable[[], Callable[[], float]], Callable]] = {
                       lambda: _replaced(value._DotOp, "propagate", ScalarOp.propagate)),
     "float constants, W2": (lambda: _forward_of("binary"), lambda: _replaced(value, "_constant", _plain_constant)),
     "float constants, chain": (_chain_forward, lambda: _replaced(value, "_constant", _plain_constant)),
+    "tensor matrix products, 4x4 fixed cost": (_tensor_fixed_cost,
+                                               lambda: _replaced(tensor, "_matrix_product", operator.matmul)),
+    "tensor matrix products, fused W2": (_tensor_w2, lambda: _replaced(tensor, "_matrix_product", operator.matmul)),
 }
 
 

@@ -37,6 +37,35 @@ def test_the_plain_constant_is_a_checked_leaf():
     assert c.data == 1.0 and [x.data for x in c.inputs] == [2.0, 0.5]
 
 
+def test_matrix_products_switched_off_give_the_same_gradients_and_come_back():
+    import numpy as np
+
+    from autograd import Tensor, linear, mse_loss, tensor
+
+    rng = np.random.default_rng(3)
+    w, b = Tensor(rng.normal(size=(3, 4)), requires_grad=True), Tensor(rng.normal(size=3), requires_grad=True)
+    m = Tensor(rng.normal(size=(3, 2)), requires_grad=True)
+    x, y = Tensor(rng.normal(size=(5, 4))), rng.normal(size=(5, 2))
+
+    def gradients() -> list:
+        mse_loss(linear(x, w, b).tanh() @ m, y).backward()
+        grads = [p.grad for p in (w, b, m)]
+        w.grad = b.grad = m.grad = None
+        return grads
+
+    original = tensor._matrix_product
+    with_trick = gradients()
+    with TRICKS["tensor matrix products, fused W2"][1]():
+        assert tensor._matrix_product is not original
+        without = gradients()
+    assert tensor._matrix_product is original
+    for a, c in zip(with_trick, without):
+        np.testing.assert_allclose(a, c, rtol=1e-13, atol=1e-15)
+    # and both are the hand-derived VJPs: dL/dm = hᵀ (2 (h m - y) / n), h = tanh(x wᵀ + b)
+    h = np.tanh(x.data @ w.data.T + b.data)
+    np.testing.assert_allclose(with_trick[2], h.T @ (2 * (h @ m.data - y) / y.size), rtol=1e-12)
+
+
 def test_the_script_prints_a_row_per_trick(capsys):
     assert main(["--rounds", "1", "--only", "dot"]) == 0
     out = capsys.readouterr().out
