@@ -14,8 +14,8 @@ A node (a ``Value`` or a ``Tensor``) carries what the driver relies on:
 - ``grad``: the accumulated gradient;
 - ``_fresh_grad()``: the zero a non-leaf starts each backward pass with, the
   same for every recorded node of an engine (the driver asks the root once), and
-  a leaf's whose ``grad`` is None (a Tensor that requires no grad returns None and
-  is never given one, since its consumers' ops contribute None to it).
+  what a leaf whose ``grad`` is None starts at (a Tensor that requires no grad
+  returns None and is never given one, since its consumers' ops contribute None to it).
 
 Nothing here recurses, so graphs of any depth go backward.
 """

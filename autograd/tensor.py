@@ -240,12 +240,13 @@ def _data(x: Any) -> Any:
     return x.data if type(x) is Tensor else x
 
 
-def _reduce_sum(x: Any, axis: int | tuple | None, keepdims: bool) -> Any:
-    """Σ of ``x`` over ``axis`` (an int or a sorted tuple of them, or None for all)."""
+def _reduce_sum(x: Any, axis: tuple | None, keepdims: bool) -> Any:
+    """Σ of ``x`` over ``axis`` (a sorted tuple of axes, or None for all)."""
     if type(x) is Tensor:
-        return _apply(SUM, (x,), ((axis,) if type(axis) is int else axis, keepdims))
-    # an int axis where there is one: numpy's reduce over a tuple costs 0.8 µs more (4.2 against 3.3 µs on a
-    # 64x16 array, 20 %), a sixth of linear's backward on W2-sized layers
+        return _apply(SUM, (x,), (axis, keepdims))
+    if axis is not None and len(axis) == 1:
+        # numpy's reduce over a 1-tuple costs 0.8 µs more than over its int (4.2 against 3.3 µs on 64x16)
+        axis = axis[0]
     return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
 
@@ -310,7 +311,7 @@ def _sum_to_shape(g: Any, shape: tuple) -> Any:
         return g  # cannot come from broadcasting; the caller reports the shape mismatch
     stretched = tuple(i for i, n in enumerate(shape, lead) if n == 1 and g.shape[i] != 1)
     if not stretched:  # only added axes (a bias): one sum, already in the input's shape
-        return _reduce_sum(g, 0 if lead == 1 else tuple(range(lead)), False) if lead else g
+        return _reduce_sum(g, tuple(range(lead)), False) if lead else g
     g = _reduce_sum(g, tuple(range(lead)) + stretched, True)
     return g.reshape(g.shape[lead:]) if lead else g
 
@@ -455,9 +456,10 @@ def _linear_vjp(g, xs, out, ctx, needs):
         gb = (g.copy() if type(g) is _ndarray else g) if biased else None  # a new array, as non-aliasing VJPs give
     else:
         gw = _matrix_product(g.T, x) if needs[1] else None
-        # Σ over the rows by np.add.reduce: the cached ones vector of 1ᵀg (the old _ONES) paid 5-7 % of the
-        # fused backward pass and 0-5 % of an epoch (in-process A/B, 15 interleaved rounds): below the 10 %.
-        gb = _reduce_sum(g, 0, False) if biased else None
+        # Σ over the rows by np.add.reduce: 1ᵀg paid less than 10 % of the fused backward pass, with the cached
+        # ones vector of the old _ONES (5-7 %) as with a fresh one, np.ones(1).repeat(n).dot(g) (8 %,
+        # bench.ab_engine --paired --rounds 41 --only "Tensor linear")
+        gb = _reduce_sum(g, (0,), False) if biased else None
     return gx, gw, gb
 
 

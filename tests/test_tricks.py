@@ -3,9 +3,10 @@ same gradients (else the A/B would compare unequal work), and the trick must be 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from autograd import Value, value
+from autograd import Tensor, Value, linear, mse_loss, tensor, value
 from bench.bench_scalar import OursMLP, init_mlp, make_data
 from bench.tricks import TRICKS, main
 
@@ -38,10 +39,6 @@ def test_the_plain_constant_is_a_checked_leaf():
 
 
 def test_matrix_products_switched_off_give_the_same_gradients_and_come_back():
-    import numpy as np
-
-    from autograd import Tensor, linear, mse_loss, tensor
-
     rng = np.random.default_rng(3)
     w, b = Tensor(rng.normal(size=(3, 4)), requires_grad=True), Tensor(rng.normal(size=3), requires_grad=True)
     m = Tensor(rng.normal(size=(3, 2)), requires_grad=True)
