@@ -101,11 +101,6 @@ def check_node(root: Any, what: str, expected: str = "a graph node (a Value or T
 MANY = object()
 """In a node's ``_b`` slot: its ``_a`` holds the sequence of its inputs (see ``topological_order``)."""
 
-GROUPED = object()
-"""In a node's ``_b`` slot: its ``_a`` holds its inputs as tuples other nodes share (a neuron's weights, a
-layer's inputs) plus a few of its own: ``_a.groups()`` gives (the shared tuples, its own inputs), and ``_a``
-iterates as the flat sequence. The walk looks into each shared tuple once, however many nodes hold it."""
-
 next_stamp = itertools.count(1).__next__
 """() -> a number larger than every one given before: each recorded node's ``_stamp``, taken when it is made
 (so a node's stamp is larger than its inputs'), and a ``Value`` leaf's when its data is set. One C call, atomic
@@ -127,7 +122,9 @@ def topological_order(root: Any) -> list:
 
     A node's inputs are read from two slots, ``_a`` and ``_b``, rather than one tuple: ``_a`` is the first
     input and ``_b`` the second, or None for a node of one input, or ``MANY`` when ``_a`` is the sequence of
-    all inputs (a Tensor's ``_a`` is always its sequence). ``node._inputs`` gives the same as one sequence.
+    all inputs (a Tensor's ``_a`` is always its sequence), or a tuple: then ``_a`` and ``_b`` are two tuples
+    of inputs other nodes share (a dot node's weights and a layer's inputs, looked into once however many
+    nodes hold them) and ``_ctx`` its own last input, or None. ``node._inputs`` gives them as one tuple.
     """
     check_node(root, "topological_order")  # once per call, not per node
     leaves, made = _dependencies(root)
@@ -167,10 +164,10 @@ def _dependencies(root: Any) -> tuple[list, list]:
             push(node._a)
         elif b is MANY:
             stack += node._a
-        elif b is GROUPED:
-            shared, own = node._a.groups()
-            stack += own
-            for group in shared:
+        elif type(b) is tuple:  # a dot node: two tuples other nodes share, its own bias in _ctx
+            if node._ctx is not None:
+                push(node._ctx)
+            for group in (node._a, b):
                 if id(group) not in walked:
                     walked.add(id(group))
                     stack += group

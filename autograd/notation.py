@@ -171,8 +171,8 @@ def _latex_local(node: Any, position: int, names: dict) -> str:
     child = node._inputs[position]
     if op.name in _ACTIVATION_LATEX and len(node._inputs) == 1:
         return f"{_ACTIVATION_LATEX[op.name]}({_latex_name(names[child])})"
-    if op.name == "dot" and isinstance(node._ctx, int):
-        n = node._ctx
+    if op.name == "dot" and len(node._inputs) >= 2:  # w₀…wₙ₋₁, x₀…xₙ₋₁ and, if given, b
+        n = len(node._inputs) // 2
         if position < n:
             return _latex_name(names[node._inputs[n + position]])
         if position < 2 * n:

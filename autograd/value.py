@@ -281,16 +281,21 @@ def _sqrt_derivative(xs, out, ctx):
     return [math.inf if _num(out) == 0.0 else 0.5 / out]  # d sqrt(x)/dx = 1 / (2 sqrt x), inf at 0 as 0 ** 0.5
 
 
-def _affine(weights: list[float], inputs: list[float], bias: float) -> float:
+def _affine(weights: Iterable[float], inputs: Iterable[float], bias: float) -> float:
     return builtins.sum(map(operator.mul, weights, inputs), bias)  # b + w0 x0 + w1 x1 + ..., in C
 
 
-def _dot_forward(xs, n):
+_number = operator.attrgetter("_data")  # a Value's number, as a C function for map()
+
+
+def _dot_forward(xs, ctx):
+    n = len(xs) // 2  # w₀…wₙ₋₁, x₀…xₙ₋₁ and, if the length is odd, b
     return _affine(xs[:n], xs[n : 2 * n], xs[2 * n] if len(xs) > 2 * n else 0.0)
 
 
-def _dot_derivatives(xs, out, n):
+def _dot_derivatives(xs, out, ctx):
     # d/dw_i = x_i, d/dx_i = w_i, d/db = 1
+    n = len(xs) // 2
     local = xs[n : 2 * n]
     local += xs[:n]
     if len(xs) > 2 * n:
@@ -385,56 +390,34 @@ MINIMUM = _EngineOp("minimum", "min", _smaller, _min_derivatives)
 SUM = _EngineOp("sum", "Σ", lambda xs, c: _sum(xs), lambda xs, o, c: [1.0] * len(xs))
 
 
-class _DotInputs:
-    """The inputs of a ``dot`` node, w₀…wₙ₋₁, x₀…xₙ₋₁ and b, kept as the caller's own tuples.
-
-    A neuron's weight tuple and a layer's input tuple are then shared by every node made from them
-    rather than copied into each one (2n + 1 references per node): a node of 16 weights holds 56
-    bytes here instead of a 304-byte tuple. It iterates, measures and indexes as the flat tuple
-    (w₀, …, wₙ₋₁, x₀, …, xₙ₋₁, b) would, so the walk, drawings and ``explain`` need not know.
-    """
-
-    __slots__ = ("weights", "inputs", "bias")  # bias: a Value or None (not a 1-tuple: 48 bytes a node)
-
-    def _flat(self) -> tuple[Value, ...]:
-        return self.weights + self.inputs if self.bias is None else self.weights + self.inputs + (self.bias,)
-
-    def __iter__(self):
-        # a transient flat tuple: then every element is read at tuple speed (faster than itertools.chain)
-        return iter(self._flat())
-
-    def __len__(self) -> int:
-        return 2 * len(self.weights) + (self.bias is not None)
-
-    def __getitem__(self, i):
-        return self._flat()[i]  # drawings and messages only: not on the hot path
-
-    def groups(self) -> tuple[tuple[tuple[Value, ...], ...], tuple[Value, ...]]:
-        """(the tuples other nodes share: weights and inputs; this node's own inputs: the bias), for the walk
-        (graph.GROUPED)."""
-        return (self.weights, self.inputs), (() if self.bias is None else (self.bias,))
-
-
 class _DotOp(_EngineOp):
-    """``dot``'s op: backward adds upstream x local into the weights' and inputs' grads in one pass."""
+    """``dot``'s op: backward adds upstream x local into the weights' and inputs' grads in one pass.
+
+    A dot node made by ``dot`` keeps the caller's tuples in its own slots: ``_a`` the weights w₀…wₙ₋₁,
+    ``_b`` the inputs x₀…xₙ₋₁, ``_ctx`` the bias b (a Value, or None); DOT's formulas take no parameter
+    (n is half the number of inputs). A neuron's weight tuple and a layer's input tuple are then shared
+    by every node made from them rather than copied into each one, and a node is one object for the
+    garbage collector to track: 142 bytes a node of the W2 graph, where a separate object holding the three
+    made it 169 (``python -m bench.bench_scalar --only memory``) and 14 collections an epoch instead of 9."""
 
     __slots__ = ()
 
     def propagate(self, node: Value) -> None:
         """w_i.grad += g x_i, x_i.grad += g w_i, b.grad += g, reading the shared tuples once; through
         ``contributions`` and the derivative table when this node has no shared tuples (``DOT`` called on
-        a flat tuple) or the table was replaced (as bench.mutation does). tests/test_value.py holds the two
+        a flat sequence) or the table was replaced (as bench.mutation does). tests/test_value.py holds the two
         paths equal."""
-        parts = node._a
-        if type(parts) is not _DotInputs or self.derivatives is not _dot_derivatives:
+        weights, inputs = node._a, node._b
+        if type(inputs) is not tuple or self.derivatives is not _dot_derivatives:
             graph.add_contributions(node, self.contributions(node))
             return
         g = node.grad
-        for w, x in zip(parts.weights, parts.inputs):
+        for w, x in zip(weights, inputs):
             w.grad += g * x._data
             x.grad += g * w._data
-        if parts.bias is not None:
-            parts.bias.grad += g
+        bias = node._ctx
+        if bias is not None:
+            bias.grad += g
 
 
 DOT = _DotOp("dot", "Σwx+b", _dot_forward, _dot_derivatives)
@@ -464,6 +447,19 @@ def _to_float(data: object, what: str = "Value") -> float:
     raise TypeError(f"{what} expects a real number (int, float, bool or numpy scalar), got {received}: {data!r}{hint}")
 
 
+# Leaf changes between forward and backward (see graph.run_backward): every recorded node takes a stamp from
+# graph.next_stamp when it is made, and setting a leaf's .data stamps it again, so its stamp is then newer than
+# every result computed before. backward refuses a leaf stamped after its root. A result keeps the stamp it
+# was made with (the graph walk orders results by it): setting its data does not restamp it.
+
+def _set_data(node: Value, value: object) -> None:
+    if type(value) is not float:
+        value = _to_float(value, "Value.data")
+    if node._op is None:
+        node._stamp = _next_stamp()
+    node._data = value
+
+
 class Value:
     """A scalar node of the computation graph.
 
@@ -475,8 +471,8 @@ class Value:
     # _data and _label behind the properties data and label, which check what is set; _stamp: see
     # _set_data (a leaf: when its data was last set; a result: when it was made, from graph.next_stamp).
     # The inputs are held in two slots, not a tuple (see _inputs): _a is None for a leaf, else the first
-    # input; _b the second input, None for an op of one input, or _MANY (_GROUPED for dot) when _a holds
-    # the inputs' sequence.
+    # input; _b the second input, None for an op of one input, or _MANY when _a holds the inputs' sequence;
+    # a dot node holds two tuples in _a and _b and its bias in _ctx (see _DotOp).
     __slots__ = ("_data", "grad", "_label", "_a", "_b", "_op", "_ctx", "_stamp")
 
     def __init__(self, data: float, label: str = ""):
@@ -491,11 +487,8 @@ class Value:
         self._a = self._b = self._op = self._ctx = None
         self._stamp = 0  # older than any result: a new leaf cannot be in a graph computed before it
 
-    data = property(operator.attrgetter("_data"), doc="The number this node holds (a float).")
-
-    @data.setter
-    def data(self, value: float) -> None:
-        _set_data(self, value)
+    # the setter is _set_data itself, not a method calling it: one Python call per p.data = ... of an update
+    data = property(operator.attrgetter("_data"), _set_data, doc="The number this node holds (a float).")
 
     label = property(operator.attrgetter("_label"), doc="The node's name in drawings and messages (a str).")
 
@@ -506,7 +499,7 @@ class Value:
     # -- graph bookkeeping -------------------------------------------------
     @property
     def _inputs(self) -> Sequence[Value]:
-        """The inputs as the graph walk reads them: a tuple, or a dot node's shared parts (``_DotInputs``).
+        """The inputs as one tuple (a sum's own tuple; a dot node's weights, inputs and bias joined).
 
         Two slots rather than a stored tuple: a tuple per node is a second object for the garbage collector
         to track and to walk again at every collection while a graph grows (one more tracked object per node
@@ -514,13 +507,12 @@ class Value:
         gc.callbacks), and 48 bytes. With it went the float constants' __init__ and the slot-reading
         propagate (commit 0a181a3): W2 binary forward 0.71x, backward 0.72x (python -m bench.ab_engine
         against d93186b, 5 rounds)."""
-        return () if self._a is None else _inputs_of(self._a, self._b)
+        return () if self._a is None else _inputs_of(self._a, self._b, self._ctx)
 
     @property
     def inputs(self) -> tuple[Value, ...]:
         """The nodes this one was computed from, in order, duplicates kept."""
-        inputs = self._inputs
-        return inputs if type(inputs) is tuple else tuple(inputs)  # a dot node's shared parts, as one tuple
+        return self._inputs
 
     @property
     def op(self) -> ScalarOp | None:
@@ -729,19 +721,6 @@ def _check_label(label: object, what: str) -> str:
     return label
 
 
-# Leaf changes between forward and backward (see graph.run_backward): every recorded node takes a stamp from
-# graph.next_stamp when it is made, and setting a leaf's .data stamps it again, so its stamp is then newer than
-# every result computed before. backward refuses a leaf stamped after its root. A result keeps the stamp it
-# was made with (the graph walk orders results by it): setting its data does not restamp it.
-
-def _set_data(node: Value, value: object) -> None:
-    if type(value) is not float:
-        value = _to_float(value, "Value.data")
-    if node._op is None:
-        node._stamp = _next_stamp()
-    node._data = value
-
-
 _new = object.__new__
 _next_stamp = graph.next_stamp
 _get_modes = graph.current_modes
@@ -749,31 +728,35 @@ _RECORDING = graph.RECORDING
 
 
 _MANY = graph.MANY  # in a node's _b slot: its _a holds a sequence of inputs (sum, a user's n-ary op)
-_GROUPED = graph.GROUPED  # in a dot node's _b slot: its _a is a _DotInputs
 
 
-def _inputs_of(a: Value | Sequence[Value], b: Value | object) -> Sequence[Value]:
-    """The inputs held as ``_a``, ``_b`` (a node's or apply's), as one sequence."""
+def _inputs_of(a: Value | Sequence[Value], b: Value | object, ctx: object) -> Sequence[Value]:
+    """The inputs held as ``_a``, ``_b`` and, for a dot node, ``_ctx`` (a node's or apply's), as one sequence."""
     if b is None:
         return (a,)
-    return a if b is _MANY or b is _GROUPED else (a, b)
+    if b is _MANY:
+        return a
+    if type(b) is tuple:  # a dot node: weights, inputs, bias
+        return a + b if ctx is None else a + b + (ctx,)
+    return (a, b)
 
 
 def apply(op: ScalarOp, a: Value | Sequence[Value], b: Value | object = None, ctx: object = None,
           result: float | None = None) -> Value:
     """Compute ``op`` on its inputs (after its ``domain`` check, the engine's one place for it); record them
     unless inside ``no_grad()``. The inputs come as the node holds them: ``apply(MUL, x, y)``, ``apply(EXP, x)``,
-    or a sequence ``a`` with ``b = MANY`` (``GROUPED``: a dot node's ``_DotInputs``). ``result``: the op's
-    value, when the caller has computed it already (``dot`` does, from its tuples).
+    a sequence ``a`` with ``b = MANY``, or a dot node's two tuples and bias (``apply(DOT, ws, xs, b)``, see
+    ``_DotOp``). ``result``: the op's value, when the caller has computed it already (``dot`` does, from its
+    tuples).
 
     Positional inputs rather than a tuple to unpack: a W2 epoch's forward with binary ops takes 0.89-0.90x the time
     (python -m bench.ab_engine A B --paired --rounds 15 --reps 4 --only "W2", two runs)."""
     if b is None:
         xs = [a._data]
-    elif b is _MANY or b is _GROUPED:
-        xs = None if result is not None else [x._data for x in a]
-    else:
+    elif type(b) is Value:
         xs = [a._data, b._data]
+    else:  # a sequence (MANY), or a dot node's tuples
+        xs = None if result is not None else [x._data for x in _inputs_of(a, b, ctx)]
     if result is None:
         if op.domain is not None:
             op.domain(xs, ctx)
@@ -784,7 +767,7 @@ def apply(op: ScalarOp, a: Value | Sequence[Value], b: Value | object = None, ct
         data = result
     modes = _get_modes()
     if modes is not _RECORDING and modes[1]:
-        check_forward(op, _inputs_of(a, b), data)
+        check_forward(op, _inputs_of(a, b, ctx), data)
     # The slots are filled here, not by Value(data): __init__'s checks are for user input, and through that
     # call a W2 epoch's forward with binary ops takes 1.22x as long (python -m bench.ab_engine, a checkout
     # with node = Value(data) against this one, 8 rounds). Keep in step with Value.__init__.
@@ -836,16 +819,20 @@ def dot(weights: Sequence[Value | float], inputs: Sequence[Value | float], bias:
     node made from them. A list is copied into a tuple first.
     """
     own_forward = DOT.forward is _dot_forward  # else a replaced forward (a test, a mutation) is what runs
-    ws, xs, numbers = weights, inputs, None
-    if own_forward and type(ws) is tuple and type(xs) is tuple and (bias is None or type(bias) is Value):
-        # The tuples of Values nn passes: their numbers read at once, and the reading is the check (only a
-        # Value has _data; anything else goes through _as_values). W2 dot forward: 0.80x the time of checking
-        # each element first (python -m bench.ab_engine A B --rounds 6 --reps 10 --only "W2 dot").
+    ws, xs, result = weights, inputs, None
+    if (own_forward and type(ws) is tuple and type(xs) is tuple and len(ws) == len(xs) and ws
+            and (bias is None or type(bias) is Value)):
+        # The tuples of Values nn passes: their numbers read as the sum runs (no list of them), and the reading
+        # is the check (only a Value has _data; anything else goes through _as_values). W2 dot forward: 0.80x the
+        # time of checking each element first (python -m bench.ab_engine A B --rounds 6 --reps 10 --only "W2
+        # dot"); one call takes 0.7-0.8x the time of reading the numbers into two lists first (2 and 16 inputs,
+        # timeit). With a node's one object (_DotOp), a W2 epoch takes 0.85x (python -m bench.ab_engine A B
+        # --paired --rounds 25 --reps 4 --only W2).
         try:
-            numbers = [w._data for w in ws], [x._data for x in xs]
+            result = _affine(map(_number, ws), map(_number, xs), 0.0 if bias is None else bias._data)
         except AttributeError:
             pass
-    if numbers is None or len(ws) != len(xs) or not ws:
+    if result is None:
         ws = _as_values(weights, "autograd.dot weights")
         xs = _as_values(inputs, "autograd.dot inputs")
         if len(ws) != len(xs):
@@ -855,9 +842,7 @@ def dot(weights: Sequence[Value | float], inputs: Sequence[Value | float], bias:
             raise ValueError("autograd.dot needs at least one weight and one input, got none")
         if bias is not None and type(bias) is not Value:
             bias = _coerce(bias, "autograd.dot bias")
-        numbers = ([w._data for w in ws], [x._data for x in xs]) if own_forward else None
-    parts = _new(_DotInputs)  # its slots filled here, as apply() fills a Value's: this is the hot path
-    parts.weights, parts.inputs, parts.bias = ws, xs, bias
-    if own_forward:  # the table's own forward, read from the tuples without a flat copy
-        return apply(DOT, parts, _GROUPED, len(ws), _affine(*numbers, 0.0 if bias is None else bias._data))
-    return apply(DOT, parts, _GROUPED, len(ws))  # a replaced forward (a test, a mutation) is what runs
+        if own_forward:
+            return dot(ws, xs, bias)  # tuples of Values now: the path above (one call deeper, once)
+        return apply(DOT, ws, xs, bias)  # a replaced forward (a test, a mutation) is what runs
+    return apply(DOT, ws, xs, bias, result)  # the table's own forward, read from the tuples without a flat copy

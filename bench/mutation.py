@@ -91,12 +91,12 @@ def _op(spec: str):
     return engine, table[name], which
 
 
-def _selected(which: str, count: int, ctx: object) -> range:
+def _selected(which: str, count: int) -> range:
     """The derivative positions a per-input mutation scales: all, one index, or dot's w / x / b block."""
     if not which:
         return range(count)
-    if which in "wxb":  # dot: [d/dw_0..n-1, d/dx_0..n-1, d/db]
-        n = ctx
+    if which in "wxb":  # dot: [d/dw_0..n-1, d/dx_0..n-1, d/db], n weights, the bias if the count is odd
+        n = count // 2
         return {"w": range(0, n), "x": range(n, 2 * n), "b": range(2 * n, count)}[which]
     return range(int(which), int(which) + 1)
 
@@ -113,7 +113,7 @@ def apply_mutation(spec: str, factor: float = DEFAULT_FACTOR) -> contextlib.Abst
 
         def mutated(xs, out, ctx):
             local = list(original(xs, out, ctx))
-            for i in _selected(which, len(local), ctx):
+            for i in _selected(which, len(local)):
                 local[i] = factor * local[i]
             return local
     else:
@@ -121,7 +121,7 @@ def apply_mutation(spec: str, factor: float = DEFAULT_FACTOR) -> contextlib.Abst
 
         def mutated(g, xs, out, ctx, needs):
             grads = list(original(g, xs, out, ctx, needs))
-            for i in _selected(which, len(grads), ctx):
+            for i in _selected(which, len(grads)):
                 if grads[i] is not None:
                     grads[i] = factor * grads[i]
             return tuple(grads)

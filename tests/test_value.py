@@ -318,8 +318,8 @@ def test_million_operation_chain_goes_backward_and_is_freed():
 def test_dot_node_keeps_the_callers_tuples_and_reads_as_one_flat_tuple():
     ws, xs, b = (Value(1.0, "w0"), Value(2.0, "w1")), (Value(3.0, "x0"), Value(4.0, "x1")), Value(0.5, "b")
     z1, z2 = autograd.dot(ws, xs, b), autograd.dot(ws, xs)
-    assert z1._inputs.weights is ws and z1._inputs.inputs is xs  # shared, not copied
-    assert z2._inputs.inputs is xs
+    assert z1._a is ws and z1._b is xs and z1._ctx is b  # the caller's tuples in the node's slots, not copied
+    assert z2._a is ws and z2._b is xs and z2._ctx is None
     assert z1.inputs == (*ws, *xs, b) and type(z1.inputs) is tuple
     assert z2.inputs == (*ws, *xs)
     assert len(z1._inputs) == 5 and len(z2._inputs) == 4
@@ -327,7 +327,7 @@ def test_dot_node_keeps_the_callers_tuples_and_reads_as_one_flat_tuple():
     assert z1.data == 1 * 3 + 2 * 4 + 0.5 and z2.data == 11.0
     from_lists = autograd.dot(list(ws), list(xs), b)  # lists are copied into tuples: the same node otherwise
     assert from_lists.inputs == z1.inputs and from_lists.data == z1.data
-    called = SCALAR_OPS["dot"](*ws, *xs, b, ctx=2)  # the op called on a flat tuple, as any ScalarOp can be
+    called = SCALAR_OPS["dot"](*ws, *xs, b)  # the op called on a flat tuple, as any ScalarOp can be
     assert type(called._inputs) is tuple and called.data == z1.data
     called.backward()
     assert [v.grad for v in (*ws, *xs, b)] == [3.0, 4.0, 1.0, 2.0, 1.0]  # ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1
