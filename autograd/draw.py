@@ -302,7 +302,7 @@ def _value_label(node: Any, state: _State, show: Iterable[str], digits: int, edg
         if memo is not None:
             memo[node] = lines
     label = _Label(lines)
-    if "grad" in show:
+    if "grad" in show and (node._op is not None or getattr(node, "requires_grad", True)):  # a constant has none
         if node not in state.grads:
             label.dynamic, label.colour = "grad –", PENDING_COLOUR
         else:

@@ -124,10 +124,15 @@ def topological_order(root: Any) -> list:
     input and ``_b`` the second, or None for a node of one input, or ``MANY`` when ``_a`` is the sequence of
     all inputs (a Tensor's ``_a`` is always its sequence), or a tuple: then ``_a`` and ``_b`` are two tuples
     of inputs other nodes share (a dot node's weights and a layer's inputs, looked into once however many
-    nodes hold them) and ``_ctx`` its own last input, or None. ``node._inputs`` gives them as one tuple.
+    nodes hold them) and ``_ctx`` its own last input, or None; or a float: a number the node keeps as its
+    second input (``x * 2``), which backward skips and a reader meets as a constant leaf (``node._inputs``
+    makes it, once, and keeps it: the order lists it among the leaves). ``node._inputs`` gives them as one tuple.
     """
     check_node(root, "topological_order")  # once per call, not per node
     leaves, made = _dependencies(root)
+    for node in made:
+        if type(node._b) is float:
+            leaves.append(node._inputs[1])
     leaves += made
     return leaves
 
@@ -164,16 +169,20 @@ def _dependencies(root: Any) -> tuple[list, list]:
             push(node._a)
         elif b is MANY:
             stack += node._a
-        elif type(b) is tuple:  # a dot node: two tuples other nodes share, its own bias in _ctx
-            if node._ctx is not None:
-                push(node._ctx)
-            for group in (node._a, b):
-                if id(group) not in walked:
-                    walked.add(id(group))
-                    stack += group
         else:
-            push(node._a)
-            push(b)
+            kind = type(b)
+            if kind is float:  # x * 2: a number the node keeps, no node
+                push(node._a)
+            elif kind is tuple:  # a dot node: two tuples other nodes share, its own bias in _ctx
+                if node._ctx is not None:
+                    push(node._ctx)
+                for group in (node._a, b):
+                    if id(group) not in walked:
+                        walked.add(id(group))
+                        stack += group
+            else:
+                push(node._a)
+                push(b)
     made.sort(key=_stamp_of)
     return leaves, made
 

@@ -138,12 +138,14 @@ class _EngineOp(ScalarOp):
         a, b, g = node._a, node._b, node.grad
         if b is None:  # one input
             a.grad += g * self.derivatives([a._data], node._data, node._ctx)[0]
-        elif b is _MANY:  # a tuple of inputs
-            graph.add_contributions(node, self.contributions(node))
-        else:
+        elif type(b) is Value:
             da, db = self.derivatives([a._data, b._data], node._data, node._ctx)
             a.grad += g * da  # a and b may be one node (x * x): both terms land, one after the other
             b.grad += g * db
+        elif type(b) is float:  # x * 2: the number takes no gradient
+            a.grad += g * self.derivatives([a._data, b], node._data, node._ctx)[0]
+        else:  # a tuple of inputs (MANY), a constant made from the number (see Value._inputs)
+            graph.add_contributions(node, self.contributions(node))
 
 
 def _data_of(inputs: Sequence[Value]) -> list[float]:
@@ -474,13 +476,14 @@ class Value:
     # input; _b the second input, None for an op of one input, or _MANY when _a holds the inputs' sequence;
     # a dot node holds two tuples in _a and _b and its bias in _ctx (see _DotOp).
     __slots__ = ("_data", "grad", "_label", "_a", "_b", "_op", "_ctx", "_stamp")
+    requires_grad = True  # a Value takes a gradient; a constant (_Constant) does not
 
     def __init__(self, data: float, label: str = ""):
         if type(data) is not float:
             data = _to_float(data)
         if type(label) is not str:
             label = _check_label(label, "Value")
-        # apply() and _constant() fill these same slots without calling __init__: keep the three in step.
+        # apply() fills these same slots without calling __init__: keep the two in step.
         self._data = data
         self.grad = 0.0
         self._label = label
@@ -506,8 +509,15 @@ class Value:
         cost a W2 epoch with binary ops 65-95 ms of collector time, of ~450-520 ms, measured with
         gc.callbacks), and 48 bytes. With it went the float constants' __init__ and the slot-reading
         propagate (commit 0a181a3): W2 binary forward 0.71x, backward 0.72x (python -m bench.ab_engine
-        against d93186b, 5 rounds)."""
-        return () if self._a is None else _inputs_of(self._a, self._b, self._ctx)
+        against d93186b, 5 rounds).
+
+        A number the node keeps in ``_b`` (``x * 2``) becomes a ``_Constant`` here, kept in its place, so every
+        reader meets the same node for it."""
+        if self._a is None:
+            return ()
+        if type(self._b) is float:
+            self._b = _Constant(self._b)
+        return _inputs_of(self._a, self._b, self._ctx)
 
     @property
     def inputs(self) -> tuple[Value, ...]:
@@ -552,25 +562,25 @@ class Value:
 
     # -- arithmetic ------------------------------------------------------
     def __add__(self, other):
-        return apply(ADD, self, other if type(other) is Value else _coerce(other, "+"))
+        return apply(ADD, self, other if type(other) is Value else _operand(other, "+"))
 
     def __radd__(self, other):
         return apply(ADD, _coerce(other, "+"), self)
 
     def __sub__(self, other):
-        return apply(SUB, self, other if type(other) is Value else _coerce(other, "-"))
+        return apply(SUB, self, other if type(other) is Value else _operand(other, "-"))
 
     def __rsub__(self, other):
         return apply(SUB, _coerce(other, "-"), self)
 
     def __mul__(self, other):
-        return apply(MUL, self, other if type(other) is Value else _coerce(other, "*"))
+        return apply(MUL, self, other if type(other) is Value else _operand(other, "*"))
 
     def __rmul__(self, other):
         return apply(MUL, _coerce(other, "*"), self)
 
     def __truediv__(self, other):
-        return apply(DIV, self, other if type(other) is Value else _coerce(other, "/"))
+        return apply(DIV, self, other if type(other) is Value else _operand(other, "/"))
 
     def __rtruediv__(self, other):
         return apply(DIV, _coerce(other, "/"), self)
@@ -651,11 +661,11 @@ class Value:
     def maximum(self, other: Value | float) -> Value:
         """The larger of self and other (CS231n's max gate): the gradient goes to the larger, ½ to each on a
         tie; nan if either is nan. (``max(a, b)`` with Python's max returns one of the two nodes itself.)"""
-        return apply(MAXIMUM, self, other if type(other) is Value else _coerce(other, "maximum"))
+        return apply(MAXIMUM, self, other if type(other) is Value else _operand(other, "maximum"))
 
     def minimum(self, other: Value | float) -> Value:
         """The smaller of self and other: the gradient goes to the smaller, ½ to each on a tie."""
-        return apply(MINIMUM, self, other if type(other) is Value else _coerce(other, "minimum"))
+        return apply(MINIMUM, self, other if type(other) is Value else _operand(other, "minimum"))
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x for x > 0, else slope·x; derivative 1 for x > 0, else slope (slope at the kink)."""
@@ -672,36 +682,53 @@ class Value:
         return notebook_svg(self)
 
 
-def _coerce(other: object, symbol: str) -> Value:
+def _real_operand(other: object, symbol: str) -> float:
+    """A real-number operand of ``symbol`` as a float, or TypeError naming what was received."""
     if type(other) is float:
-        return _constant(other)
-    if type(other) is int and -_INT_AS_FLOAT < other < _INT_AS_FLOAT:  # bool is not int here: no shortcut
-        return _constant(float(other))
-    if isinstance(other, Value):
         return other
+    if type(other) is int and -_INT_AS_FLOAT < other < _INT_AS_FLOAT:  # bool is not int here: no shortcut
+        return float(other)
     if isinstance(other, (Number, np.bool_)) or (isinstance(other, np.ndarray) and other.ndim == 0):
-        return Value(other if type(other) is float else _to_float(other, f"{symbol} operand"))
+        return _to_float(other, f"{symbol} operand")
     raise TypeError(
         f"unsupported operand for {symbol}: Value and {type(other).__name__} ({other!r}); "
         "expected a Value or a real number"
     )
 
 
+def _operand(other: object, symbol: str) -> Value | float:
+    """The right operand of ``symbol`` as the node keeps it: a Value as it is, a number as a float (the
+    node's constant, see ``_Constant``)."""
+    return other if isinstance(other, Value) else _real_operand(other, symbol)
+
+
+def _coerce(other: object, symbol: str) -> Value:
+    """``other`` as a node: a Value as it is, a number as a ``_Constant``."""
+    return other if isinstance(other, Value) else _Constant(_real_operand(other, symbol))
+
+
 _INT_AS_FLOAT = 2**1023  # ints below this convert to a float without OverflowError
 
 
-def _constant(number: float) -> Value:
-    """A leaf holding ``number`` (already a float): the constant of ``w * 0.5`` or ``o - y``, made without
-    ``Value.__init__``'s checks and call (a chain of 10⁵ steps ``v * 1.0000001 + 0.0``, forward: 1.13x / 1.22x
-    as long through ``Value(number)`` on Python 3.11 / 3.13, ``python -m bench.tricks --only constants``).
-    Keep in step with Value.__init__."""
-    node = _new(Value)
-    node._data = number
-    node.grad = 0.0
-    node._label = ""
-    node._a = node._b = node._op = node._ctx = None
-    node._stamp = 0
-    return node
+class _Constant(Value):
+    """A number written in an expression (the 2 of ``2 * x`` or ``1 - x``, the numbers of ``autograd.sum([x, 3])``):
+    a leaf that takes no gradient, as a Python number in PyTorch (``requires_grad`` False; ``grad`` reads 0.0 and
+    what backward adds to it is dropped; drawings show its value only).
+
+    A number on the right of ``+ - * /`` (``x * 2``, ``o - y``, ``v * 1.0000001 + 0.0``) is not even made into an
+    object: the node keeps it as a float in its ``_b`` slot, and it becomes a ``_Constant`` only when something
+    reads the node's inputs (``inputs``, a drawing, ``explain``, ``topological_order``). A chain of 10⁶ steps
+    ``v = v * 1.0000001 + 0.0`` then makes 2·10⁶ objects for the collector to track instead of 4·10⁶: XX s
+    against XX s forward and backward on Python 3.11, XX s against XX s on 3.13 (``python -m bench.bench_scalar
+    --clock cpu --only W3``)."""
+
+    __slots__ = ()
+    requires_grad = False
+    grad = property(lambda self: 0.0, lambda self, value: None,
+                    doc="0.0: a constant takes no gradient (what backward adds is dropped).")
+
+    def zero_grad(self) -> None:
+        """Nothing to reset: a constant takes no gradient."""
 
 
 def _compared(other: object, symbol: str) -> float:
@@ -738,6 +765,8 @@ def _inputs_of(a: Value | Sequence[Value], b: Value | object, ctx: object) -> Se
         return a
     if type(b) is tuple:  # a dot node: weights, inputs, bias
         return a + b if ctx is None else a + b + (ctx,)
+    if type(b) is float:  # a number the node keeps (see Value._inputs, which keeps the constant it makes)
+        return (a, _Constant(b))
     return (a, b)
 
 
@@ -745,9 +774,9 @@ def apply(op: ScalarOp, a: Value | Sequence[Value], b: Value | object = None, ct
           result: float | None = None) -> Value:
     """Compute ``op`` on its inputs (after its ``domain`` check, the engine's one place for it); record them
     unless inside ``no_grad()``. The inputs come as the node holds them: ``apply(MUL, x, y)``, ``apply(EXP, x)``,
-    a sequence ``a`` with ``b = MANY``, or a dot node's two tuples and bias (``apply(DOT, ws, xs, b)``, see
-    ``_DotOp``). ``result``: the op's value, when the caller has computed it already (``dot`` does, from its
-    tuples).
+    ``apply(MUL, x, 2.0)`` (a number kept as the node's constant), a sequence ``a`` with ``b = MANY``, or a dot
+    node's two tuples and bias (``apply(DOT, ws, xs, b)``, see ``_DotOp``). ``result``: the op's value, when the
+    caller has computed it already (``dot`` does, from its tuples).
 
     Positional inputs rather than a tuple to unpack: a W2 epoch's forward with binary ops takes 0.89-0.90x the time
     (python -m bench.ab_engine A B --paired --rounds 15 --reps 4 --only "W2", two runs)."""
@@ -755,7 +784,9 @@ def apply(op: ScalarOp, a: Value | Sequence[Value], b: Value | object = None, ct
         xs = [a._data]
     elif type(b) is Value:
         xs = [a._data, b._data]
-    else:  # a sequence (MANY), or a dot node's tuples
+    elif type(b) is float:  # x * 2: the number is kept in the node (see _Constant)
+        xs = [a._data, b]
+    else:  # a sequence (MANY), a dot node's tuples, a constant
         xs = None if result is not None else [x._data for x in _inputs_of(a, b, ctx)]
     if result is None:
         if op.domain is not None:
@@ -821,7 +852,7 @@ def dot(weights: Sequence[Value | float], inputs: Sequence[Value | float], bias:
     own_forward = DOT.forward is _dot_forward  # else a replaced forward (a test, a mutation) is what runs
     ws, xs, result = weights, inputs, None
     if (own_forward and type(ws) is tuple and type(xs) is tuple and len(ws) == len(xs) and ws
-            and (bias is None or type(bias) is Value)):
+            and (bias is None or isinstance(bias, Value))):
         # The tuples of Values nn passes: their numbers read as the sum runs (no list of them), and the reading
         # is the check (only a Value has _data; anything else goes through _as_values). W2 dot forward: 0.80x the
         # time of checking each element first (python -m bench.ab_engine A B --rounds 6 --reps 10 --only "W2

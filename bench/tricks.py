@@ -14,9 +14,6 @@ the median over rounds and the ratio without / with: above 1.10 the trick pays i
   backward pass of a W2 epoch with binary ops;
 - ``dot propagate``: ``_DotOp.propagate`` (one pass over the shared tuples) against the generic path over
   ``_dot_derivatives``, on the backward pass of a W2 epoch with dot nodes;
-- ``float constants``: ``_coerce`` making a float's leaf without ``Value.__init__`` against ``Value(x)``, on
-  the forward pass of a W2 epoch with binary ops and float data (as micrograd users write it), and of a
-  chain of 10⁵ steps ``v = v * 1.0000001 + 0.0`` (as many constants as steps);
 - ``tensor matrix products``: ``_matrix_product`` (``ndarray.dot`` for arrays of one or two axes) against
   ``@`` everywhere, on 200 forward and backward passes of ``(a @ b).sum()`` for 4x4 leaves (the fixed cost)
   and on 20 fused W2 epochs' forward and backward (``linear``, activations, ``mse_loss``, 100 points).
@@ -35,7 +32,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from autograd import Tensor, linear, mse_loss, tensor, value
-from autograd.value import ScalarOp, Value
+from autograd.value import ScalarOp
 
 from .bench_scalar import OursMLP, init_mlp, make_data
 
@@ -48,10 +45,6 @@ def _replaced(owner: object, name: str, plain: object):
         yield
     finally:
         setattr(owner, name, original)
-
-
-def _plain_constant(number: float) -> Value:
-    return Value(number)
 
 
 def _net(style: str) -> OursMLP:
@@ -71,28 +64,6 @@ def _backward_of(style: str) -> Callable[[], float]:
         for p in net.parameters:
             p.grad = 0.0
         return elapsed
-
-    return run
-
-
-def _forward_of(style: str) -> Callable[[], float]:
-    net = _net(style)
-
-    def run() -> float:
-        start = time.process_time()
-        net.loss()
-        return time.process_time() - start
-
-    return run
-
-
-def _chain_forward() -> Callable[[], float]:
-    def run() -> float:
-        start = time.process_time()
-        v = Value(0.5)
-        for _ in range(10**5):
-            v = v * 1.0000001 + 0.0
-        return time.process_time() - start
 
     return run
 
@@ -137,8 +108,6 @@ TRICKS: dict[str, tuple[Callable[[], Callable[[], float]], Callable]] = {
                             lambda: _replaced(value._EngineOp, "propagate", ScalarOp.propagate)),
     "dot propagate": (lambda: _backward_of("dot"),
                       lambda: _replaced(value._DotOp, "propagate", ScalarOp.propagate)),
-    "float constants, W2": (lambda: _forward_of("binary"), lambda: _replaced(value, "_constant", _plain_constant)),
-    "float constants, chain": (_chain_forward, lambda: _replaced(value, "_constant", _plain_constant)),
     "tensor matrix products, 4x4 fixed cost": (_tensor_fixed_cost,
                                                lambda: _replaced(tensor, "_matrix_product", operator.matmul)),
     "tensor matrix products, fused W2": (_tensor_w2, lambda: _replaced(tensor, "_matrix_product", operator.matmul)),

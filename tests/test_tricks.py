@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograd import Tensor, Value, linear, mse_loss, tensor, value
+from autograd import Tensor, linear, mse_loss, tensor, value
 from bench.bench_scalar import OursMLP, init_mlp, make_data
 from bench.tricks import TRICKS, main
 
@@ -19,23 +19,16 @@ def _gradients(style: str) -> list[float]:
     return [p.grad for p in net.parameters]
 
 
-@pytest.mark.parametrize("name, style", [("engine-op propagate", "binary"), ("dot propagate", "dot"),
-                                         ("float constants, W2", "binary")])
+@pytest.mark.parametrize("name, style", [("engine-op propagate", "binary"), ("dot propagate", "dot")])
 def test_a_trick_switched_off_gives_the_same_gradients_and_comes_back(name, style):
-    originals = (value._EngineOp.__dict__["propagate"], value._DotOp.__dict__["propagate"], value._constant)
+    originals = (value._EngineOp.__dict__["propagate"], value._DotOp.__dict__["propagate"])
     with_trick = _gradients(style)
     with TRICKS[name][1]():
-        assert (value._EngineOp.__dict__["propagate"], value._DotOp.__dict__["propagate"],
-                value._constant) != originals  # something was switched off
+        assert (value._EngineOp.__dict__["propagate"],
+                value._DotOp.__dict__["propagate"]) != originals  # something was switched off
         without = _gradients(style)
-    assert (value._EngineOp.__dict__["propagate"], value._DotOp.__dict__["propagate"], value._constant) == originals
+    assert (value._EngineOp.__dict__["propagate"], value._DotOp.__dict__["propagate"]) == originals
     assert without == pytest.approx(with_trick, rel=1e-14, abs=1e-15)
-
-
-def test_the_plain_constant_is_a_checked_leaf():
-    with TRICKS["float constants, chain"][1]():
-        c = Value(2.0) * 0.5
-    assert c.data == 1.0 and [x.data for x in c.inputs] == [2.0, 0.5]
 
 
 def test_matrix_products_switched_off_give_the_same_gradients_and_come_back():
