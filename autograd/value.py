@@ -399,7 +399,7 @@ class _DotOp(_EngineOp):
     ``_b`` the inputs x₀…xₙ₋₁, ``_ctx`` the bias b (a Value, or None); DOT's formulas take no parameter
     (n is half the number of inputs). A neuron's weight tuple and a layer's input tuple are then shared
     by every node made from them rather than copied into each one, and a node is one object for the
-    garbage collector to track: 142 bytes a node of the W2 graph, where a separate object holding the three
+    garbage collector to track: 140-142 bytes a node of the W2 graph, where a separate object holding the three
     made it 169 (``python -m bench.bench_scalar --only memory``) and 14 collections an epoch instead of 9."""
 
     __slots__ = ()
