@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .tensor import TENSOR_OPS, Tensor, TensorOp, _apply, _lift
+from .tensor import TENSOR_OPS, Tensor, TensorOp, _apply, _lift, sum_leading
 
 
 def _pair(value: Any, what: str, least: int) -> tuple[int, int]:
@@ -117,7 +117,7 @@ def _conv2d_vjp(g, xs, out, ctx, needs):
             taps[i, j] = g2.T @ xpad[key].reshape(n * oh * ow, c)
         gw = taps.transpose(2, 3, 0, 1)
     if len(xs) == 3 and needs[2]:
-        gb = np.ones(len(g2), dtype=g2.dtype) @ g2  # Σ over samples and pixels, as 1ᵀg (BLAS)
+        gb = sum_leading(g2, 1)  # Σ over samples and pixels
     return gx, gw, gb
 
 

@@ -2,7 +2,7 @@
 
 A Tensor node holds ``data`` (an ndarray), ``grad`` (None until a backward
 pass reaches it, then an ndarray of the same shape), the nodes it was computed
-from (``_inputs``), the ``TensorOp`` that made it and that op's parameter
+from (``_a``, read as ``_inputs``), the ``TensorOp`` that made it and that op's parameter
 (``_ctx``). Backward is ``graph.run_backward``, the driver ``Value`` uses.
 
 Every operation is one ``TensorOp``: its forward function and its
@@ -140,7 +140,7 @@ class TensorOp:
         # 0.885x (W2-like generic), 0.90x (4x4 fixed cost), 0.95x (linear, sigmoid), paired medians of
         # `bench.ab_engine <before> . --paired --rounds 25 --reps 4 --only tensor`. (A matrix-only branch
         # in matmul's VJP, g @ b.T and a.T @ g, paid 5 % of the fixed cost's backward: it is not here.)
-        inputs = node._inputs
+        inputs = node._a
         n = len(inputs)
         if n == 2:  # tuples unpacked: a list comprehension is a function call in Python 3.11
             x, y = inputs
@@ -164,8 +164,8 @@ class TensorOp:
                 data = x.data
                 if type(c) is not _ndarray or c.shape != data.shape or c.dtype is not data.dtype:
                     c = self.fit(c, data.shape, data.dtype)
-                if self.aliases and x._op is None:
-                    c = c.copy()
+                if self.aliases and x._op is None and (c.base is not None or c is node.grad):
+                    c = c.copy()  # a leaf's grad is its own array (a fresh sum, fit's, needs no copy)
                 if add:
                     grad = x.grad
                     x.grad = c if grad is _ZERO else grad + c
@@ -176,7 +176,7 @@ class TensorOp:
     def contributions_for(self, node: Tensor, g: Any, create_graph: bool) -> list:
         """The VJP for each input with upstream ``g``, without reading or writing ``node.grad``; with
         ``create_graph`` (``g`` a Tensor) each contribution is a recorded Tensor."""
-        inputs = node._inputs
+        inputs = node._a
         needs = [x.requires_grad for x in inputs]
         if not create_graph:
             grads = self.vjp(g, [x.data for x in inputs], node.data, node._ctx, needs)
@@ -244,10 +244,27 @@ def _reduce_sum(x: Any, axis: tuple | None, keepdims: bool) -> Any:
     """Σ of ``x`` over ``axis`` (a sorted tuple of axes, or None for all)."""
     if type(x) is Tensor:
         return _apply(SUM, (x,), (axis, keepdims))
+    if axis and not keepdims and axis[-1] == len(axis) - 1 and x.ndim > len(axis) and x.dtype.kind == "f":
+        return sum_leading(x, len(axis))  # a bias's gradient, the rows of a batch
     if axis is not None and len(axis) == 1:
         # numpy's reduce over a 1-tuple costs 0.8 µs more than over its int (4.2 against 3.3 µs on 64x16)
         axis = axis[0]
     return np.add.reduce(x, axis=axis, keepdims=keepdims)
+
+
+def sum_leading(x: np.ndarray, lead: int) -> np.ndarray:
+    """Σ of the float array ``x`` over its first ``lead`` axes (not all of them), computed as 1ᵀX with X the
+    array seen as a matrix of m = x.shape[0]···x.shape[lead-1] rows: one BLAS product."""
+    # Kept as a speed trick: np.add.reduce over axis 0 of a (100, 16) gradient takes 2.6 µs, this 0.8 µs
+    # (17 against 3.2 µs over two axes of (10, 100, 16)). Over a whole epoch: see the figure in bench/README.md.
+    m = x.shape[0] if lead == 1 else int(np.prod(x.shape[:lead]))
+    if m == 0 or x.size == 0:  # an empty matrix cannot be reshaped by -1; numpy's sum gives the zeros
+        return np.add.reduce(x, axis=tuple(range(lead)))
+    ones = np.empty(m, x.dtype)  # empty + fill: np.ones is Python code around the same two steps
+    ones.fill(1.0)
+    if x.ndim == 2:
+        return ones.dot(x)
+    return ones.dot(x.reshape(m, -1)).reshape(x.shape[lead:])
 
 
 @np.errstate(over="ignore")
@@ -309,6 +326,8 @@ def _sum_to_shape(g: Any, shape: tuple) -> Any:
     lead = g.ndim - len(shape)
     if lead < 0:
         return g  # cannot come from broadcasting; the caller reports the shape mismatch
+    if g.shape[lead:] == shape:  # only added axes (a bias): one sum, already in the input's shape
+        return _reduce_sum(g, tuple(range(lead)), False)
     stretched = tuple(i for i, n in enumerate(shape, lead) if n == 1 and g.shape[i] != 1)
     if not stretched:  # only added axes (a bias): one sum, already in the input's shape
         return _reduce_sum(g, tuple(range(lead)), False) if lead else g
@@ -456,10 +475,7 @@ def _linear_vjp(g, xs, out, ctx, needs):
         gb = (g.copy() if type(g) is _ndarray else g) if biased else None  # a new array, as non-aliasing VJPs give
     else:
         gw = _matrix_product(g.T, x) if needs[1] else None
-        # Σ over the rows by np.add.reduce: 1ᵀg paid less than 10 % of the fused backward pass, with the cached
-        # ones vector of the old _ONES (5-7 %) as with a fresh one, np.ones(1).repeat(n).dot(g) (8 %,
-        # bench.ab_engine --paired --rounds 41 --only "Tensor linear")
-        gb = _reduce_sum(g, (0,), False) if biased else None
+        gb = _reduce_sum(g, (0,), False) if biased else None  # Σ over the rows (sum_leading)
     return gx, gw, gb
 
 
@@ -766,13 +782,13 @@ def _apply(op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
         for x in inputs:
             if x.requires_grad:
                 t.requires_grad = True
-                t._inputs = inputs
+                t._a = inputs
                 t._op = op
                 t._ctx = ctx
                 t._stamp = _next_stamp()
                 return t
     t.requires_grad = False
-    t._inputs = ()
+    t._a = ()
     t._op = None
     t._ctx = None
     t._stamp = 0
@@ -808,7 +824,7 @@ def _constant(data: np.ndarray) -> Tensor:
     t._label = ""
     t._mask = False
     t.requires_grad = False
-    t._inputs = ()
+    t._a = ()
     t._op = None
     t._ctx = None
     t._stamp = 0
@@ -904,10 +920,11 @@ class Tensor:
     # _label behind the property label (checked when set); _mask: made from booleans, so indexing with it
     # selects (numpy's boolean mask) rather than reading its 1.0/0.0 as positions.
     # _stamp: graph.next_stamp() when a recorded node is made, 0 for a leaf (graph.topological_order sorts by it)
-    __slots__ = ("data", "grad", "_label", "requires_grad", "_inputs", "_op", "_ctx", "_mask", "_stamp")
-    # graph.topological_order reads a node's inputs as _a (here always the sequence of them) and _b = MANY
+    # _a: the inputs (a tuple, empty for a leaf), in the slot graph's walk reads first (a Value's first input),
+    # with _b = MANY telling it that _a is the whole sequence; _inputs is the name the rest of the code reads
+    __slots__ = ("data", "grad", "_label", "requires_grad", "_a", "_op", "_ctx", "_mask", "_stamp")
     _b = graph.MANY
-    _a = property(operator.attrgetter("_inputs"))
+    _inputs = property(operator.attrgetter("_a"))
     __array_ufunc__ = None  # numpy defers to Tensor's operators, so ndarray + Tensor is a Tensor
 
     def __init__(self, data: Any, label: str = "", *, requires_grad: bool = False, dtype: Any = None):
@@ -920,7 +937,7 @@ class Tensor:
         self.grad = None
         self._label = label
         self.requires_grad = bool(requires_grad)
-        self._inputs = ()
+        self._a = ()
         self._op = None
         self._ctx = None
         self._stamp = 0
@@ -937,7 +954,7 @@ class Tensor:
     @property
     def inputs(self) -> tuple[Tensor, ...]:
         """The nodes this one was computed from, in order, duplicates kept."""
-        return self._inputs
+        return self._a
 
     @property
     def op(self) -> TensorOp | None:

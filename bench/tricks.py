@@ -16,7 +16,10 @@ the median over rounds and the ratio without / with: above 1.10 the trick pays i
   ``_dot_derivatives``, on the backward pass of a W2 epoch with dot nodes;
 - ``tensor matrix products``: ``_matrix_product`` (``ndarray.dot`` for arrays of one or two axes) against
   ``@`` everywhere, on 200 forward and backward passes of ``(a @ b).sum()`` for 4x4 leaves (the fixed cost)
-  and on 20 fused W2 epochs' forward and backward (``linear``, activations, ``mse_loss``, 100 points).
+  and on 20 fused W2 epochs' forward and backward (``linear``, activations, ``mse_loss``, 100 points);
+- ``tensor sums over leading axes``: ``tensor.sum_leading`` (Σ over a batch's rows as one BLAS product 1ᵀX)
+  against ``np.add.reduce``, on 20 fused W2 epochs (the bias gradient of ``linear``), on 20 generic ones
+  (``a @ W.T + b``: the bias gradient of the broadcast add) and on 2,000 backward passes of ``(x + b).sum()``.
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ def _tensor_fixed_cost() -> Callable[[], float]:
     return run
 
 
-def _tensor_w2() -> Callable[[], float]:
+def _tensor_w2(generic: bool = False) -> Callable[[], float]:
     rng = np.random.default_rng(0)
     sizes = (2, 16, 16, 1)
     params = [(Tensor(rng.normal(size=(m, n)), requires_grad=True), Tensor(rng.normal(size=m), requires_grad=True))
@@ -94,10 +97,32 @@ def _tensor_w2() -> Callable[[], float]:
         for _ in range(20):
             a = x
             for (w, b), name in zip(params, ("relu", "relu", "sigmoid")):
-                a = getattr(linear(a, w, b), name)()
-            mse_loss(a, y).backward()
+                a = getattr(a @ w.T + b if generic else linear(a, w, b), name)()
+            (((a - y) ** 2).mean() if generic else mse_loss(a, y)).backward()
             for w, b in params:
                 w.grad = b.grad = None
+        return time.process_time() - start
+
+    return run
+
+
+def _plain_sum(x: np.ndarray, lead: int) -> np.ndarray:
+    """What ``tensor.sum_leading`` computes, by numpy's reduction."""
+    return np.add.reduce(x, axis=tuple(range(lead)))
+
+
+def _bias_gradient() -> Callable[[], float]:
+    """2,000 backward passes of ``(x + b).sum()`` for a (100, 16) batch and a bias b: the node whose gradient
+    is the sum over the batch's rows."""
+    rng = np.random.default_rng(0)
+    x, b = Tensor(rng.normal(size=(100, 16))), Tensor(rng.normal(size=16), requires_grad=True)
+    losses = [(x + b).sum() for _ in range(2000)]
+
+    def run() -> float:
+        start = time.process_time()
+        for loss in losses:
+            loss.backward()
+            b.grad = None
         return time.process_time() - start
 
     return run
@@ -111,6 +136,11 @@ TRICKS: dict[str, tuple[Callable[[], Callable[[], float]], Callable]] = {
     "tensor matrix products, 4x4 fixed cost": (_tensor_fixed_cost,
                                                lambda: _replaced(tensor, "_matrix_product", operator.matmul)),
     "tensor matrix products, fused W2": (_tensor_w2, lambda: _replaced(tensor, "_matrix_product", operator.matmul)),
+    "tensor sums over leading axes, fused W2": (_tensor_w2, lambda: _replaced(tensor, "sum_leading", _plain_sum)),
+    "tensor sums over leading axes, generic W2": (lambda: _tensor_w2(generic=True),
+                                                  lambda: _replaced(tensor, "sum_leading", _plain_sum)),
+    "tensor sums over leading axes, bias gradient": (_bias_gradient,
+                                                     lambda: _replaced(tensor, "sum_leading", _plain_sum)),
 }
 
 

@@ -737,3 +737,53 @@ def test_indexing_runs_its_forward_once_and_keeps_anomaly_errors(monkeypatch):
         t[5]
     with pytest.raises(autograd.AnomalyError), autograd.detect_anomaly():  # about the result, not the index
         Tensor([np.nan, 1.0], requires_grad=True)[0]
+
+
+# -- sums over leading axes (a bias's gradient) as one product 1ᵀX ------------------------------------------
+
+@pytest.mark.parametrize("shape, lead", [((100, 16), 1), ((7, 1), 1), ((10, 5, 3), 2), ((4, 3, 2, 5), 1),
+                                         ((4, 3, 2, 5), 3), ((0, 4), 1), ((3, 0), 1), ((2, 0, 3), 2)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sum_leading_is_numpys_sum_over_those_axes(shape, lead, dtype):
+    from autograd.tensor import sum_leading
+    x = np.random.default_rng(1).normal(size=shape).astype(dtype)
+    total = sum_leading(x, lead)
+    expected = x.astype(np.float64).sum(axis=tuple(range(lead)))
+    assert type(total) is np.ndarray and total.shape == shape[lead:] and total.dtype == dtype
+    np.testing.assert_allclose(total, expected, rtol=1e-5 if dtype == np.float32 else 1e-13, atol=1e-5)
+
+
+def test_sum_leading_propagates_nan_and_inf():
+    from autograd.tensor import sum_leading
+    x = np.ones((4, 3))
+    x[1, 0], x[2, 1], x[3, 1], x[0, 2] = np.nan, np.inf, -np.inf, np.inf
+    with np.errstate(invalid="ignore"):  # inf - inf: numpy's sum says so as well
+        total = sum_leading(x, 1)
+    assert np.isnan(total[0]) and np.isnan(total[1]) and total[2] == np.inf
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_bias_gets_the_sum_of_its_rows_gradients_through_add_linear_and_sum(dtype):
+    rng = np.random.default_rng(2)
+    x = Tensor(rng.normal(size=(6, 2, 3)), dtype=dtype)
+    w = Tensor(rng.normal(size=(4, 3)), requires_grad=True, dtype=dtype)
+    b = Tensor(rng.normal(size=3), requires_grad=True, dtype=dtype)
+    c = Tensor(rng.normal(size=4), requires_grad=True, dtype=dtype)
+    u = rng.normal(size=(6, 2, 3))
+    v = rng.normal(size=(5, 4))
+    ((x + b) * u).sum().backward()  # ∂/∂b = Σ over the 12 rows of u
+    xs = Tensor(rng.normal(size=(5, 3)), dtype=dtype)
+    (linear(xs, w, c) * v).sum().backward()  # ∂/∂c = Σ over the 5 rows of v
+    z = Tensor(rng.normal(size=(6, 2, 3)), requires_grad=True, dtype=dtype)
+    (z.sum(axis=(0, 1)) * b.data).sum().backward()  # ∂/∂z = b broadcast over the leading axes
+    tolerance = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(b.grad, u.reshape(12, 3).sum(axis=0), rtol=tolerance)
+    np.testing.assert_allclose(c.grad, v.sum(axis=0), rtol=tolerance)
+    np.testing.assert_allclose(z.grad, np.broadcast_to(b.data, (6, 2, 3)), rtol=tolerance)
+    assert b.grad.dtype == c.grad.dtype == z.grad.dtype == dtype
+    # a leaf's grad is an array of its own, though the add passes the upstream gradient on
+    a = Tensor(rng.normal(size=3), requires_grad=True)
+    g = np.arange(3.0)
+    out = a + Tensor(np.zeros(3))
+    out.backward(g)
+    assert a.grad is not g and not np.shares_memory(a.grad, g) and a.grad.base is None

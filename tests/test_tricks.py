@@ -62,3 +62,29 @@ def test_the_script_prints_a_row_per_trick(capsys):
     assert "| dot propagate |" in out and "engine-op" not in out
     with pytest.raises(SystemExit):
         main(["--rounds", "0"])
+
+
+@pytest.mark.parametrize("generic", [False, True])
+def test_sums_over_leading_axes_switched_off_give_the_same_gradients_and_come_back(generic):
+    rng = np.random.default_rng(4)
+    w, b = Tensor(rng.normal(size=(3, 4)), requires_grad=True), Tensor(rng.normal(size=3), requires_grad=True)
+    x, y = Tensor(rng.normal(size=(5, 4))), rng.normal(size=(5, 3))
+
+    def gradients() -> list:
+        out = (x @ w.T + b) if generic else linear(x, w, b)
+        mse_loss(out.tanh(), y).backward()
+        grads = [w.grad, b.grad]
+        w.grad = b.grad = None
+        return grads
+
+    original = tensor.sum_leading
+    with_trick = gradients()
+    with TRICKS["tensor sums over leading axes, generic W2"][1]():
+        assert tensor.sum_leading is not original
+        without = gradients()
+    assert tensor.sum_leading is original
+    for a, c in zip(with_trick, without):
+        np.testing.assert_allclose(a, c, rtol=1e-13, atol=1e-15)
+    # and both are the hand-derived bias gradient: Σ over the rows of 2 (h - y) / n · (1 - h²)
+    h = np.tanh(x.data @ w.data.T + b.data)
+    np.testing.assert_allclose(with_trick[1], (2 * (h - y) / y.size * (1 - h * h)).sum(axis=0), rtol=1e-12)
