@@ -157,6 +157,9 @@ class _Dense(Module):
                              f"shape (n_out,), got W {W.shape} and b {None if b is None else b.shape}")
         self.index = _positive_int(index, "index")
         self.n_out, self.n_in = W.shape
+        if isinstance(activation, (bool, np.bool_)):  # Linear(2, 3, False): PyTorch's third argument is bias
+            raise TypeError(f"{type(self).__name__}'s third argument is the activation (a name such as 'relu', or "
+                            f"None), got {activation!r}; for a layer without bias write bias={activation!r}")
         self.activation = get_activation(activation)
         self._build(W, b)
 

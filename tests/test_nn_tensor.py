@@ -336,3 +336,15 @@ def test_seed_report_xor_run_reaches_100_percent_from_the_command_line(capsys):
     assert history.final_accuracy == 1.0 and history.final_loss < 1e-3
     assert re.search(r"Training accuracy: 100\.00% \(21 rows\), 5000 epochs in", out)
     assert "Epoch 5000 Loss: " in out and "(1): Linear(2 -> 16, ReLU(), bias=True)" in out
+
+
+@pytest.mark.parametrize("layer", ["Linear", "Layer"])
+@pytest.mark.parametrize("flag", [False, True])
+def test_a_bias_flag_in_the_activations_place_is_refused_naming_bias(layer, flag):
+    # PyTorch's Linear(2, 3, False) means no bias; here the third argument is the activation
+    import nn
+    layer = getattr(nn, layer)
+    with pytest.raises(TypeError, match=rf"third argument is the activation .*got {flag}; .*write bias={flag}"):
+        layer(2, 3, flag)
+    built = layer(2, 3, bias=flag)
+    assert built.bias is flag and set(built.state_dict()) == ({"W[1]", "b[1]"} if flag else {"W[1]"})
