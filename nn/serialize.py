@@ -6,8 +6,10 @@ runs code from it) holding
 
 - ``__format__``: the text ``chainrule-lab/nn.save`` and ``__version__``: 1;
 - ``__spec__``: the MLP's constructor arguments as JSON (sizes, activations,
-  bias, init, seed, engine);
-- ``state/W[1]``, ``state/b[1]``, ...: the ``state_dict()`` arrays, float64, bit for bit.
+  bias, init, seed, engine), or for a ``Sequential`` (a CNN such as ``nn.cnn.digits_cnn()``)
+  ``"kind": "Sequential"`` and each layer's constructor arguments in order;
+- ``state/W[1]``, ``state/b[1]``, ... (an MLP) or ``state/0.weight``, ``state/0.bias``, ... (a Sequential):
+  the ``state_dict()`` arrays, float64, bit for bit.
 
 Writing is atomic: the archive is written to a temporary file in the same
 folder (a short name, locked while written, removed by the next save of the same
@@ -46,7 +48,11 @@ except ImportError:  # Windows: no advisory locks; stale temporaries are then le
     fcntl = None  # type: ignore[assignment]
 
 from .activations import ACTIVATIONS, Activation
-from .layers import ENGINES, MLP
+from .conv import Conv2d, Dropout, Flatten, MaxPool2d, Sequential
+from .layers import ENGINES, MLP, Linear
+
+#: What nn.save stores and nn.load builds.
+Model = MLP | Sequential
 
 FORMAT = "chainrule-lab/nn.save"
 VERSION = 1
@@ -79,10 +85,36 @@ def _activation_spec(a: Activation) -> dict[str, Any]:
     return {"name": a.name, **vars(a)}
 
 
-def model_spec(model: MLP) -> dict[str, Any]:
+def _layer_spec(layer: Any, position: int) -> dict[str, Any]:
+    """A Sequential layer's constructor arguments, with ``"layer"`` naming its class."""
+    kind = type(layer)
+    if isinstance(layer, Activation):
+        return {"layer": "activation", "activation": _activation_spec(layer)}
+    if kind is Conv2d:
+        return {"layer": "Conv2d", "in_channels": layer.in_channels, "out_channels": layer.out_channels,
+                "kernel_size": list(layer.kernel_size), "stride": list(layer.stride),
+                "padding": list(layer.padding), "bias": layer.bias is not None}
+    if kind is Linear:
+        return {"layer": "Linear", "n_in": layer.n_in, "n_out": layer.n_out,
+                "activation": _activation_spec(layer.activation), "bias": layer.b is not None}
+    if kind is MaxPool2d:
+        return {"layer": "MaxPool2d", "kernel_size": list(layer.kernel_size), "stride": list(layer.stride)}
+    if kind is Flatten:
+        return {"layer": "Flatten", "start_dim": layer.start_dim}
+    if kind is Dropout:
+        return {"layer": "Dropout", "p": layer.p}
+    raise ValueError(f"nn.save can store a Sequential of {', '.join(_LAYERS)} and the built-in activations; its "
+                     f"layer {position} is a {kind.__name__} ({layer!r:.60})")
+
+
+def model_spec(model: Model) -> dict[str, Any]:
     """What ``nn.save`` stores to rebuild ``model``: its constructor arguments as JSON-ready values."""
+    if isinstance(model, Sequential):
+        return {"kind": "Sequential", "layers": [_layer_spec(layer, i) for i, layer in enumerate(model)],
+                "engine": "tensor"}
     if not isinstance(model, MLP):
-        raise TypeError(f"model_spec expects an nn.MLP model, got {type(model).__name__}: {model!r:.40}")
+        raise TypeError(f"model_spec expects an nn.MLP or an nn.Sequential, got {type(model).__name__}: "
+                        f"{model!r:.40}")
     spec = model.spec()
     seed = spec["seed"]
     return {
@@ -189,16 +221,18 @@ def _write_atomically(target: Path, existing: os.stat_result | None, write: Call
             os.close(dir_fd)
 
 
-def save(model: MLP, path: str | os.PathLike) -> None:
-    """Write ``model`` (an ``nn.MLP`` on any engine) to ``path`` as an ``.npz`` archive: its spec and
-    ``state_dict()``. Atomic: ``path`` holds either the old file or the complete new one, never a part.
+def save(model: Model, path: str | os.PathLike) -> None:
+    """Write ``model`` (an ``nn.MLP`` on any engine, or an ``nn.Sequential`` of the CNN layers, ``nn.Linear``
+    and the built-in activations) to ``path`` as an ``.npz`` archive: its spec and ``state_dict()``.
+    Atomic: ``path`` holds either the old file or the complete new one, never a part.
 
     A symlink is written through (its target gets the new file, the link stays); a path that exists and is
     not a regular file (a folder, FIFO, device, socket) is refused. A new file gets the mode ``open()``
     would give it under the umask; a replaced file keeps its mode.
     """
-    if not isinstance(model, MLP):
-        raise TypeError(f"nn.save expects an nn.MLP, got {type(model).__name__}")
+    if not isinstance(model, (MLP, Sequential)):
+        raise TypeError(f"nn.save expects an nn.MLP or an nn.Sequential, got {type(model).__name__}")
+    spec = model_spec(model)  # refuses a layer it could not rebuild before anything is written
     path = _as_path(path, "nn.save")
     target = Path(os.path.realpath(path))  # through symlinks (also chains and symlinked folders)
     if not target.parent.is_dir():
@@ -219,7 +253,7 @@ def save(model: MLP, path: str | os.PathLike) -> None:
                          "file or to nothing yet (nn.save never replaces anything else)")
     arrays: dict[str, np.ndarray] = {
         "__format__": np.array(FORMAT), "__version__": np.array(VERSION),
-        "__spec__": np.array(json.dumps(model_spec(model))),
+        "__spec__": np.array(json.dumps(spec)),
     }
     arrays.update({_STATE + name: np.asarray(a, dtype=np.float64) for name, a in model.state_dict().items()})
     _write_atomically(target, existing, lambda f: np.savez(f, **arrays))
@@ -231,7 +265,7 @@ def save(model: MLP, path: str | os.PathLike) -> None:
 MAX_META_BYTES = 4096
 MAX_SPEC_BYTES = 1 << 20
 _META = ("__format__", "__version__", "__spec__")
-_STATE_MEMBER = re.compile(r"state/([Wb]\[[1-9][0-9]{0,5}\])\.npy")
+_STATE_MEMBER = re.compile(r"state/([Wb]\[[1-9][0-9]{0,5}\]|(?:0|[1-9][0-9]{0,5})\.(?:weight|bias))\.npy")
 _SMALLEST_ZIP = 22  # an empty zip archive: its end-of-central-directory record alone
 
 
@@ -366,8 +400,8 @@ def _read_meta(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], path: P
     return spec
 
 
-def _read_archive(path: Path, target_for: Callable[[dict[str, Any], dict[str, tuple[int, ...]]], MLP],
-                  model_given: bool) -> tuple[dict[str, Any], MLP, dict[str, np.ndarray]]:
+def _read_archive(path: Path, target_for: Callable[[dict[str, Any], dict[str, tuple[int, ...]]], Model],
+                  model_given: bool) -> tuple[dict[str, Any], Model, dict[str, np.ndarray]]:
     """Open ``path``, read and check its spec, ask ``target_for(spec, stored shapes)`` for the model the weights
     must fit, then read exactly the arrays that model needs. Every member is size-checked before it is read;
     an archive holding members nn.save never writes is refused without reading them."""
@@ -398,7 +432,14 @@ def _read_archive(path: Path, target_for: Callable[[dict[str, Any], dict[str, tu
     return spec, target, state
 
 
-def _build(spec: dict[str, Any], shapes: dict[str, tuple[int, ...]], engine: str | None, path: Path) -> MLP:
+def _build(spec: dict[str, Any], shapes: dict[str, tuple[int, ...]], engine: str | None, path: Path) -> Model:
+    """The model ``spec`` describes, its sizes checked against the stored arrays' before anything is built."""
+    kind = spec.get("kind", "MLP")
+    if kind == "Sequential":
+        return _build_sequential(spec, shapes, engine, path)
+    if kind != "MLP":
+        raise ModelFileError(f"nn.load: the spec stored in {str(path)!r} describes a {kind!r:.40}; this nn builds "
+                             f"an 'MLP' or a 'Sequential'; spec: {_short(spec)}")
     try:
         sizes = [int(spec["n_in"]), *(int(h) for h in spec["hidden"]), int(spec["n_out"])]
         # Check the spec against the stored arrays before building (a damaged spec could ask for any size).
@@ -411,17 +452,98 @@ def _build(spec: dict[str, Any], shapes: dict[str, tuple[int, ...]], engine: str
             raise ValueError(f"activations must be a list, got {type(spec['activations']).__name__}")
         activations = []
         for l, a in enumerate(spec["activations"], start=1):
-            if not isinstance(a, dict) or a.get("name") not in ACTIVATIONS:
-                name = a.get("name") if isinstance(a, dict) else a
-                raise ValueError(f"unknown activation {name!r} for layer {l}; this nn knows {sorted(ACTIVATIONS)}")
-            params = {k: v for k, v in a.items() if k != "name"}
-            activations.append(ACTIVATIONS[a["name"]](**params))
+            activations.append(_activation(a, f" for layer {l}"))
         return MLP(spec["n_in"], spec["hidden"], spec["n_out"], activations=activations, bias=spec["bias"],
                    init=spec["init"], seed=0, engine=spec["engine"] if engine is None else engine)
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:  # OverflowError: 1e400
-        reason = f"{type(error).__name__}: {error}" if not isinstance(error, ValueError) else str(error)
-        raise ModelFileError(f"nn.load: the spec stored in {str(path)!r} does not describe an MLP this nn can "
-                             f"build ({reason}); spec: {_short(spec)}") from None
+    except _SPEC_ERRORS as error:
+        raise _spec_error(path, spec, "an MLP", error) from None
+
+
+_SPEC_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError)  # OverflowError: 1e400
+
+
+def _spec_error(path: Path, spec: dict[str, Any], what: str, error: Exception) -> ModelFileError:
+    reason = f"{type(error).__name__}: {error}" if not isinstance(error, ValueError) else str(error)
+    return ModelFileError(f"nn.load: the spec stored in {str(path)!r} does not describe {what} this nn can build "
+                          f"({reason}); spec: {_short(spec)}")
+
+
+def _activation(spec: Any, where: str = "") -> Activation:
+    """The built-in activation a spec's ``{"name": ..., settings}`` entry describes."""
+    if not isinstance(spec, dict) or spec.get("name") not in ACTIVATIONS:
+        name = spec.get("name") if isinstance(spec, dict) else spec
+        raise ValueError(f"unknown activation {name!r}{where}; this nn knows {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[spec["name"]](**{k: v for k, v in spec.items() if k != "name"})
+
+
+def _stored(shapes: dict[str, tuple[int, ...]], prefix: str, weight: tuple, bias: Any) -> None:
+    """ValueError unless the file holds ``{prefix}weight`` of shape ``weight`` and, iff ``bias``, ``{prefix}bias``
+    of shape (weight[0],): a layer is built only at the size of arrays the file really holds."""
+    if not isinstance(bias, bool):
+        raise ValueError(f"bias must be true or false, got {bias!r:.40}")
+    wanted = {f"{prefix}weight": weight, **({f"{prefix}bias": weight[:1]} if bias else {})}
+    for key, shape in wanted.items():
+        if shapes.get(key) != shape:
+            raise ValueError(f"the spec needs {key} of shape {shape}, the file holds {shapes.get(key)}")
+
+
+def _sizes(*values: Any) -> tuple[int, ...]:
+    """Layer sizes from a spec: ints (lists of two for a kernel), each checked to be one."""
+    out: list[int] = []
+    for v in values:
+        for n in (v if isinstance(v, list) and len(v) == 2 else [v]):
+            if not isinstance(n, int) or isinstance(n, bool):
+                raise ValueError(f"expected an int or a pair of ints, got {v!r:.40}")
+            out.append(n)
+    return tuple(out)
+
+
+def _conv2d(entry: dict[str, Any], shapes: dict, prefix: str) -> Conv2d:
+    kernel = _sizes(entry["kernel_size"])
+    _stored(shapes, prefix, _sizes(entry["out_channels"], entry["in_channels"]) + (kernel * 2)[-2:], entry["bias"])
+    return Conv2d(**entry)
+
+
+def _linear(entry: dict[str, Any], shapes: dict, prefix: str) -> Linear:
+    _stored(shapes, prefix, _sizes(entry["n_out"], entry["n_in"]), entry["bias"])
+    return Linear(**dict(entry, activation=_activation(entry["activation"])))
+
+
+#: The layers a saved Sequential may hold, by the name its spec gives them, and how each is built.
+_LAYERS: dict[str, Callable[[dict[str, Any], dict, str], Any]] = {
+    "Conv2d": _conv2d,
+    "MaxPool2d": lambda entry, shapes, prefix: MaxPool2d(**entry),
+    "Flatten": lambda entry, shapes, prefix: Flatten(**entry),
+    "Dropout": lambda entry, shapes, prefix: Dropout(**entry),
+    "Linear": _linear,
+    "activation": lambda entry, shapes, prefix: _activation(entry["activation"]),
+}
+#: The most layers a saved Sequential's spec may list (a crafted spec cannot ask for millions of objects).
+MAX_LAYERS = 10_000
+
+
+def _build_sequential(spec: dict[str, Any], shapes: dict[str, tuple[int, ...]], engine: str | None,
+                      path: Path) -> Sequential:
+    if engine not in (None, "tensor"):
+        raise ModelFileError(f"nn.load: {str(path)!r} holds a Sequential, which runs on the tensor engine only; "
+                             f"got engine={engine!r}")
+    try:
+        layers = spec["layers"]
+        if not isinstance(layers, list) or not 1 <= len(layers) <= MAX_LAYERS:
+            raise ValueError(f"layers must be a list of 1 to {MAX_LAYERS:,} layer specs, got "
+                             f"{type(layers).__name__} of {len(layers) if isinstance(layers, list) else '?'}")
+        built = []
+        for i, entry in enumerate(layers):
+            kind = entry.get("layer") if isinstance(entry, dict) else None
+            if kind not in _LAYERS:
+                raise ValueError(f"layer {i} is {kind!r:.40}; this nn builds {sorted(_LAYERS)}")
+            try:
+                built.append(_LAYERS[kind]({k: v for k, v in entry.items() if k != "layer"}, shapes, f"{i}."))
+            except _SPEC_ERRORS as error:
+                raise type(error)(f"layer {i} ({kind}): {error}") from None
+        return Sequential(*built)
+    except _SPEC_ERRORS as error:
+        raise _spec_error(path, spec, "a Sequential", error) from None
 
 
 def _short(spec: Any) -> str:
@@ -429,26 +551,35 @@ def _short(spec: Any) -> str:
     return text if len(text) <= 300 else text[:300] + "..."
 
 
-def _check_fits(path: Path, spec: dict[str, Any], shapes: dict[str, tuple[int, ...]], target: MLP,
+def _described(spec: dict[str, Any]) -> str:
+    """What a spec holds, in a few words: "a 2-16-1 MLP", "a Sequential of 9 layers"."""
+    if spec.get("kind") == "Sequential":
+        layers = spec.get("layers")
+        return f"a Sequential of {len(layers) if isinstance(layers, list) else '?'} layers"
+    try:
+        return "a " + "-".join(str(n) for n in [spec.get("n_in"), *spec.get("hidden", []), spec.get("n_out")]) + " MLP"
+    except TypeError:
+        return "a ? MLP"
+
+
+def _check_fits(path: Path, spec: dict[str, Any], shapes: dict[str, tuple[int, ...]], target: Model,
                 model_given: bool) -> None:
     """ModelFileError naming every mismatch unless the stored shapes are exactly ``target``'s."""
     expected = {k: v.shape for k, v in target.state_dict().items()}
     if shapes == expected:
         return
-    try:
-        arch = "-".join(str(n) for n in [spec.get("n_in"), *spec.get("hidden", []), spec.get("n_out")])
-    except TypeError:
-        arch = "?"
-    where = "the model you gave" if model_given else "the MLP its spec describes"
-    mine = "-".join(str(n) for n in target.sizes)
+    where = "the model you gave" if model_given else "the model its spec describes"
+    mine = ("-".join(str(n) for n in target.sizes) if isinstance(target, MLP) else
+            f"a {type(target).__name__} of {len(target)} layers" if isinstance(target, Sequential) else
+            type(target).__name__)
     held = ", ".join(f"{k} {v}" for k, v in shapes.items())
     diffs = [f"{k}: file {shapes[k] if k in shapes else 'missing'}, model {expected[k] if k in expected else 'missing'}"
              for k in sorted(set(shapes) | set(expected)) if shapes.get(k) != expected.get(k)]
-    raise ModelFileError(f"nn.load: {str(path)!r} holds the weights of a {arch} MLP ({held}), which do "
+    raise ModelFileError(f"nn.load: {str(path)!r} holds the weights of {_described(spec)} ({held}), which do "
                          f"not fit {where} ({mine}): {'; '.join(diffs)}; nothing was loaded")
 
 
-def load(path: str | os.PathLike, model: MLP | None = None, engine: str | None = None) -> MLP:
+def load(path: str | os.PathLike, model: Model | None = None, engine: str | None = None) -> Model:
     """The model saved at ``path`` by ``nn.save``: rebuilt from its spec on its engine (or on ``engine``),
     holding the saved weights bit for bit. Given ``model``, load the weights into it instead (its
     shapes must match the file's) and return it. Raises ``ModelFileError`` naming the file and the
@@ -459,12 +590,12 @@ def load(path: str | os.PathLike, model: MLP | None = None, engine: str | None =
     model it claims to hold.
     """
     path = _as_path(path, "nn.load")
-    if model is not None and not isinstance(model, MLP):
-        raise TypeError(f"nn.load: model must be an nn.MLP or None, got {type(model).__name__}")
+    if model is not None and not isinstance(model, (MLP, Sequential)):
+        raise TypeError(f"nn.load: model must be an nn.MLP, an nn.Sequential or None, got {type(model).__name__}")
     if engine is not None and (not isinstance(engine, str) or engine not in ENGINES):
         raise ValueError(f"nn.load: engine must be one of {sorted(ENGINES)} or None, got {engine!r}")
 
-    def target_for(spec: dict[str, Any], shapes: dict[str, tuple[int, ...]]) -> MLP:
+    def target_for(spec: dict[str, Any], shapes: dict[str, tuple[int, ...]]) -> Model:
         return _build(spec, shapes, engine, path) if model is None else model
 
     _, target, state = _read_archive(path, target_for, model is not None)

@@ -275,14 +275,15 @@ def test_loading_into_a_model_of_another_shape_names_the_mismatch(saved):
 
 
 @pytest.mark.parametrize("call, error, match", [
-    (lambda p: nn.save("model", p), TypeError, "nn.save expects an nn.MLP, got str"),
+    (lambda p: nn.save("model", p), TypeError, "nn.save expects an nn.MLP or an nn.Sequential, got str"),
     (lambda p: nn.save(MLP(2, [2], 1), 3), TypeError, "path to be a str or os.PathLike, got int: 3"),
     (lambda p: nn.save(MLP(2, [2], 1), p / "missing" / "m.npz"), ValueError, "the folder .*missing.* does not exist"),
     (lambda p: nn.save(MLP(2, [2], 1), p), ValueError, "is a folder"),
     (lambda p: nn.load(p / "absent.npz"), ModelFileError, "no file at .*absent.npz"),
     (lambda p: nn.load(p), ModelFileError, "is a folder"),
     (lambda p: nn.load(None), TypeError, "path to be a str or os.PathLike, got NoneType"),
-    (lambda p: nn.load(p / "m.npz", model="net"), TypeError, "model must be an nn.MLP or None, got str"),
+    (lambda p: nn.load(p / "m.npz", model="net"), TypeError,
+     "model must be an nn.MLP, an nn.Sequential or None, got str"),
     (lambda p: nn.load(p / "m.npz", engine="gpu"), ValueError, "engine must be one of .* got 'gpu'"),
 ])
 def test_bad_arguments(tmp_path, call, error, match):
@@ -512,3 +513,114 @@ def test_a_file_that_starts_like_a_zip_is_called_what_it_is(tmp_path, content, d
     path.write_bytes(content)
     error = _assert_refused_and_untouched(path, "is not a complete zip archive, so not a numpy .npz archive")
     assert detail in str(error) and "truncated" in str(error) and "pickle" not in str(error)
+
+
+# -- a Sequential (the reports' CNN) ----------------------------------------------------------------------
+
+def awkward_cnn() -> nn.Sequential:
+    """Every layer kind a saved Sequential may hold, with weights that expose a lossy round trip."""
+    from nn.activations import LeakyReLU as Leaky
+    model = nn.Sequential(nn.Conv2d(1, 3, (3, 2), stride=(1, 2), padding=1, seed=1), nn.ReLU(),
+                          nn.MaxPool2d(2, stride=1), nn.Conv2d(3, 2, 1, bias=False, init="normal", seed=2),
+                          Leaky(0.3), nn.Flatten(), nn.Dropout(0.4, seed=3),
+                          nn.Linear(2 * 5 * 2, 4, activation=Leaky(0.1), seed=4), nn.Linear(4, 3, bias=False))
+    state = model.state_dict()
+    specials = [-0.0, 5e-324, 1e300, -1e-310, np.nextafter(1.0, 2.0), 1 / 3]
+    state["0.weight"].flat[: len(specials)] = specials
+    model.load_state_dict(state)
+    return model
+
+
+def test_a_cnn_round_trip_is_bit_exact_and_computes_the_same_function(tmp_path):
+    model = awkward_cnn()
+    nn.save(model, tmp_path / "cnn.npz")
+    loaded = nn.load(tmp_path / "cnn.npz")
+    assert type(loaded) is nn.Sequential and len(loaded) == len(model)
+    assert same_bits(weights_of(loaded), weights_of(model))
+    assert [repr(a) for a in loaded] == [repr(a) for a in model]  # sizes, strides, paddings, p, activations
+    x = np.random.default_rng(0).normal(size=(5, 1, 6, 5))
+    model.eval(), loaded.eval()
+    np.testing.assert_array_equal(loaded(x).data, model(x).data)
+    # into a fresh model of the same architecture: the weights land there
+    other = nn.Sequential(*[layer for layer in awkward_cnn()])
+    other.load_state_dict({k: np.zeros_like(v) for k, v in other.state_dict().items()})
+    assert nn.load(tmp_path / "cnn.npz", model=other) is other
+    assert same_bits(weights_of(other), weights_of(model))
+
+
+def test_the_digits_cnn_trained_saved_and_loaded_predicts_as_before(tmp_path):
+    from nn.cnn import digits_cnn
+    model = digits_cnn(seed=3)
+    x = np.random.default_rng(1).uniform(size=(4, 1, 8, 8))
+    loss = nn.CrossEntropyLoss()(model(x), np.array([0, 3, 5, 9]))  # one training step: weights not as drawn
+    loss.backward()
+    nn.Adam(model.parameters(), lr=0.01).step()
+    nn.save(model, tmp_path / "digits.npz")
+    loaded = nn.load(tmp_path / "digits.npz", engine="tensor")
+    model.eval(), loaded.eval()
+    np.testing.assert_array_equal(loaded(x).data, model(x).data)
+    spec = json.loads(str(np.load(tmp_path / "digits.npz")["__spec__"]))
+    assert spec["kind"] == "Sequential" and [entry["layer"] for entry in spec["layers"]] == [
+        "Conv2d", "activation", "MaxPool2d", "Conv2d", "activation", "MaxPool2d", "Flatten", "Dropout", "Linear"]
+
+
+def test_saving_a_sequential_with_a_layer_it_cannot_rebuild_is_refused_before_writing(tmp_path):
+    class Twice(nn.Module):
+        def forward(self, x):
+            return x * 2
+
+    with pytest.raises(ValueError, match=r"nn.save can store a Sequential of Conv2d, .*its layer 1 is a Twice"):
+        nn.save(nn.Sequential(nn.Flatten(), Twice()), tmp_path / "m.npz")
+    with pytest.raises(ValueError, match=r"its layer 0 is a Sequential"):  # nested: flatten it first
+        nn.save(nn.Sequential(nn.Sequential(nn.Flatten())), tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists() and list(tmp_path.iterdir()) == []
+
+
+def _with_spec(path: Path, change) -> Path:
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files}
+    spec = json.loads(str(arrays["__spec__"]))
+    change(spec)
+    arrays["__spec__"] = np.array(json.dumps(spec))
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize("change, match", [
+    (lambda s: s["layers"][0].update(out_channels=3000), r"layer 0 \(Conv2d\): the spec needs 0.weight of shape "
+                                                          r"\(3000, 1, 3, 2\), the file holds \(3, 1, 3, 2\)"),
+    (lambda s: s["layers"][3].update(bias=True), r"layer 3 \(Conv2d\): the spec needs 3.bias of shape \(2,\)"),
+    (lambda s: s["layers"][7].update(n_in=10**9), r"layer 7 \(Linear\): the spec needs 7.weight of shape"),
+    (lambda s: s["layers"][2].update(layer="AvgPool2d"), r"layer 2 is 'AvgPool2d'; this nn builds \['Conv2d'"),
+    (lambda s: s["layers"][6].update(p=2.0), r"layer 6 \(Dropout\): Dropout p must be a probability"),
+    (lambda s: s["layers"][4]["activation"].update(name="gelu"), r"layer 4 \(activation\): unknown activation "
+                                                                 r"'gelu'"),
+    (lambda s: s["layers"][5].update(surprise=1), r"layer 5 \(Flatten\): .*surprise"),
+    (lambda s: s.update(layers=[]), r"layers must be a list of 1 to 10,000 layer specs"),
+    (lambda s: s.update(kind="Transformer"), r"describes a 'Transformer'; this nn builds an 'MLP' or a 'Sequential'"),
+])
+def test_a_damaged_cnn_spec_is_refused_naming_the_layer_before_anything_is_built(tmp_path, change, match):
+    nn.save(awkward_cnn(), tmp_path / "cnn.npz")
+    with pytest.raises(ModelFileError, match=match):
+        nn.load(_with_spec(tmp_path / "cnn.npz", change))
+
+
+def test_a_cnn_file_refuses_another_engine_and_a_model_that_does_not_fit(tmp_path):
+    nn.save(awkward_cnn(), tmp_path / "cnn.npz")
+    with pytest.raises(ModelFileError, match=r"holds a Sequential, which runs on the tensor engine only; got "
+                                             r"engine='value'"):
+        nn.load(tmp_path / "cnn.npz", engine="value")
+    small = nn.Sequential(nn.Conv2d(1, 3, (3, 2)), nn.Flatten())
+    before = weights_of(small)
+    with pytest.raises(ModelFileError, match=r"holds the weights of a Sequential of 9 layers .*do not fit the model "
+                                             r"you gave \(a Sequential of 2 layers\): .*7.weight: file \(4, 20\), "
+                                             r"model missing.*nothing was loaded"):
+        nn.load(tmp_path / "cnn.npz", model=small)
+    assert same_bits(weights_of(small), before)
+    # an MLP file into a Sequential, and a Sequential file into an MLP: named, nothing loaded
+    nn.save(awkward_model("tensor"), tmp_path / "mlp.npz")
+    with pytest.raises(ModelFileError, match=r"holds the weights of a 2-3-2-1 MLP .*W\[1\]: file \(3, 2\), model "
+                                             r"missing"):
+        nn.load(tmp_path / "mlp.npz", model=small)
+    with pytest.raises(ModelFileError, match=r"holds the weights of a Sequential of 9 layers .*2-3-2-1"):
+        nn.load(tmp_path / "cnn.npz", model=awkward_model("tensor"))
