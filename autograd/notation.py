@@ -65,7 +65,7 @@ def _op_symbol(node: Any) -> str:
     return symbol
 
 
-_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
 
 
 def _node_names(order: list) -> dict:
@@ -100,6 +100,8 @@ def _expression(node: Any, args: list[str], order_index: int) -> str:
         expr = f"-{args[0]}"
     elif op.name == "pow" and len(args) == 1:
         expr = f"{args[0]}{_op_symbol(node)}"
+    elif op.name == "transpose" and len(args) == 1 and node._ctx is None:  # W.T reads Wᵀ, as written by hand
+        expr = f"{args[0]}ᵀ"
     elif len(args) == 1:
         expr = f"{_op_symbol(node)}({args[0]})"
     else:

@@ -777,6 +777,11 @@ def verify(table: Mapping | str | Path, model_or_graph: Any, decimals: int | Non
     for key, v in loaded.metadata.items():
         if isinstance(v, str) and names.node(key) is not None:
             raise TypeError(f"verify: table entry {key!r} must be a number, got str: {v!r:.40}")
+    if not loaded.entries:  # else "no wrong step" would pass a table that checks nothing
+        shown = f"{dict(loaded.metadata)!r:.120}" + (" (metadata only)" if loaded.metadata else "")
+        raise TableError(f"verify: the table has no entries to check, got {shown}; expected name → number entries "
+                         "such as {'z': -5.0, 'grad w': 0.0016}, at the top level or in 'forward' / 'backward' "
+                         "sections")
     if unknown:
         known = names.known_names()
         hints = []

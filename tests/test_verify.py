@@ -506,3 +506,32 @@ def test_junk_in_any_network_key_is_a_type_or_value_error(key, junk):
         read_network(table)
     except (TypeError, ValueError) as error:
         assert str(error)
+
+
+def test_a_tensor_graph_names_products_and_transposes_as_written_by_hand():
+    from autograd import explain, verify
+    x = Tensor([[1.0, 2.0]], "x")
+    W = Tensor([[0.5, -1.0], [2.0, 1.0]], "W", requires_grad=True)
+    o = (x @ W.T).sigmoid().sum()
+    o.label = "o"
+    z = x.data @ W.data.T
+    s = 1 / (1 + np.exp(-z))
+    dz = s * (1 - s)  # ∂o/∂(x Wᵀ)
+    result = verify({"x@Wᵀ": z.tolist(), "grad x@Wᵀ": dz.tolist(), "grad Wᵀ": (x.data.T @ dz).tolist(),
+                     "grad W": (dz.T @ x.data).tolist()}, o, decimals=12)
+    assert [e.verdict for e in result.entries] == ["agrees"] * 4
+    assert "σ(x@Wᵀ)" in str(explain(o)) and "ᵀ(W)" not in str(explain(o))
+    # a transpose with its axes given stays a function of its input
+    t = Tensor(np.ones((2, 3, 4)), "t", requires_grad=True)
+    assert "ᵀ(t)" in str(explain(t.transpose(2, 0, 1).sum()))
+
+
+@pytest.mark.parametrize("table, shown", [({}, "got {}"), ({"forward": {}, "backward": {}}, "got {}"),
+                                          ({"title": "homework 3", "decimals": 2},
+                                           "got {'title': 'homework 3'} (metadata only)")])
+def test_a_table_with_nothing_to_check_is_refused_rather_than_passed(table, shown):
+    x = Value(2.0, "x")
+    loss = x * 3
+    with pytest.raises(autograd.TableError, match=r"the table has no entries to check") as caught:
+        autograd.verify(table, loss)
+    assert shown in str(caught.value)
