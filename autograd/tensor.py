@@ -1014,6 +1014,13 @@ class Tensor:
             raise ValueError(f"item() needs a one-element Tensor, got shape {self.shape}")
         return float(self.data.reshape(()))
 
+    def __float__(self) -> float:
+        """``float(loss)``: the value of a one-element Tensor, as ``item()`` (PyTorch's too)."""
+        if self.data.size != 1:
+            raise TypeError(f"float() needs a one-element Tensor, got shape {self.shape}; read the array with "
+                            ".numpy() (or reduce it first, e.g. .sum())")
+        return self.item()
+
     # -- array attributes ----------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:

@@ -787,3 +787,17 @@ def test_a_bias_gets_the_sum_of_its_rows_gradients_through_add_linear_and_sum(dt
     out = a + Tensor(np.zeros(3))
     out.backward(g)
     assert a.grad is not g and not np.shares_memory(a.grad, g) and a.grad.base is None
+
+
+def test_float_of_a_one_element_tensor_is_its_value_and_of_others_a_type_error():
+    loss = ((Tensor([[1.0, 2.0]], requires_grad=True) - 0.5) ** 2).mean()
+    assert float(loss) == 1.25 and type(float(loss)) is float
+    assert float(Tensor([[3.5]], dtype=np.float32)) == 3.5
+    assert f"{float(Tensor(np.nan))}" == "nan"
+    with pytest.raises(TypeError, match=r"float\(\) needs a one-element Tensor, got shape \(2,\); read the array"):
+        float(Tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"one-element Tensor, got shape \(0,\)"):
+        float(Tensor(np.ones(0)))
+    # a Tensor is still not a number operand of a Value (it converts only when asked)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        autograd.Value(1.0) + Tensor(2.0)
