@@ -10,8 +10,8 @@ max-pool 2, conv 3x3 (32), activation, max-pool 2, flatten, dropout 0.25, dense 
 cross-entropy (``nn.CrossEntropyLoss``), mini-batches of 64 shuffled by seed. The settings are the
 report's: ReLU + Xavier + Adam lr 0.005; sigmoid + He + SGD lr 0.01; tanh + Xavier + Adagrad lr 0.01;
 leaky ReLU + He + Adam lr 0.005. The table gives test accuracy (mean ± std over seeds), final training
-loss and the training time per epoch; ``--out`` also gets the loss and accuracy curves (``curves.png``)
-and every number (``results.json``).
+loss and the training time per epoch; ``--out`` also gets the loss and accuracy curves (``curves.png``),
+every number (``results.json``) and every trained model (``models/<setting>-seed<n>.npz``, for ``nn.load``).
 
 As a command it runs numpy's BLAS on one thread (it re-executes itself with OPENBLAS_NUM_THREADS=1 unless
 that is set): on 8x8 images the products are small, and on a busy 2-core machine BLAS threads made an
@@ -43,6 +43,7 @@ from .init import as_generator
 from .layers import Linear
 from .losses import CrossEntropyLoss
 from .optim import get_optimizer
+from .serialize import save as nn_save
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,10 @@ def load_data(name: str = "digits", path: str | None = None) -> tuple[np.ndarray
 
 
 def run_setting(setting: str, seed: int, data: str = "digits", path: str | None = None, epochs: int = 30,
-                batch_size: int = 64, log=None, n_train: int | None = None) -> dict:
+                batch_size: int = 64, log=None, n_train: int | None = None, save: str | None = None) -> dict:
     """Train ``SETTINGS[setting]`` from ``seed`` (on the first ``n_train`` training images if given) and return its
-    history with the setting and seed (plain data)."""
+    history with the setting and seed (plain data); with ``save``, the trained model is written there
+    (``nn.save``; ``nn.load(save)`` gives it back)."""
     if not isinstance(setting, str) or setting not in SETTINGS:
         raise ValueError(f"unknown setting {setting!r}; expected one of {sorted(SETTINGS)}")
     s = SETTINGS[setting]
@@ -157,6 +159,8 @@ def run_setting(setting: str, seed: int, data: str = "digits", path: str | None 
     model = digits_cnn(s.activation, s.init, seed, X_train.shape[1:], int(max(y_train.max(), y_test.max())) + 1)
     optimizer = get_optimizer(s.optimizer, model.parameters(), lr=s.lr)
     history = train_cnn(model, optimizer, X_train, y_train, X_test, y_test, epochs, batch_size, seed, log)
+    if save is not None:
+        nn_save(model, save)
     return {"setting": setting, "seed": seed, "data": data, "epochs": epochs, **history}
 
 
@@ -233,19 +237,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", nargs="+", choices=sorted(SETTINGS), default=list(SETTINGS),
                         help="which settings (default: all four)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 seed, 2 epochs, 256 training images")
-    parser.add_argument("--out", help="directory for curves.png and results.json")
+    parser.add_argument("--out", help="directory for curves.png, results.json and the trained models (models/)")
     parser.add_argument("--verbose", action="store_true", help="print every epoch")
     args = parser.parse_args(argv)
     seeds, epochs = (1, 2) if args.quick else (args.seeds, args.epochs)
     if seeds < 1 or epochs < 1:
         parser.error("--seeds and --epochs must be >= 1")
     load_data(args.data, args.path)  # fail on bad data before the first run
+    models = os.path.join(args.out, "models") if args.out else None
+    if models:
+        os.makedirs(models, exist_ok=True)
     runs = []
     for setting in args.settings:
         for seed in range(seeds):
             start = time.perf_counter()
             run = run_setting(setting, seed, args.data, args.path, epochs, args.batch_size,
-                              print if args.verbose else None, 256 if args.quick else None)
+                              print if args.verbose else None, 256 if args.quick else None,
+                              os.path.join(models, f"{setting}-seed{seed}.npz") if models else None)
             runs.append(run)
             print(f"{SETTINGS[setting].name:<36} seed {seed}: test accuracy {100 * run['test_accuracy'][-1]:.2f}%,"
                   f" final loss {run['train_loss'][-1]:.4f} ({time.perf_counter() - start:.1f} s)", flush=True)
@@ -257,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         plot_curves(runs, os.path.join(args.out, "curves.png"))
         with open(os.path.join(args.out, "results.json"), "w") as file:
             json.dump({"summary": rows, "runs": runs}, file, indent=1)
-        print(f"\nwrote {os.path.join(args.out, 'curves.png')} and results.json")
+        print(f"\nwrote {os.path.join(args.out, 'curves.png')}, results.json and the trained models in "
+              f"{models} (nn.load(path) gives one back)")
     best = max(rows, key=lambda r: r["accuracy_mean"])
     print(f"best: {best['name']}, {100 * best['accuracy_mean']:.2f} %")
     return 0 if math.isfinite(best["accuracy_mean"]) else 1

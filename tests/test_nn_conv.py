@@ -189,6 +189,15 @@ def test_the_comparison_command_prints_the_table_and_writes_curves(tmp_path, cap
     printed = capsys.readouterr().out
     assert "| relu + xavier + adam lr 0.005 |" in printed and "time per epoch" in printed
     assert (tmp_path / "curves.png").stat().st_size > 10_000 and (tmp_path / "results.json").exists()
+    # the trained model is kept: loaded back, it scores on the test set what the table says
+    import json
+
+    from nn.cnn import evaluate, load_data
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["relu_xavier_adam-seed0.npz"]
+    model = nn.load(tmp_path / "models" / "relu_xavier_adam-seed0.npz")
+    _, X_test, _, y_test = load_data("digits")
+    run = json.loads((tmp_path / "results.json").read_text())["runs"][0]
+    assert evaluate(model, X_test, y_test)[1] == pytest.approx(run["test_accuracy"][-1], abs=1e-12)
 
 
 def test_to_torch_without_pytorch_says_what_to_install(monkeypatch):
