@@ -26,6 +26,7 @@ from .init import INITIALIZERS
 from .layers import ENGINES, MLP
 from .losses import LOSSES
 from .optim import OPTIMIZERS, get_optimizer
+from .serialize import save
 from .train import History, accuracy, fit, predict, print_predictions
 
 PROG = "python -m nn.train"
@@ -139,7 +140,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--predictions", action="store_true",
                    help="print every sample as 'Iter i | Ground truth: y | Prediction: p', as the reports do")
     p.add_argument("--out", type=Path, default=None,
-                   help="folder for pictures: loss.png and, for 2-D data, decision_boundary.png")
+                   help="folder for the results: loss.png, for 2-D data decision_boundary.png, and the trained "
+                        "model as model.npz (nn.load gives it back; with --standardize it expects standardized "
+                        "inputs)")
     return p
 
 
@@ -239,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> History:
             path = args.out / "decision_boundary.png"
             plot.plot_decision_boundary(model, X_train, y_train, threshold=threshold, path=path)
             print(f"wrote {path}")
+        save(model, args.out / "model.npz")
+        print(f"wrote {args.out / 'model.npz'} (nn.load gives the trained model back)")
     return history
 
 

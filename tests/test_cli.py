@@ -44,6 +44,15 @@ def test_trains_and_writes_pictures(tmp_path, capsys):
     assert "Training accuracy:" in out and "MLP(2 -> 4 -> 1" in out
     for name in ("loss.png", "decision_boundary.png"):
         assert (out_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # and the trained model: loaded back, it predicts what the run's accuracy line says
+    import re
+
+    import nn
+    model = nn.load(out_dir / "model.npz")
+    X, y = nn.data.load("xor")
+    shown = float(re.search(r"Training accuracy: ([0-9.]+)%", out)[1])
+    assert 100 * nn.accuracy(nn.predict(model, X), y) == pytest.approx(shown, abs=0.005)
+    assert f"wrote {out_dir / 'model.npz'}" in out
 
 
 def test_multiclass_with_test_split(capsys):
