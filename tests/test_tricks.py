@@ -31,6 +31,20 @@ def test_a_trick_switched_off_gives_the_same_gradients_and_comes_back(name, styl
     assert without == pytest.approx(with_trick, rel=1e-14, abs=1e-15)
 
 
+def _same_without(gradients, trick: str, name: str) -> list:
+    """``gradients()`` with the Tensor trick ``tensor.<name>`` on, after checking that switching it off gives the
+    same ones and that it is back afterwards."""
+    original = getattr(tensor, name)
+    with_trick = gradients()
+    with TRICKS[trick][1]():
+        assert getattr(tensor, name) is not original
+        without = gradients()
+    assert getattr(tensor, name) is original
+    for a, c in zip(with_trick, without):
+        np.testing.assert_allclose(a, c, rtol=1e-13, atol=1e-15)
+    return with_trick
+
+
 def test_matrix_products_switched_off_give_the_same_gradients_and_come_back():
     rng = np.random.default_rng(3)
     w, b = Tensor(rng.normal(size=(3, 4)), requires_grad=True), Tensor(rng.normal(size=3), requires_grad=True)
@@ -43,14 +57,7 @@ def test_matrix_products_switched_off_give_the_same_gradients_and_come_back():
         w.grad = b.grad = m.grad = None
         return grads
 
-    original = tensor._matrix_product
-    with_trick = gradients()
-    with TRICKS["tensor matrix products, fused W2"][1]():
-        assert tensor._matrix_product is not original
-        without = gradients()
-    assert tensor._matrix_product is original
-    for a, c in zip(with_trick, without):
-        np.testing.assert_allclose(a, c, rtol=1e-13, atol=1e-15)
+    with_trick = _same_without(gradients, "tensor matrix products, fused W2", "_matrix_product")
     # and both are the hand-derived VJPs: dL/dm = hᵀ (2 (h m - y) / n), h = tanh(x wᵀ + b)
     h = np.tanh(x.data @ w.data.T + b.data)
     np.testing.assert_allclose(with_trick[2], h.T @ (2 * (h @ m.data - y) / y.size), rtol=1e-12)
@@ -77,14 +84,7 @@ def test_sums_over_leading_axes_switched_off_give_the_same_gradients_and_come_ba
         w.grad = b.grad = None
         return grads
 
-    original = tensor.sum_leading
-    with_trick = gradients()
-    with TRICKS["tensor sums over leading axes, generic W2"][1]():
-        assert tensor.sum_leading is not original
-        without = gradients()
-    assert tensor.sum_leading is original
-    for a, c in zip(with_trick, without):
-        np.testing.assert_allclose(a, c, rtol=1e-13, atol=1e-15)
+    with_trick = _same_without(gradients, "tensor sums over leading axes, generic W2", "sum_leading")
     # and both are the hand-derived bias gradient: Σ over the rows of 2 (h - y) / n · (1 - h²)
     h = np.tanh(x.data @ w.data.T + b.data)
     np.testing.assert_allclose(with_trick[1], (2 * (h - y) / y.size * (1 - h * h)).sum(axis=0), rtol=1e-12)
