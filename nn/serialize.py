@@ -103,8 +103,9 @@ def _layer_spec(layer: Any, position: int) -> dict[str, Any]:
         return {"layer": "Flatten", "start_dim": layer.start_dim}
     if kind is Dropout:
         return {"layer": "Dropout", "p": layer.p}
-    raise ValueError(f"nn.save can store a Sequential of {', '.join(_LAYERS)} and the built-in activations; its "
-                     f"layer {position} is a {kind.__name__} ({layer!r:.60})")
+    kinds = ", ".join(k for k in _LAYERS if k != "activation")
+    raise ValueError(f"nn.save can store a Sequential of {kinds} layers and the built-in activations; its layer "
+                     f"{position} is none of these: {kind.__name__} ({layer!r:.60})")
 
 
 def model_spec(model: Model) -> dict[str, Any]:
