@@ -21,6 +21,7 @@ import numpy as np
 from .graph import check_node, topological_order
 from .notation import (
     _format_data,
+    _is_compound,
     _latex_grad_name,
     _latex_local,
     _latex_name,
@@ -116,8 +117,12 @@ class Explanation:
         rows = [self._HEADER] + self._rows(digits)
         widths = [max(len(r[c]) for r in rows) for c in range(len(self._HEADER))]
         root = self.names[self.root]
-        lines = [f"backward of {root}: seed ∂{root}/∂{root} = {_format_data(self.seed, digits)}, "
-                 f"{len(self.steps)} steps"]
+        # an unlabelled root is named by its expression: the seed line calls it C, as the header does
+        short = root if self.root.label or not (_is_compound(root) or "(" in root) else "C"
+        head = root if short == root else f"C = {root}"
+        steps = len(self.steps)
+        lines = [f"backward of {head}: seed ∂{short}/∂{short} = {_format_data(self.seed, digits)}, "
+                 f"{steps} step{'' if steps == 1 else 's'}"]
         for r in rows:
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
         return "\n".join(lines)

@@ -93,7 +93,7 @@ def _expression(node: Any, args: list[str], order_index: int) -> str:
     def wrap(name: str, x: Any) -> str:
         return f"({name})" if _is_compound(name) else name
 
-    args = [wrap(a, x) for a, x in zip(args, node._inputs)]
+    bare, args = args, [wrap(a, x) for a, x in zip(args, node._inputs)]
     if op.name in _BINARY and len(args) == 2:
         expr = f"{args[0]}{_BINARY[op.name]}{args[1]}"
     elif op.name == "neg":
@@ -102,8 +102,8 @@ def _expression(node: Any, args: list[str], order_index: int) -> str:
         expr = f"{args[0]}{_op_symbol(node)}"
     elif op.name == "transpose" and len(args) == 1 and node._ctx is None:  # W.T reads Wᵀ, as written by hand
         expr = f"{args[0]}ᵀ"
-    elif len(args) == 1:
-        expr = f"{_op_symbol(node)}({args[0]})"
+    elif len(args) == 1:  # f(x*3), not f((x*3)): the call's parentheses group it already
+        expr = f"{_op_symbol(node)}({bare[0]})"
     else:
         expr = ""
     return expr if 0 < len(expr) <= 24 else f"{op.name}#{order_index}"

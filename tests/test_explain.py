@@ -216,3 +216,17 @@ def test_explain_works_on_a_tensor_graph():
     expected = np.outer(1 - t**2, [1.0, 2.0])  # ∂/∂W[j, k] of Σ tanh(x Wᵀ) = (1 − tanh²(z_j)) x_k
     np.testing.assert_allclose(e.grads[W], expected, rtol=1e-12)
     assert "W" in e.to_text() and e.to_markdown() and e.to_latex()
+
+
+def test_an_unlabelled_root_is_called_c_in_the_seed_line_and_calls_take_one_pair_of_parentheses():
+    x = Value(2.0, "x")
+    text = str(autograd.explain((x * 3).tanh() * 2))
+    assert text.splitlines()[0] == "backward of C = tanh(x*3)*2: seed ∂C/∂C = 1.0000, 3 steps"
+    assert "tanh((x*3))" not in text and "tanh(x*3)" in text
+    loss = x * 3
+    loss.label = "L"
+    assert str(autograd.explain(loss)).splitlines()[0] == "backward of L: seed ∂L/∂L = 1.0000, 1 step"
+    # the names verify reads are the same ones
+    from autograd import verify
+    result = verify({"tanh(x*3)": math.tanh(6.0), "grad tanh(x*3)": 2.0}, (x * 3).tanh() * 2, decimals=12)
+    assert [e.verdict for e in result.entries] == ["agrees", "agrees"]
