@@ -28,7 +28,7 @@ import numpy as np
 
 from .explain import _local_derivatives, explain
 from .graph import check_node, topological_order
-from .notation import NEURON_LABEL, WEIGHT_LABEL, _format_data, _op_symbol
+from .notation import NEURON_LABEL, WEIGHT_LABEL, _format_data, _op_symbol, _root_names
 
 DEFAULT_MAX_NODES = 150
 FIELDS = ("label", "data", "grad")
@@ -148,8 +148,9 @@ def _step_state(ex: Any, k: int) -> _State:
             state.done.add(node)  # a leaf whose every consumer has passed its share is finished
     n = len(ex.steps)
     if k == 0:
-        name = _safe(ex.names[root])
-        state.caption = f"backward, step 0 of {n}: the seed ∂{name}/∂{name} = 1"
+        short, head = (_safe(part) for part in _root_names(root, ex.names))
+        state.caption = f"backward, step 0 of {n}: the seed ∂{short}/∂{short} = 1" + (
+            f" ({head})" if head != short else "")
     else:
         s = ex.steps[k - 1]
         state.current = s.node

@@ -21,7 +21,6 @@ import numpy as np
 from .graph import check_node, topological_order
 from .notation import (
     _format_data,
-    _is_compound,
     _latex_grad_name,
     _latex_local,
     _latex_name,
@@ -29,6 +28,7 @@ from .notation import (
     _markdown_code,
     _node_names,
     _op_symbol,
+    _root_names,
 )
 
 # -- the backward pass on the side --------------------------------------------------------------------
@@ -116,10 +116,7 @@ class Explanation:
         """A plain-text table, one line per edge, in the order backward visits the nodes."""
         rows = [self._HEADER] + self._rows(digits)
         widths = [max(len(r[c]) for r in rows) for c in range(len(self._HEADER))]
-        root = self.names[self.root]
-        # an unlabelled root is named by its expression: the seed line calls it C, as the header does
-        short = root if self.root.label or not (_is_compound(root) or "(" in root) else "C"
-        head = root if short == root else f"C = {root}"
+        short, head = _root_names(self.root, self.names)
         steps = len(self.steps)
         lines = [f"backward of {head}: seed ∂{short}/∂{short} = {_format_data(self.seed, digits)}, "
                  f"{steps} step{'' if steps == 1 else 's'}"]

@@ -81,6 +81,15 @@ def _node_names(order: list) -> dict:
     return names
 
 
+def _root_names(root: Any, names: dict) -> tuple[str, str]:
+    """(the root's name in ∂·/∂·, how to introduce it): its label or short name as it is; an unlabelled
+    expression is C (as the reports and the tables' headers call the loss), introduced as "C = expression"."""
+    name = names[root]
+    if root.label or not (_is_compound(name) or "(" in name):
+        return name, name
+    return "C", f"C = {name}"
+
+
 def _is_compound(name: str) -> bool:
     """Whether a name needs parentheses as an operand ("ŷ-y" does, "-0.5" and "w01[1]" do not)."""
     top_level = re.sub(r"\([^()]*\)", "()", name)  # what parentheses already group does not count

@@ -226,6 +226,9 @@ def test_an_unlabelled_root_is_called_c_in_the_seed_line_and_calls_take_one_pair
     loss = x * 3
     loss.label = "L"
     assert str(autograd.explain(loss)).splitlines()[0] == "backward of L: seed ∂L/∂L = 1.0000, 1 step"
+    # a drawing's first frame says the same
+    frames = autograd.frames((x * 3).tanh() * 2)
+    assert "the seed ∂C/∂C = 1 (C = tanh(x*3)*2)" in frames[0].source
     # the names verify reads are the same ones
     from autograd import verify
     result = verify({"tanh(x*3)": math.tanh(6.0), "grad tanh(x*3)": 2.0}, (x * 3).tanh() * 2, decimals=12)
