@@ -83,9 +83,14 @@ class Module:
 
     # -- derived ------------------------------------------------------------
     def named_parameters(self) -> Iterator[tuple[str, Any]]:
-        """(name, parameter) for every parameter, in layer order; names follow the lab reports (``w01[1]``)."""
+        """(name, parameter) for every parameter, in layer order, each once (a layer used twice shares its
+        weights); names follow the lab reports (``w01[1]``)."""
+        seen: set[int] = set()
         for module in self.modules():
-            yield from module._own_parameters()
+            for name, p in module._own_parameters():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield name, p
 
     def parameters(self) -> list[Any]:
         """Every parameter, in the order of ``named_parameters()``."""

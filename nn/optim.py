@@ -51,10 +51,17 @@ class Optimizer:
                             f"got {type(params).__name__}: {params!r:.60}") from None
         if not self.params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list; expected model.parameters()")
+        first: dict[int, int] = {}
         for i, p in enumerate(self.params):
             if not (hasattr(p, "data") and hasattr(p, "grad")):
                 raise TypeError(f"{type(self).__name__}: parameter {i} is a {type(p).__name__}, "
                                 "expected a node with .data and .grad")
+            if getattr(p, "_op", None) is not None:  # its data is recomputed by every forward pass: no parameter
+                raise ValueError(f"{type(self).__name__}: parameter {i} ({p!r:.60}) was computed by "
+                                 f"{p._op.name!r}, not a leaf; expected the leaves to train (model.parameters())")
+            if first.setdefault(id(p), i) != i:  # it would take every step twice
+                raise ValueError(f"{type(self).__name__}: parameter {i} is parameter {first[id(p)]} again "
+                                 f"({p!r:.60}); expected each parameter once")
         self.lr = _hyper(lr, "lr", type(self).__name__)
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
 

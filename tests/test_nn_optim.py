@@ -216,3 +216,38 @@ def test_step_right_after_zero_grad_changes_nothing(engine):
     opt.step()
     after = model.state_dict()
     assert all(np.array_equal(before[k], after[k]) for k in before)
+
+
+@pytest.mark.parametrize("opt", ["SGD", "Adam", "Adagrad", "RMSprop"])
+def test_a_parameter_twice_or_a_computed_node_is_refused(opt):
+    import nn
+    from autograd import Tensor, Value
+    cls = getattr(nn, opt)
+    w = Tensor(np.ones(3), "w", requires_grad=True)
+    with pytest.raises(ValueError, match=rf"{opt}: parameter 1 is parameter 0 again .*expected each parameter once"):
+        cls([w, w], lr=0.1)
+    with pytest.raises(ValueError, match=rf"{opt}: parameter 0 .* was computed by 'mul', not a leaf"):
+        cls([w * 2], lr=0.1)
+    v = Value(1.0, "v")
+    with pytest.raises(ValueError, match=r"was computed by 'add', not a leaf"):
+        cls([v + 1], lr=0.1)
+
+
+def test_a_layer_used_twice_shares_its_weights_and_trains_once_per_step():
+    import nn
+    from autograd import Tensor
+    layer = nn.Linear(2, 2, seed=1)
+    model = nn.Sequential(layer, nn.Tanh(), layer)
+    assert model.parameters() == [layer.W, layer.b] and model.num_parameters() == 6
+    x = np.array([[0.5, -1.0]])
+    W, b = layer.W.data.copy(), layer.b.data.copy()
+    out = model(Tensor(x)).sum()
+    out.backward()
+    # d/dW of sum(W tanh(x Wᵀ + b) + b) by hand: both uses of W contribute
+    h = np.tanh(x @ W.T + b)
+    g2 = np.ones((1, 2))                      # ∂out/∂z₂
+    g1 = (g2 @ W) * (1 - h * h)               # ∂out/∂z₁
+    np.testing.assert_allclose(layer.W.grad, g2.T @ h + g1.T @ x, rtol=1e-12)
+    np.testing.assert_allclose(layer.b.grad, (g2 + g1).ravel(), rtol=1e-12)
+    nn.SGD(model.parameters(), lr=0.1).step()  # one update, not two
+    np.testing.assert_allclose(layer.W.data, W - 0.1 * (g2.T @ h + g1.T @ x), rtol=1e-12)
