@@ -161,7 +161,12 @@ def plot_decision_boundary(model: Module, X: Any, y: Any, threshold: float = 0.5
     left.set_title("Ground truth")
     if grid_out.ndim == 1:
         surface = grid_out.reshape(gx.shape)
-        low, high = (0.0, 1.0) if (surface.min() >= 0 and surface.max() <= 1) else (surface.min(), surface.max())
+        finite = surface[np.isfinite(surface)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if 0.0 <= low and high <= 1.0:
+            low, high = 0.0, 1.0  # probabilities: the whole scale, so pictures of two runs compare
+        elif high - low <= 1e-12 * max(1.0, abs(low)):  # a constant output (a dead or diverged net): contourf
+            low, high = low - 0.5, high + 0.5            # needs increasing levels
         filled = right.contourf(gx, gy, surface, levels=np.linspace(low, high, 21), cmap="coolwarm", alpha=0.55)
         if surface.min() < threshold < surface.max():
             right.contour(gx, gy, surface, levels=[threshold], colors="black", linewidths=1.2)

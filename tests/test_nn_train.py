@@ -174,6 +174,24 @@ def test_plots_write_pngs_and_reject_bad_input(tmp_path):
         plot.plot_loss({})
 
 
+@pytest.mark.parametrize("output", [3.7, 0.25, np.nan])
+def test_a_decision_boundary_of_a_constant_or_nan_output_is_drawn_without_a_contour(tmp_path, output):
+    # a dead or diverged net predicts one number everywhere: contourf needs increasing levels all the same
+    import warnings
+
+    from nn import plot
+    X, y = datasets.generate_XOR_easy()
+    model = MLP(2, [2], 1, activations=["relu", "identity"], engine="tensor", seed=0)
+    model.load_state_dict({"W[1]": np.zeros((2, 2)), "b[1]": np.zeros(2), "W[2]": np.zeros((1, 2)),
+                           "b[2]": np.full(1, output)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plot.plot_decision_boundary(model, X, y, path=tmp_path / "db.png", resolution=10)
+    assert (tmp_path / "db.png").stat().st_size > 5_000
+    right = fig.axes[1]
+    assert len(right.collections) >= 1  # the filled surface is there; no threshold contour (it is nowhere crossed)
+
+
 def test_activation_curve_is_the_engines_derivative():
     from nn.plot import activation_curve
     xs = np.array([-3.0, -0.5, 0.0, 0.5, 3.0])
