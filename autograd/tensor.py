@@ -880,6 +880,16 @@ def _keepdims(keepdims: Any, what: str) -> bool:
     return bool(keepdims)
 
 
+def _reduction(axis: Any, keepdims: Any, ndim: int, what: str, dtype: Any, out: Any) -> tuple:
+    """A reduction's ctx (axis, keepdims), checked. ``dtype`` and ``out`` are there for numpy's own functions,
+    which call the method with them (``np.sum(t)`` is ``t.sum(axis=None, out=None)``): only None is taken."""
+    if dtype is not None or out is not None:
+        given = ", ".join(f"{k}={v!r:.40}" for k, v in (("dtype", dtype), ("out", out)) if v is not None)
+        raise TypeError(f"Tensor.{what} takes no dtype or out (its result is a new Tensor of the input's dtype), "
+                        f"got {given}")
+    return _axis(axis, ndim, what), _keepdims(keepdims, what)
+
+
 def _single_axis(axis: Any, ndim: int, what: str) -> int:
     if axis is None or isinstance(axis, tuple):
         raise TypeError(f"{what} axis must be an int, got {axis!r}")
@@ -1022,6 +1032,13 @@ class Tensor:
                             ".numpy() (or reduce it first, e.g. .sum())")
         return self.item()
 
+    def __int__(self) -> int:
+        """``int(t)`` of a one-element Tensor: its value truncated toward zero, as ``int(float(t))``."""
+        if self.data.size != 1:
+            raise TypeError(f"int() needs a one-element Tensor, got shape {self.shape}; read the array with "
+                            ".numpy() (or reduce it first, e.g. .sum())")
+        return int(self.data.reshape(()))
+
     # -- array attributes ----------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
@@ -1121,21 +1138,24 @@ class Tensor:
         return _apply(ABS, (self,))
 
     # -- reductions ------------------------------------------------------------
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+    # dtype and out let numpy's np.sum(t), np.mean(t), np.max(t) call these (they pass them); only None is taken
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *, dtype: None = None,
+            out: None = None) -> Tensor:
         """Σ over ``axis`` (all axes by default); the gradient is the upstream one broadcast back."""
-        ctx = (_axis(axis, self.data.ndim, "sum"), _keepdims(keepdims, "sum"))
-        return _apply(SUM, (self,), ctx)
+        return _apply(SUM, (self,), _reduction(axis, keepdims, self.data.ndim, "sum", dtype, out))
 
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *, dtype: None = None,
+             out: None = None) -> Tensor:
         """The mean over ``axis`` (all axes by default); each element gets upstream / count."""
-        ctx = (_axis(axis, self.data.ndim, "mean"), _keepdims(keepdims, "mean"))
+        ctx = _reduction(axis, keepdims, self.data.ndim, "mean", dtype, out)
         if self.data.size == 0:
             raise ValueError("mean of an empty Tensor is undefined")
         return _apply(MEAN, (self,), ctx)
 
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *, dtype: None = None,
+            out: None = None) -> Tensor:
         """The maximum over ``axis``; the gradient goes to the maxima, shared equally between ties."""
-        ctx = (_axis(axis, self.data.ndim, "max"), _keepdims(keepdims, "max"))
+        ctx = _reduction(axis, keepdims, self.data.ndim, "max", dtype, out)
         if self.data.size == 0:
             raise ValueError("max of an empty Tensor is undefined")
         return _apply(MAX, (self,), ctx)

@@ -607,6 +607,14 @@ class Value:
     def __float__(self) -> float:
         return self._data
 
+    def __int__(self) -> int:
+        """``int(v)``: the data truncated toward zero, as ``int(float)`` (ValueError for nan, OverflowError for inf)."""
+        return int(self._data)
+
+    def __bool__(self) -> bool:
+        """The truth of the data, as for a float: ``bool(Value(0.0))`` is False (and nan is true)."""
+        return self._data != 0.0
+
     # -- comparisons: a plain bool from the numbers. No __eq__: nodes stay hashable by identity (graphs are
     # -- walked with sets and dicts of nodes), and ``a == b`` on two Values is whether they are the same node.
     def __lt__(self, other) -> bool:

@@ -212,7 +212,11 @@ class Sequential(Module):
         self._set_prefix("")
 
     def _set_prefix(self, prefix: str) -> None:
+        named: set[int] = set()
         for i, layer in enumerate(self.layers):
+            if id(layer) in named:  # a layer used twice keeps the name of its first place, as in PyTorch
+                continue
+            named.add(id(layer))
             if isinstance(layer, (_Parametrized, Sequential)):
                 layer._set_prefix(f"{prefix}{i}.")
             elif isinstance(layer, Linear):

@@ -7,7 +7,8 @@ runs code from it) holding
 - ``__format__``: the text ``chainrule-lab/nn.save`` and ``__version__``: 1;
 - ``__spec__``: the MLP's constructor arguments as JSON (sizes, activations,
   bias, init, seed, engine), or for a ``Sequential`` (a CNN such as ``nn.cnn.digits_cnn()``)
-  ``"kind": "Sequential"`` and each layer's constructor arguments in order;
+  ``"kind": "Sequential"`` and each layer's constructor arguments in order (a layer used again,
+  shared weights, as ``{"layer": "same", "as": <its first place>}``);
 - ``state/W[1]``, ``state/b[1]``, ... (an MLP) or ``state/0.weight``, ``state/0.bias``, ... (a Sequential):
   the ``state_dict()`` arrays, float64, bit for bit.
 
@@ -111,8 +112,15 @@ def _layer_spec(layer: Any, position: int) -> dict[str, Any]:
 def model_spec(model: Model) -> dict[str, Any]:
     """What ``nn.save`` stores to rebuild ``model``: its constructor arguments as JSON-ready values."""
     if isinstance(model, Sequential):
-        return {"kind": "Sequential", "layers": [_layer_spec(layer, i) for i, layer in enumerate(model)],
-                "engine": "tensor"}
+        first: dict[int, int] = {}  # id(layer) -> its first position: a layer used again is stored as a reference
+        layers = []
+        for i, layer in enumerate(model):
+            if id(layer) in first:
+                layers.append({"layer": "same", "as": first[id(layer)]})
+            else:
+                first[id(layer)] = i
+                layers.append(_layer_spec(layer, i))
+        return {"kind": "Sequential", "layers": layers, "engine": "tensor"}
     if not isinstance(model, MLP):
         raise TypeError(f"model_spec expects an nn.MLP or an nn.Sequential, got {type(model).__name__}: "
                         f"{model!r:.40}")
@@ -536,6 +544,14 @@ def _build_sequential(spec: dict[str, Any], shapes: dict[str, tuple[int, ...]], 
         built = []
         for i, entry in enumerate(layers):
             kind = entry.get("layer") if isinstance(entry, dict) else None
+            if kind == "same":  # the layer of an earlier place, shared (its weights are stored once)
+                j = entry.get("as")
+                if type(j) is not int or not 0 <= j < i:
+                    earlier = f"0 to {i - 1}" if i else "none: it is the first"
+                    raise ValueError(f"layer {i} is the same as layer {j!r:.20}, expected the place of an earlier "
+                                     f"layer ({earlier})")
+                built.append(built[j])
+                continue
             if kind not in _LAYERS:
                 raise ValueError(f"layer {i} is {kind!r:.40}; this nn builds {sorted(_LAYERS)}")
             try:

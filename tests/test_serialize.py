@@ -578,6 +578,33 @@ def test_saving_a_sequential_with_a_layer_it_cannot_rebuild_is_refused_before_wr
     assert not (tmp_path / "m.npz").exists() and list(tmp_path.iterdir()) == []
 
 
+def test_a_sequential_using_a_layer_twice_names_stores_and_loads_it_once(tmp_path):
+    shared = nn.Linear(2, 2, activation="tanh", seed=5)
+    model = nn.Sequential(shared, nn.Linear(2, 2, seed=6), shared)
+    # named by its first place, as PyTorch does; its weights stored once
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert sorted(model.state_dict()) == ["0.bias", "0.weight", "1.bias", "1.weight"]
+    nn.save(model, tmp_path / "tied.npz")
+    spec = json.loads(str(np.load(tmp_path / "tied.npz")["__spec__"]))
+    assert spec["layers"][2] == {"layer": "same", "as": 0}
+    loaded = nn.load(tmp_path / "tied.npz")
+    assert loaded[2] is loaded[0] and loaded[1] is not loaded[0]
+    assert same_bits(weights_of(loaded), weights_of(model))
+    x = np.random.default_rng(0).normal(size=(4, 2))
+    W0, b0, W1, b1 = (model.state_dict()[k] for k in ("0.weight", "0.bias", "1.weight", "1.bias"))
+    by_hand = np.tanh(((np.tanh(x @ W0.T + b0)) @ W1.T + b1) @ W0.T + b0)  # the shared layer at places 0 and 2
+    np.testing.assert_allclose(loaded(x).data, by_hand, rtol=1e-14, atol=0)
+    # a reference to no earlier layer is refused, naming it
+    for bad in (2, 5, -1, "0", None):
+        _with_spec(tmp_path / "tied.npz", lambda s, bad=bad: s["layers"][1].update({"layer": "same", "as": bad}))
+        with pytest.raises(ModelFileError, match=r"layer 1 is the same as layer .*expected the place of an earlier "
+                                                 r"layer \(0 to 0\)"):
+            nn.load(tmp_path / "tied.npz")
+    _with_spec(tmp_path / "tied.npz", lambda s: s["layers"].__setitem__(0, {"layer": "same", "as": 0}))
+    with pytest.raises(ModelFileError, match=r"layer 0 is the same as layer 0, expected .*\(none: it is the first\)"):
+        nn.load(tmp_path / "tied.npz")
+
+
 def _with_spec(path: Path, change) -> Path:
     with np.load(path) as f:
         arrays = {k: f[k] for k in f.files}

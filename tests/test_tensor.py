@@ -798,6 +798,32 @@ def test_float_of_a_one_element_tensor_is_its_value_and_of_others_a_type_error()
         float(Tensor([1.0, 2.0]))
     with pytest.raises(TypeError, match=r"one-element Tensor, got shape \(0,\)"):
         float(Tensor(np.ones(0)))
+    assert int(Tensor([[3.9]])) == 3 and int(Tensor(-2.5)) == -2 and type(int(Tensor(7.0))) is int
+    with pytest.raises(TypeError, match=r"int\(\) needs a one-element Tensor, got shape \(2,\)"):
+        int(Tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match="NaN"):
+        int(Tensor(np.nan))
     # a Tensor is still not a number operand of a Value (it converts only when asked)
     with pytest.raises(TypeError, match="unsupported operand"):
         autograd.Value(1.0) + Tensor(2.0)
+
+
+@pytest.mark.parametrize("numpy_function, method", [(np.sum, "sum"), (np.mean, "mean"), (np.max, "max")])
+def test_numpys_reductions_on_a_tensor_are_the_recorded_methods(numpy_function, method):
+    x = np.array([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
+    # each reduction's gradient, derived: Σ gives 1s, the mean 1/count, max 1 at the maxima
+    derived = {"sum": (np.ones_like(x), np.ones_like(x)),
+               "mean": (np.full_like(x, 1 / 6), np.full_like(x, 1 / 3)),  # 6 elements; 3 per row
+               "max": (x == 6.0, [[0, 1, 0], [0, 0, 1]])}[method]
+    for axis, expected_grad in ((None, derived[0]), (1, derived[1])):
+        t = Tensor(x, requires_grad=True)
+        out = numpy_function(t, axis=axis)
+        assert type(out) is Tensor and out.op is not None
+        np.testing.assert_array_equal(out.data, getattr(np, method)(x, axis=axis))
+        out.sum().backward()
+        np.testing.assert_array_equal(t.grad, np.asarray(expected_grad, dtype=float))
+    assert numpy_function(Tensor(x), axis=0, keepdims=True).shape == (1, 3)
+    with pytest.raises(TypeError, match=rf"Tensor.{method} takes no dtype or out .*got out=array"):
+        numpy_function(Tensor(x), axis=0, out=np.zeros(3))
+    with pytest.raises(TypeError, match=rf"Tensor.{method} takes no dtype or out .*got dtype="):
+        getattr(Tensor(x), method)(dtype=np.float32)

@@ -771,3 +771,14 @@ def test_comparisons_give_plain_bools_and_values_stay_hashable_by_identity():
     assert math.isnan(Value(math.nan).maximum(1.0).data)
     with pytest.raises(TypeError, match="unsupported operand for <: Value and str"):
         assert a < "x"
+
+
+def test_truth_and_int_of_a_value_are_those_of_its_number():
+    assert not Value(0.0) and not Value(-0.0) and Value(1e-300) and Value(-2.0) and Value(float("nan"))
+    assert not (Value(1.0) - 1.0)  # a computed node too
+    assert [int(Value(x)) for x in (2.9, -2.9, 0.0, 1e15)] == [2, -2, 0, 10**15]
+    assert type(int(Value(3.0))) is int
+    with pytest.raises(ValueError, match="NaN"):
+        int(Value(float("nan")))
+    with pytest.raises(OverflowError):
+        int(Value(float("inf")))
