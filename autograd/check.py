@@ -123,17 +123,28 @@ def numerical_gradient(f: Callable[..., Value], inputs: Sequence[Value], eps: fl
     inputs = _check_inputs(f, inputs, eps, 0.0, 0.0)
     result = []
     with graph.no_grad():
-        for x in inputs:
+        for i, x in enumerate(inputs):
             original = x.data
             try:
-                x.data = original + eps
-                plus = _scalar_output(f, inputs).data
-                x.data = original - eps
-                minus = _scalar_output(f, inputs).data
+                values = []
+                for sign in (1, -1):
+                    x.data = original + sign * eps
+                    try:
+                        values.append(_scalar_output(f, inputs).data)
+                    except graph.DomainError as error:
+                        raise _stepped_off(error, f"{_name(x, i)} = {original:.6g} {'+-'[sign < 0]} {eps:g}") \
+                            from None
             finally:
                 x.data = original
-            result.append((plus - minus) / (2 * eps))
+            result.append((values[0] - values[1]) / (2 * eps))
     return result
+
+
+def _stepped_off(error: graph.DomainError, where: str) -> graph.DomainError:
+    """``error``, raised by f at one side of a central difference, with what the step did."""
+    return type(error)(f"evaluating f at {where} for a central difference raised {type(error).__name__}: {error}; "
+                       "a central difference needs f defined on both sides of the point: use a smaller eps "
+                       "(below the distance to the edge of f's domain) or check at a point farther from it")
 
 
 def _name(node: Value, index: int) -> str:
@@ -331,12 +342,16 @@ def _central_difference(f: Callable, inputs: list[Tensor], directions: list[np.n
     originals = [x.data for x in inputs]
     try:
         with graph.no_grad():
-            for x, x0, v in zip(inputs, originals, directions):
-                x.data = x0 + eps * v
-            plus = np.array(_tensor_output(f, inputs).data, dtype=np.float64)
-            for x, x0, v in zip(inputs, originals, directions):
-                x.data = x0 - eps * v
-            minus = np.array(_tensor_output(f, inputs).data, dtype=np.float64)
+            values = []
+            for sign in (1, -1):
+                for x, x0, v in zip(inputs, originals, directions):
+                    x.data = x0 + (sign * eps) * v
+                try:
+                    values.append(np.array(_tensor_output(f, inputs).data, dtype=np.float64))
+                except graph.DomainError as error:
+                    raise _stepped_off(error, f"the inputs {'+-'[sign < 0]} {eps:g} × a direction of unit "
+                                              "length") from None
+            plus, minus = values
     finally:
         for x, x0 in zip(inputs, originals):
             x.data = x0

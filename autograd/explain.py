@@ -29,6 +29,7 @@ from .notation import (
     _node_names,
     _op_symbol,
     _root_names,
+    check_digits,
 )
 
 # -- the backward pass on the side --------------------------------------------------------------------
@@ -114,6 +115,7 @@ class Explanation:
 
     def to_text(self, digits: int = 4) -> str:
         """A plain-text table, one line per edge, in the order backward visits the nodes."""
+        digits = check_digits(digits, "explain(...).to_text")
         rows = [self._HEADER] + self._rows(digits)
         widths = [max(len(r[c]) for r in rows) for c in range(len(self._HEADER))]
         short, head = _root_names(self.root, self.names)
@@ -126,6 +128,7 @@ class Explanation:
 
     def to_markdown(self, digits: int = 4) -> str:
         """A Markdown table (names in LaTeX math), one row per edge."""
+        digits = check_digits(digits, "explain(...).to_markdown")
         def math_name(cell: str) -> str:
             return f"${_latex_name(cell)}$" if cell else ""
 
@@ -137,6 +140,7 @@ class Explanation:
 
     def to_latex(self, digits: int = 4) -> str:
         """An ``align*`` block: for each edge, ∂C/∂input (+)= ∂C/∂node · ∂node/∂input = numbers."""
+        digits = check_digits(digits, "explain(...).to_latex")
         names = self.names
         root_name = _latex_name(names[self.root]) if self.root.label else "C"
         lines = [rf"\frac{{\partial {root_name}}}{{\partial {root_name}}} &= {_format_data(self.seed, digits)}"]

@@ -34,6 +34,16 @@ def _format_number(x: Any, digits: int = 4) -> str:
     return f"{x:.{digits}f}"
 
 
+def check_digits(digits: Any, who: str) -> int:
+    """``digits`` (the decimals a table shows) checked: an int from 0 to 17."""
+    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)):
+        raise TypeError(f"{who} digits must be an int from 0 to 17 (decimals shown), got "
+                        f"{type(digits).__name__}: {digits!r:.40}")
+    if not 0 <= digits <= 17:
+        raise ValueError(f"{who} digits must be an int from 0 to 17 (decimals shown), got {digits}")
+    return int(digits)
+
+
 def _format_data(x: Any, digits: int = 4, max_numbers: int = 4) -> str:
     """A scalar as a number; an ndarray as its numbers when small, else as its shape."""
     if x is None:

@@ -17,6 +17,7 @@ import difflib
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -38,6 +39,7 @@ _SECTION_READING = {"forward": "value", "values": "value", "loss": "value",
                     "backward": "gradient", "gradients": "gradient",
                     "after step": "after step", "after_step": "after step", "updated": "after step"}
 _RESERVED = ("decimals", "lr", "network")
+_GIVEN = "given"  # a worksheet's record of the graph's inputs and parameters: numbers shown, not checked
 _SIGMA_PRIME = re.compile(r"^(?:sigma_prime|σ'|σ′)\((.+)\)$")
 _DELTA = re.compile(r"^(?:delta|δ)(\d*)\[(\d+)\]$")
 _GRAD = re.compile(r"^(?:grad\s+(.+)|grad\((.+)\))$")
@@ -46,11 +48,16 @@ _OUTPUT_NAMES = ("yhat", "y_hat", "ŷ")
 _ROOT_NAMES = ("C", "loss", "L", "E")
 _TENSOR_PARAMETER = re.compile(r"^[Wb]\[(\d+)\]$")
 _LAYER_NODE = re.compile(r"^([za])\[(\d+)\]$")
-# Entries a student computed in float64 (an ndarray from numpy) carry no rounding: they are compared with
-# |hand - reference| <= ARRAY_ATOL + ARRAY_RTOL·|reference|, elementwise.
+# Entries a student computed in float64 (a numpy number or array) and whole numbers (0, -1, 2) carry no rounding:
+# they are compared with |hand - reference| <= ARRAY_RTOL·|reference| + ARRAY_ATOL·max|reference|, elementwise
+# (the max over the entry: an array's tiny entries are judged on the scale of its largest, a number on its own).
 ARRAY_RTOL = 1e-7
 ARRAY_ATOL = 1e-10
-_MAX_DECIMALS = 17  # float64 resolves no more; more decimals written count as 17
+_MAX_DECIMALS = 17  # a table-wide ``decimals`` goes up to 17 (float64 resolves no more near 1)
+# Both numbers are float64 roundings of what they stand for: |hand - reference| may exceed the stated
+# tolerance by a few units in the last place of the larger (two correct float64 results, computed in a
+# different order, differ by that much).
+_FLOAT_SLACK = 4 * float(np.finfo(np.float64).eps)
 
 
 class TableError(ValueError):
@@ -76,16 +83,33 @@ class _Table:
     metadata: dict = field(default_factory=dict)
 
 
-def _decimals_of_number(v: Any) -> int:
+def _decimals_of_number(v: Any) -> int | None:
     """Decimals as written: a Decimal's own digits ("0.0822" → 4); a float's shortest repr in fixed notation
-    (9e-05 → "0.00009" → 5); an int's 0."""
+    (9e-05 → "0.00009" → 5, 4.2e-20 → 21); None for a whole number (0, -1, 2.0, "3"), which claims no
+    rounding and is compared as exact."""
     if isinstance(v, Decimal):
         exponent = v.as_tuple().exponent
-        return min(max(-exponent, 0), _MAX_DECIMALS) if isinstance(exponent, int) else 0
+        return -exponent if isinstance(exponent, int) and exponent < 0 else None
     if isinstance(v, (int, np.integer)):
-        return 0
+        return None
     text = np.format_float_positional(float(v), trim="-")
-    return min(len(text.split(".")[1]), _MAX_DECIMALS) if "." in text else 0
+    return len(text.split(".")[1]) if "." in text else None
+
+
+def _tolerance(hand: Any, reference: Any, decimals: int | None) -> Any:
+    """The largest |hand − reference| that agrees: ½·10⁻ᵈ for d decimals written or stated, else (a float64
+    result, a whole number) ARRAY_RTOL·|reference| + ARRAY_ATOL·max|reference|; plus float64's own rounding."""
+    with np.errstate(all="ignore"):
+        def finite(x: Any) -> np.ndarray:  # |x|, with inf and nan as 0: an infinity agrees only with itself
+            a = np.abs(np.asarray(x, dtype=np.float64))
+            return np.where(np.isfinite(a), a, 0.0)
+
+        h, r = finite(hand), finite(reference)
+        if decimals is None:
+            tol = ARRAY_RTOL * r + ARRAY_ATOL * np.max(r, initial=0.0)
+        else:
+            tol = 0.5 * 10.0**-decimals * (1 + 1e-9)  # (1 + 1e-9): a hand value exactly half a unit away agrees
+        return tol + _FLOAT_SLACK * np.maximum(h, r)
 
 
 def _entry_value(name: str, v: Any) -> tuple[Any, int | None]:
@@ -110,18 +134,21 @@ def _entry_value(name: str, v: Any) -> tuple[Any, int | None]:
         array = np.asarray(v, dtype=object) if not isinstance(v, np.ndarray) else v
         if array.dtype == object:
             flat = []
-            decimals = 0
+            written: list[int] = []  # the decimals of the numbers written with some (whole numbers claim none)
             try:
                 items = np.asarray(v, dtype=object)
             except ValueError:
                 raise TypeError(f"{where} is a ragged list; expected a rectangular array of numbers") from None
             for item in items.ravel():
-                x, d = _entry_value(name, item) if item is not None else (math.nan, 0)
+                if isinstance(item, np.floating):  # a numpy result inside a list: a number like any other
+                    item = float(item)
+                x, d = _entry_value(name, item) if item is not None else (math.nan, None)
                 if isinstance(x, np.ndarray):
                     raise TypeError(f"{where} is a ragged list; expected a rectangular array of numbers")
                 flat.append(x)
-                decimals = max(decimals, d or 0)
-            return np.array(flat, dtype=np.float64).reshape(items.shape), decimals
+                if d is not None:
+                    written.append(d)
+            return np.array(flat, dtype=np.float64).reshape(items.shape), max(written) if written else None
         if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
             raise TypeError(f"{where} must be an array of real numbers, got dtype {array.dtype}")
         return np.array(array, dtype=np.float64), None
@@ -174,18 +201,46 @@ def _load_table(table: Any) -> _Table:
             raise TypeError(f"verify: table names must be strings, got {type(key).__name__}: {key!r:.40}")
         if key in _RESERVED:
             continue
-        if key in _SECTION_READING and isinstance(v, Mapping):
+        section = key.strip().lower()  # "Backward", "forward " are the sections they look like
+        if section in _SECTION_READING and isinstance(v, Mapping):
             for name, x in v.items():
                 if not isinstance(name, str):
                     raise TypeError(f"verify: names in section {key!r} must be strings, got {name!r:.40}")
                 value, d = _entry_value(name, x)
-                entries.append(_RawEntry(name.strip(), value, d, _SECTION_READING[key]))
-        elif isinstance(v, (str, Mapping)) or (isinstance(v, (list, tuple)) and v and isinstance(v[0], str)):
-            metadata[key] = v  # kept and shown, never interpreted
+                entries.append(_RawEntry(_normal(name), value, d, _SECTION_READING[section]))
+        elif isinstance(v, Mapping):
+            if section != _GIVEN:
+                _refuse_unknown_section(key, v)
+            metadata[key] = v  # notes (text only): kept and shown, never interpreted
+        elif isinstance(v, str) or (isinstance(v, (list, tuple)) and v and isinstance(v[0], str)):
+            metadata[key] = v  # kept and shown, never interpreted (verify refuses it if key names a node)
         else:
             value, d = _entry_value(key, v)
-            entries.append(_RawEntry(key.strip(), value, d, "bare"))
+            entries.append(_RawEntry(_normal(key), value, d, "bare"))
     return _Table(entries, decimals, lr, metadata)
+
+
+def _normal(name: str) -> str:
+    """A name as compared with labels: stripped, in Unicode's composed form (NFC: "ŷ" typed as y + ̂ is "ŷ")."""
+    return unicodedata.normalize("NFC", name.strip())
+
+
+def _refuse_unknown_section(key: str, v: Mapping) -> None:
+    """A top-level dict that is no section verify reads: notes if it holds text only, else (numbers in it) a
+    mistyped section, refused rather than silently left unchecked."""
+    stack = [v]
+    while stack:  # no recursion: any nesting of dicts and lists
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif item is not None and not isinstance(item, str):
+            close = difflib.get_close_matches(key.strip().lower(), list(_SECTION_READING), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise TableError(f"verify: the table's {key!r} holds numbers but is no section verify reads "
+                             f"({', '.join(map(repr, _SECTION_READING))}; {_GIVEN!r} is shown, not checked); "
+                             f"{hint}a dict of notes must hold text only, so that no entry is left unchecked")
 
 
 # -- names on a graph ----------------------------------------------------------------------------------
@@ -210,7 +265,7 @@ class _Names:
         auto = _node_names(order)
         for node in order:
             if node.label:
-                self.by_name.setdefault(node.label, []).append(node)
+                self.by_name.setdefault(_normal(node.label), []).append(node)
             elif node._op is not None:  # an unlabelled result: its short expression (x*w) or op#i
                 self.by_name.setdefault(auto[node], []).append(node)
         self.consumers: dict = {node: [] for node in order}
@@ -223,6 +278,12 @@ class _Names:
     def node(self, name: str) -> Any | None:
         nodes = self.by_name.get(name, [])
         return nodes[0] if len(nodes) == 1 else None
+
+    def ambiguous(self, name: str) -> list[str]:
+        """The labels that ``name`` uses (whole, or as the x of grad x, ∂E/∂x, x after step) and that more
+        than one node carries, so that the name cannot pick one."""
+        return [label for label, nodes in self.by_name.items() if len(nodes) > 1 and re.search(
+            rf"(?:^|[\s(/∂d]){re.escape(label)}(?:$|[\s)])", name)]
 
     def output(self) -> Any | None:
         for name in _OUTPUT_NAMES:
@@ -355,6 +416,12 @@ class _Names:
                 if above is None or above[1] is not None or below[1] is not None:
                     continue
                 positions = [i for i, x in enumerate(above[0]._inputs) if x is below[0]]
+                node = above[0]
+                if positions and self.is_tensor and not (len(node._inputs) == 1 and
+                                                         np.shape(node._inputs[0].data) == np.shape(node.data)):
+                    raise TableError(f"verify: {name!r}: {top!r} = {node._op.name}(...) is not elementwise, so its "
+                                     f"local derivative is a Jacobian, which verify does not read; name the "
+                                     f"gradient instead ('grad {bottom}')")
                 if len(positions) == 1:
                     return _Target("local derivative", above[0], positions[0])
                 if len(positions) > 1:
@@ -434,19 +501,33 @@ class Entry:
     note: str = ""
 
     @property
-    def tolerance(self) -> float:
-        """Half a unit in the last decimal shown (for a float64 array: ARRAY_ATOL, plus ARRAY_RTOL·|value|)."""
-        return 0.5 * 10.0**-self.decimals if self.decimals is not None else ARRAY_ATOL
+    def tolerance(self) -> Any:
+        """The largest |hand − exact| that agrees, as applied: half a unit in the last decimal shown, or for a
+        float64 result or a whole number ARRAY_RTOL·|exact| + ARRAY_ATOL·max|exact| (an array for an array),
+        plus float64's rounding of the two (a few units in the last place). nan for a blank entry."""
+        if self.hand is None:
+            return math.nan
+        tol = _tolerance(self.hand, self.exact, self.decimals)
+        return float(tol) if np.ndim(tol) == 0 else tol
 
     @property
     def is_array(self) -> bool:
         return isinstance(self.exact, np.ndarray) and self.exact.ndim > 0
 
 
-def _units(entry: Entry) -> float:
-    """|hand − recomputed| in units of the last decimal shown."""
-    d = entry.decimals if entry.decimals is not None else _MAX_DECIMALS
-    return float(abs(entry.hand - entry.recomputed)) * 10.0**min(d, _MAX_DECIMALS)
+def _distance(entry: Entry, first: bool) -> str:
+    """How far the hand's number is from the one recomputed from its own entries, in words: in units of the last
+    decimal shown (rounding allows 0.5), or for a number compared as exact the difference itself."""
+    with np.errstate(all="ignore"):
+        diff = abs(float(entry.hand) - float(entry.recomputed))
+    if not math.isfinite(diff):
+        return "one of the two is not finite" if math.isfinite(float(entry.hand)) or \
+            math.isfinite(float(entry.recomputed)) else "not the same infinity"
+    if entry.decimals is None:
+        return (f"{diff:.3g} away; a whole number is compared as exact, to {ARRAY_RTOL:g} relative"
+                if first else f"{diff:.3g} away")
+    units = diff * 10.0**min(entry.decimals, 300)
+    return f"{units:.1f} units of the last decimal away; rounding allows 0.5" if first else f"{units:.1f} units away"
 
 
 class Verification:
@@ -498,7 +579,10 @@ class Verification:
         lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
         lines.append("")
         first = self.first_wrong
-        if first is None:
+        if self.entries and all(e.verdict == BLANK for e in self.entries):
+            lines.append("Nothing checked: every entry is blank (fill in your numbers; worksheet(graph, answers=True) "
+                         "is the key).")
+        elif first is None:
             lines.append("No wrong step: every entry agrees with the engine or with the hand's own numbers.")
         else:
             lines.append("First wrong step: " + _wrong_line(first, first=True))
@@ -543,6 +627,8 @@ def _show(x: Any, decimals: int | None, extra: int) -> str:
     x = float(x)
     if not math.isfinite(x):
         return str(x)
+    if decimals is None and extra == 0:  # the hand's own whole number or float64 result, as given
+        return repr(x) if x != int(x) or abs(x) >= 1e16 else str(int(x))
     d = min((decimals if decimals is not None else 8) + extra, _MAX_DECIMALS + 2)
     if x != 0 and abs(x) < 10.0**-d:
         return f"{x:.3e}"
@@ -556,13 +642,12 @@ def _wrong_line(e: Entry, first: bool) -> str:
                                            f"at {list(e.index)})"
         return (f"{e.name} (shape {_shape(e.hand)}) differs from {e.how}, computed from your own earlier "
                 f"entries, by up to {diff:.3g}{where}.")
-    units = _units(e)
     if first:
         return (f"{e.name} = {_show(e.hand, e.decimals, 0)}, but the hand's own entries give {e.how} = "
-                f"{_show(e.recomputed, e.decimals, 2)} ({units:.1f} units of the last decimal away; rounding "
-                f"allows 0.5); engine {_show(e.exact, e.decimals, 2)}.")
+                f"{_show(e.recomputed, e.decimals, 2)} ({_distance(e, True)}); engine "
+                f"{_show(e.exact, e.decimals, 2)}.")
     return (f"{e.name} = {_show(e.hand, e.decimals, 0)}, but {e.how} = {_show(e.recomputed, e.decimals, 2)} "
-            f"({units:.1f} units away).")
+            f"({_distance(e, False)}).")
 
 
 # -- the two passes on the side ----------------------------------------------------------------------------
@@ -692,15 +777,13 @@ def _align(hand: Any, exact: Any, name: str, node: Any, weight_layout: str) -> t
                         if node._op is None and len(shape) == 2 else ""))
 
 
-def _within(hand: Any, reference: Any, decimals: int | None, override: int | None) -> bool:
+def _within(hand: Any, reference: Any, decimals: int | None) -> bool:
+    """Every entry of ``hand`` agrees with ``reference`` (see ``_tolerance``); equal infinities and nan for nan
+    agree (inf − inf would be nan)."""
+    h, r = np.asarray(hand, dtype=np.float64), np.asarray(reference, dtype=np.float64)
     with np.errstate(all="ignore"):
-        diff = np.abs(np.asarray(hand, dtype=np.float64) - np.asarray(reference, dtype=np.float64))
-        d = override if override is not None else decimals
-        if d is None:
-            tol = ARRAY_ATOL + ARRAY_RTOL * np.abs(np.asarray(reference, dtype=np.float64))
-        else:
-            tol = 0.5 * 10.0**-d * (1 + 1e-9) + 1e-15
-        return bool(np.all(diff <= tol))
+        close = np.abs(h - r) <= _tolerance(h, r, decimals)
+    return bool(np.all(close | (h == r) | (np.isnan(h) & np.isnan(r))))
 
 
 def _largest(hand: Any, exact: Any) -> tuple[float, tuple | None]:
@@ -739,11 +822,13 @@ def verify(table: Mapping | str | Path, model_or_graph: Any, decimals: int | Non
     Each entry is compared with the exact value and with the value recomputed from the hand's own entries
     (forward with the hand's values, backward with the hand's gradients and local derivatives). Tolerance:
     ½·10⁻ᵈ with d the decimals written (a JSON number keeps its digits; a float counts the decimals of its
-    shortest fixed-point repr, 9e-05 → 5), or ``decimals`` / the table's ``decimals``; a float64 array (a
-    numpy backprop's) is compared to ARRAY_ATOL + ARRAY_RTOL·|value|. Verdict: "agrees" (within tolerance
-    of the exact value), "agrees within hand rounding" (of the value from the hand's own entries), "wrong";
-    a None entry is "blank". Entries come back in the order the computation produces them, so
-    ``first_wrong`` is the first wrong step. ``weight_layout="in_out"`` reads 2-D leaf arrays as
+    shortest fixed-point repr, 9e-05 → 5), or ``decimals`` / the table's ``decimals``; a whole number (0, -1)
+    and a numpy number or array (a numpy backprop's) claim no rounding: ARRAY_RTOL·|value| +
+    ARRAY_ATOL·max|value|; each plus float64's rounding of the two numbers (``Entry.tolerance``). Sections are
+    read whatever their case; a top-level dict holding numbers that is no section is refused. Verdict:
+    "agrees" (within tolerance of the exact value), "agrees within hand rounding" (of the value from the
+    hand's own entries), "wrong"; a None entry is "blank". Entries come back in the order the computation
+    produces them, so ``first_wrong`` is the first wrong step. ``weight_layout="in_out"`` reads 2-D leaf arrays as
     (n_in, n_out), the layout of ``x @ W``. The graph's grads are not changed.
     """
     if decimals is not None:
@@ -758,7 +843,11 @@ def verify(table: Mapping | str | Path, model_or_graph: Any, decimals: int | Non
     order = topological_order(root)
     names = _Names(root, order)
     stated = decimals if decimals is not None else loaded.decimals
-    lr = lr if lr is not None else loaded.lr
+    if lr is None:
+        lr = loaded.lr
+    if lr is None and isinstance(getattr(model_or_graph, "lr", None), (int, float)) and \
+            not isinstance(model_or_graph.lr, bool):  # a network built from a table (nn.from_hand_table) keeps its lr
+        lr = _check_lr(model_or_graph.lr, "verify: the network's lr")
 
     exact_values = {node: node.data for node in order}
     exact_grads, _, exact_locals, _ = _backward(order, root, exact_values, {}, {})
@@ -775,8 +864,13 @@ def verify(table: Mapping | str | Path, model_or_graph: Any, decimals: int | Non
         else:
             targets.append((raw, target))
     for key, v in loaded.metadata.items():
-        if isinstance(v, str) and names.node(key) is not None:
-            raise TypeError(f"verify: table entry {key!r} must be a number, got str: {v!r:.40}")
+        if isinstance(v, str):
+            try:
+                names_an_entry = names.resolve(_normal(key), "bare", exact_grad) is not None
+            except TableError:
+                names_an_entry = True
+            if names_an_entry or names.ambiguous(_normal(key)):  # "grad w": "99" from a CSV, say
+                raise TypeError(f"verify: table entry {key!r} must be a number, got str: {v!r:.40}")
     if not loaded.entries:  # else "no wrong step" would pass a table that checks nothing
         shown = f"{dict(loaded.metadata)!r:.120}" + (" (metadata only)" if loaded.metadata else "")
         raise TableError(f"verify: the table has no entries to check, got {shown}; expected name → number entries "
@@ -787,10 +881,16 @@ def verify(table: Mapping | str | Path, model_or_graph: Any, decimals: int | Non
         hints = []
         for name in unknown:
             close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-            hints.append(f"{name!r} (closest: {', '.join(map(repr, close))})" if close else repr(name))
+            shared = names.ambiguous(name)
+            if shared:
+                hints.append(f"{name!r} is ambiguous: " + "; ".join(
+                    f"{len(names.by_name[label])} nodes are labelled {label!r}" for label in shared)
+                    + " (give each its own label)")
+            else:
+                hints.append(f"{name!r} (closest: {', '.join(map(repr, close))})" if close else repr(name))
         shown = known if len(known) <= 60 else known[:60] + [f"... {len(known) - 60} more"]
-        raise TableError(f"verify: the table names {unknown} match nothing in the graph: {'; '.join(hints)}; "
-                         f"known names: {shown}")
+        raise TableError(f"verify: the table names {unknown} match no single node of the graph: "
+                         f"{'; '.join(hints)}; known names: {shown}")
     if lr is None and any(t.kind == "after step" for _, t in targets):
         raise TableError("verify: 'after step' entries need the learning rate: give the table an 'lr' "
                          "(or network.lr) or call verify(..., lr=...)")
@@ -866,6 +966,10 @@ def verify(table: Mapping | str | Path, model_or_graph: Any, decimals: int | Non
                 how = f"{node._op.name}' at your {auto[node._inputs[t.position]]}"
             elif len(node._inputs) == 1:
                 how = f"{node._op.name}'({x:.6g})"
+                out = hand_values[node]
+                if node in value_given and _local_scalar(node, [x], out) != _local_scalar(
+                        node, [x], _apply_forward(node, [x])):  # its derivative reads the output: the hand's
+                    how += f" from your {auto[node]} = {out:.6g}"
             else:
                 xs = ", ".join(f"{hand_values[c]:.6g}" for c in node._inputs)
                 how = f"∂{node._op.name}({xs})/∂in{t.position}"
@@ -885,13 +989,16 @@ def verify(table: Mapping | str | Path, model_or_graph: Any, decimals: int | Non
         else:
             if isinstance(hand, np.ndarray) and hand.ndim == 0:
                 hand = float(hand)
-            if _within(hand, exact, d, None):
+            if _within(hand, exact, d):
                 verdict = AGREES
-            elif _within(hand, own, d, None):
+            elif _within(hand, own, d):
                 verdict = WITHIN_ROUNDING
             else:
                 verdict = WRONG
             largest, where = _largest(hand, exact)
+            if (verdict == WRONG and weight_layout == "out_in" and node._op is None and np.ndim(hand) == 2
+                    and np.shape(hand)[0] == np.shape(hand)[1] and _within(np.transpose(hand), exact, d)):
+                note = "its transpose agrees: if your weights are (n_in, n_out), pass weight_layout='in_out'"
             entry = Entry(raw.name, t.kind, hand, exact, own, how, d, verdict, largest, where, note)
         entries.append((key, entry))
     entries.sort(key=lambda pair: pair[0])  # stable: entries of one node keep the table's order
@@ -1071,6 +1178,14 @@ def read_network(table: Mapping | str | Path) -> NetworkSection:
                         f"{type(params).__name__}: {params!r:.40}")
     weights = [np.full((sizes[l + 1], sizes[l]), np.nan) for l in range(layers)]
     biases = [np.full(sizes[l + 1], np.nan) for l in range(layers)]
+    given: dict[tuple, str] = {}  # (layer, "w" or "b", indices) -> the name that gave it
+
+    def once(key: tuple, name: str) -> None:
+        if key in given:
+            raise ValueError(f"table: network.parameters gives the same parameter twice, as {given[key]!r} and "
+                             f"{name!r}; expected each once")
+        given[key] = name
+
     for name, v in params.items():
         where = f"table: network.parameters[{name!r:.40}]"
         m = WEIGHT_LABEL.match(str(name)) if isinstance(name, str) else None
@@ -1087,11 +1202,13 @@ def read_network(table: Mapping | str | Path) -> NetworkSection:
                 raise ValueError(f"{where} names no weight of a {'-'.join(map(str, sizes))} network "
                                  f"(layer {l}: neuron j < {sizes[l] if 1 <= l <= layers else '?'}, input k < "
                                  f"{sizes[l - 1] if 1 <= l <= layers else '?'})")
+            once((l, "w", j, k), name)
             weights[l - 1][j, k] = _number(v, where)
         elif b and b.group(1) == "b":
             j, l = int(b.group(2)), int(b.group(3))
             if not 1 <= l <= layers or j >= sizes[l]:
                 raise ValueError(f"{where} names no bias of a {'-'.join(map(str, sizes))} network")
+            once((l, "b", j), name)
             biases[l - 1][j] = _number(v, where)
         else:
             raise ValueError(f"{where}: expected a weight w{{j}}{{k}}[l] or a bias b{{j}}[l] (the reports' names)")

@@ -535,3 +535,176 @@ def test_a_table_with_nothing_to_check_is_refused_rather_than_passed(table, show
     with pytest.raises(autograd.TableError, match=r"the table has no entries to check") as caught:
         autograd.verify(table, loss)
     assert shown in str(caught.value)
+
+
+# -- defects found by attacking verify (each once gave a wrong verdict or checked nothing) ----------------------
+
+def _tanh_graph():
+    x, w = Value(1.5, "x"), Value(-0.8, "w")
+    z = x * w
+    z.label = "z"
+    a = z.tanh()
+    a.label = "a"
+    L = (a - 0.5) ** 2
+    L.label = "L"
+    return L
+
+
+# ∂L/∂w = 2(a − ½)(1 − a²)·x with a = tanh(−1.2), written out
+_A = math.tanh(-1.2)
+_GRAD_W = 2 * (_A - 0.5) * (1 - _A**2) * 1.5
+
+
+@pytest.mark.parametrize("table, match", [
+    ({"forward": {"z": -1.2}, "foward": {"a": 0.5}}, r"the table's 'foward' holds numbers but is no section .*"
+                                                     r"did you mean 'forward'\?"),
+    ({"z": -1.2, "gradient": {"grad w": 99.0}}, r"'gradient' holds numbers .*did you mean 'gradients'\?"),
+    ({"z": -1.2, "notes": {"steps": [1, "two"]}}, r"'notes' holds numbers but is no section"),
+])
+def test_a_mistyped_section_holding_numbers_is_refused_not_skipped(table, match):
+    with pytest.raises(autograd.TableError, match=match):
+        autograd.verify(table, _tanh_graph())
+
+
+def test_sections_are_read_whatever_their_case_and_text_under_an_entrys_name_is_refused():
+    report = autograd.verify({"Forward": {"z": -1.2}, "Backward ": {"grad w": 99.0}}, _tanh_graph())
+    assert report["z"].verdict == AGREES and report["grad w"].verdict == WRONG  # checked, not skipped
+    with pytest.raises(TypeError, match=r"table entry 'grad w' must be a number, got str: '99'"):
+        autograd.verify({"z": -1.2, "grad w": "99"}, _tanh_graph())
+    # notes stay notes
+    report = autograd.verify({"z": -1.2, "about": {"who": "me", "when": "today"}, "source": "lab 4"}, _tanh_graph())
+    assert report.metadata["source"] == "lab 4" and len(report) == 1
+
+
+def test_tiny_numbers_are_judged_on_their_own_digits():
+    x = Value(-40.0, "x")
+    s = x.sigmoid()
+    s.label = "s"
+    exact = math.exp(-40) / (1 + math.exp(-40)) ** 2  # σ'(−40) = 4.248354...e-18
+    for hand, verdict in ((-4.2e-16, WRONG), (-exact, WRONG), (4.2e-17, WRONG), (4.25e-18, AGREES),
+                          (4.2e-18, AGREES), (4.4e-18, WRONG), (exact, AGREES), (np.float64(-4e-11), WRONG),
+                          (np.float64(exact), AGREES)):
+        entry = autograd.verify({"grad x": hand}, s)["grad x"]
+        assert entry.verdict == verdict, (hand, entry)
+        assert abs(entry.hand - entry.exact) <= entry.tolerance or verdict == WRONG  # the tolerance applied
+
+
+def test_a_whole_number_is_compared_as_exact():
+    w = Value(0.5, "w")
+    z = Value(0.45, "x") * w
+    L = z.relu()
+    L.label = "L"  # ∂L/∂w = x = 0.45
+    for hand in (0, 0.0, 1, -0):
+        assert autograd.verify({"grad w": hand}, L)["grad w"].verdict == WRONG
+    assert autograd.verify({"grad w": 0.45}, L)["grad w"].verdict == AGREES
+    assert autograd.verify({"grad w": 0}, L, decimals=0)["grad w"].verdict == AGREES  # a stated rounding wins
+    assert autograd.verify({"grad L": 1, "L": 0.225}, L).counts()[AGREES] == 2  # the seed, exactly 1
+    report = autograd.verify({"grad w": -1}, _tanh_graph())
+    assert report["grad w"].verdict == WRONG and round(report["grad w"].exact, 4) == round(_GRAD_W, 4)
+    assert "compared as exact" in report.to_text()
+
+
+def test_float64_results_computed_in_another_order_agree():
+    values = {"x0": -19.14, "x1": 13.503, "w0": 2.258, "w1": 5.692, "b": -12.564}
+    x0, x1, w0, w1, b = (Value(v, k) for k, v in values.items())
+    y = x0 * w0 + x1 * w1 + b
+    y.label = "y"
+    other_order = values["b"] + values["x1"] * values["w1"] + values["x0"] * values["w0"]
+    assert other_order != y.data  # one float64 step apart
+    assert autograd.verify({"forward": {"y": other_order}}, y)["y"].verdict == AGREES
+    x = Value(1e10, "x")
+    big = x * x * 1.1
+    big.label = "y"
+    assert autograd.verify({"forward": {"y": 1.1e20}, "decimals": 4}, big)["y"].verdict == AGREES
+
+
+def test_infinities_agree_with_the_same_infinity_only():
+    x = Value(1000.0, "x")
+    e = x.exp()
+    e.label = "e"
+    L = e * 2
+    L.label = "L"
+    assert autograd.verify({"forward": {"e": math.inf}}, L)["e"].verdict == AGREES
+    report = autograd.verify({"forward": {"e": -math.inf}}, L)
+    assert report["e"].verdict == WRONG and "nan units" not in report.to_text()
+
+
+def test_an_all_blank_table_says_nothing_was_checked():
+    text = autograd.verify({"z": None, "grad w": None}, _tanh_graph()).to_text()
+    assert "Nothing checked: every entry is blank" in text and "No wrong step" not in text
+
+
+def test_a_derivative_read_from_the_hands_output_says_so():
+    report = autograd.verify({"decimals": 4, "forward": {"a0[1]": 0.6}, "backward": {"sigma_prime(z0[1])": 0.24}},
+                             two_two_one())
+    entry = report["sigma_prime(z0[1])"]
+    assert entry.recomputed == pytest.approx(0.6 * (1 - 0.6), abs=1e-15)  # σ' from the hand's a, not σ(0.35)
+    assert entry.how == "sigmoid'(0.35) from your a0[1] = 0.6"
+
+
+def test_a_square_weight_gradient_given_transposed_gets_the_layout_hint():
+    X = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), "X")
+    W = Tensor(np.array([[0.5, -1.0], [2.0, 0.25]]), "W", requires_grad=True)
+    h = X @ W
+    h.label = "h"
+    L = (h * h).sum()
+    L.label = "L"
+    by_hand = X.data.T @ (2 * (X.data @ W.data))  # ∂Σh²/∂W = Xᵀ·2h
+    entry = autograd.verify({"grad W": by_hand.T}, L)["grad W"]
+    assert entry.verdict == WRONG and "weight_layout='in_out'" in entry.note
+    assert autograd.verify({"grad W": by_hand}, L)["grad W"].verdict == AGREES
+    with pytest.raises(autograd.TableError, match=r"'h' = matmul\(...\) is not elementwise, so its local "
+                                                  r"derivative is a Jacobian.*'grad W'"):
+        autograd.verify({"∂h/∂W": X.data}, L)
+
+
+def test_a_label_two_nodes_share_is_named_ambiguous_and_names_are_compared_composed():
+    p, q = Value(1.0, "h"), Value(2.0, "h")
+    r = p * q + p
+    r.label = "r"
+    with pytest.raises(autograd.TableError, match=r"'grad h' is ambiguous: 2 nodes are labelled 'h'"):
+        autograd.verify({"grad h": 3.0}, r)
+    y = Value(0.25, "ŷ")  # composed: U+0177
+    C = (y - 1.0) ** 2
+    C.label = "C"
+    assert autograd.verify({"gradients": {"grad y\u0302": -1.5}}, C)["grad ŷ"].verdict == AGREES  # y + U+0302
+
+
+def test_lists_of_numpy_numbers_are_numbers():
+    report = autograd.verify({"grad w": [np.float64(round(_GRAD_W, 4))]}, _tanh_graph())
+    assert report["grad w"].verdict == AGREES
+
+
+def test_a_parameter_given_twice_is_refused():
+    with pytest.raises(ValueError, match=r"gives the same parameter twice, as 'w00\[1\]' and 'w0_0\[1\]'"):
+        read_network({"network": {"sizes": [1, 1], "parameters": {"w00[1]": 1.0, "w0_0[1]": 9.0, "b0[1]": 0.0},
+                                  "inputs": [1.0], "targets": [1.0]}})
+
+
+def test_after_step_entries_take_the_learning_rate_of_a_network_built_from_a_table():
+    table = {"network": {"sizes": [1, 1], "activations": "identity", "loss": "half_sum",
+                         "parameters": {"w00[1]": 0.5, "b0[1]": 0.0}, "inputs": [2.0], "targets": [0.0], "lr": 0.1}}
+    network = nn.from_hand_table(table, engine="value")
+    # C = ½(w·2)², ∂C/∂w = 4w = 2, so w after one step is 0.5 − 0.1·2 = 0.3
+    report = autograd.verify({"after step": {"w00[1]": 0.3}}, network)
+    assert report["w00[1]"].verdict == AGREES and report["w00[1]"].exact == pytest.approx(0.3, abs=1e-15)
+
+
+def test_a_finite_difference_step_off_the_domain_is_explained():
+    with pytest.raises(autograd.DomainError, match=r"evaluating f at input 0 'a' = 5e-07 - 1e-06 for a central "
+                                                   r"difference .*use a smaller eps"):
+        autograd.gradcheck(lambda a: a.log(), [Value(5e-7, "a")])
+    with pytest.raises(ZeroDivisionError, match=r"central difference .*use a smaller eps"):
+        autograd.gradcheck(lambda a: 1 / a, [Value(1e-6, "a")])
+    with pytest.raises(autograd.DomainError, match=r"the inputs - 1e-06 × a direction of unit length"):
+        autograd.gradcheck(lambda a: a.log().sum(), [Tensor(np.array([5e-7, 1.0]), requires_grad=True)])
+
+
+@pytest.mark.parametrize("digits, error", [("4", TypeError), (2.5, TypeError), (True, TypeError), (-1, ValueError),
+                                           (18, ValueError)])
+def test_explain_refuses_digits_that_are_not_a_count_of_decimals(digits, error):
+    x = Value(2.0, "x")
+    e = autograd.explain((x * x).tanh())
+    for render in (e.to_text, e.to_markdown, e.to_latex):
+        with pytest.raises(error, match=r"digits must be an int from 0 to 17"):
+            render(digits=digits)
