@@ -8,11 +8,11 @@ beside each operation in ``autograd.value``).
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import autograd
 
+from .init import _finite
 from .module import Module
 
 
@@ -97,9 +97,7 @@ class LeakyReLU(Activation):
     name = "leaky_relu"
 
     def __init__(self, slope: float = 0.01):
-        if not isinstance(slope, (int, float)) or isinstance(slope, bool) or not abs(slope) <= sys.float_info.max:
-            raise ValueError(f"LeakyReLU slope must be a finite number, got {slope!r}")
-        self.slope = float(slope)
+        self.slope = _finite(slope, "LeakyReLU slope")
 
     def forward(self, x: Any) -> Any:
         return x.leaky_relu(self.slope)

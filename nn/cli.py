@@ -112,8 +112,8 @@ def parser() -> argparse.ArgumentParser:
                         "relu, sigmoid, tanh, leaky_relu, identity; default: relu for the first hidden layer, "
                         "sigmoid for the others (the reports' relu sigmoid for two)")
     p.add_argument("--output-activation", type=_activation_name, default=None,
-                   help="activation of the output layer; default: sigmoid for two classes with mse/bce, "
-                        "identity (logits) with bce_logits and cross_entropy")
+                   help="activation of the output layer; default: sigmoid for two classes with mse/bce (bce "
+                        "needs it), identity (logits) with bce_logits and cross_entropy")
     p.add_argument("--no-bias", action="store_true", help="build the layers without biases")
     p.add_argument("--init", choices=sorted(INITIALIZERS), default="normal",
                    help="weight initializer (normal is N(0, 1) as in the reports)")
@@ -146,12 +146,13 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _prepare_out(p: argparse.ArgumentParser, out: Path) -> None:
-    """Create the picture folder now, so a path that cannot hold pictures fails before training, not after."""
+def _prepare_out(p: argparse.ArgumentParser, out: Path, holds: str = "the pictures") -> None:
+    """Create the results folder now, so a path that cannot hold them fails before training, not after (every
+    command line's ``--out``; ``holds`` names what goes there)."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        p.error(f"--out: got {str(out)!r}, which is a file; expected a folder for the pictures")
+        p.error(f"--out: got {str(out)!r}, which is a file; expected a folder for {holds}")
     except OSError as error:
         p.error(f"--out: cannot create the folder {str(out)!r} ({error.strerror or error}); "
                 "expected a folder you can write to")
@@ -193,6 +194,9 @@ def main(argv: Sequence[str] | None = None) -> History:
         p.error(f"--activation: got {len(args.activation)} names ({' '.join(args.activation)}) for {depth} hidden "
                 f"layer{'s' if depth != 1 else ''} (--hidden {' '.join(map(str, args.hidden))}); "
                 "expected one name for all of them, or one per hidden layer")
+    if loss == "bce" and output != "sigmoid":  # bce takes probabilities: other outputs leave [0, 1] mid-training
+        p.error(f"--output-activation: got {output} with --loss bce, which needs probabilities in [0, 1]; expected "
+                "sigmoid (or --loss bce_logits, which takes the identity output's logits)")
     if args.momentum and args.optimizer not in ("sgd", "rmsprop"):
         p.error(f"--momentum: got {args.momentum:g} with --optimizer {args.optimizer}; "
                 "expected it only with sgd or rmsprop")

@@ -26,11 +26,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import numbers
 import os
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -38,6 +40,7 @@ from autograd import Tensor, no_grad
 
 from . import data as datasets
 from .activations import get_activation
+from .cli import _positive_int, _prepare_out
 from .conv import Conv2d, Dropout, Flatten, MaxPool2d, Sequential
 from .init import as_generator
 from .layers import Linear
@@ -77,7 +80,7 @@ def digits_cnn(activation: str = "relu", init: str = "xavier_uniform", seed: int
     generator seeded by ``seed`` draws every layer's weights and then the dropout masks.
     """
     if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3 or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d >= 4 - 3 * (i == 0) for i, d in
+            isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 4 - 3 * (i == 0) for i, d in
             enumerate(image_shape)):
         raise ValueError(f"digits_cnn image_shape must be (channels >= 1, height >= 4, width >= 4), got "
                          f"{image_shape!r:.40}")
@@ -231,9 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nn.cnn", description=__doc__.split("\n")[0])
     parser.add_argument("--data", choices=("digits", "mnist"), default="digits")
     parser.add_argument("--path", help="with --data mnist: the directory holding the four IDX files")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 per setting (default 3)")
-    parser.add_argument("--epochs", type=int, default=30, help="epochs per run (default 30)")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--seeds", type=_positive_int, default=3, help="seeds 0..N-1 per setting (default 3)")
+    parser.add_argument("--epochs", type=_positive_int, default=30, help="epochs per run (default 30)")
+    parser.add_argument("--batch-size", type=_positive_int, default=64)
     parser.add_argument("--settings", nargs="+", choices=sorted(SETTINGS), default=list(SETTINGS),
                         help="which settings (default: all four)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 seed, 2 epochs, 256 training images")
@@ -241,11 +244,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="print every epoch")
     args = parser.parse_args(argv)
     seeds, epochs = (1, 2) if args.quick else (args.seeds, args.epochs)
-    if seeds < 1 or epochs < 1:
-        parser.error("--seeds and --epochs must be >= 1")
-    load_data(args.data, args.path)  # fail on bad data before the first run
+    try:
+        load_data(args.data, args.path)  # fail on bad data before the first run
+    except ValueError as error:  # MissingDataError and DataFileError are ValueErrors too
+        parser.error(f"--path: {error}" if args.path is not None else str(error))
     models = os.path.join(args.out, "models") if args.out else None
     if models:
+        _prepare_out(parser, Path(args.out), "the curves, results.json and the models")
         os.makedirs(models, exist_ok=True)
     runs = []
     for setting in args.settings:

@@ -140,7 +140,8 @@ class MaxPool2d(Module):
 
 
 class Flatten(Module):
-    """(N, C, H, W) -> (N, C·H·W): every axis from ``start_dim`` on joined into one (a reshape node)."""
+    """(N, C, H, W) -> (N, C·H·W): every axis from ``start_dim`` on joined into one (a reshape node); the input
+    needs at least ``start_dim`` + 1 axes, as PyTorch's (a single sample without its batch axis is refused)."""
 
     def __init__(self, start_dim: int = 1):
         if not isinstance(start_dim, numbers.Integral) or isinstance(start_dim, bool) or not 0 <= start_dim <= 32:
@@ -149,9 +150,12 @@ class Flatten(Module):
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         x = _as_tensor(x, "Flatten")
-        if x.ndim < self.start_dim:
-            raise ValueError(f"Flatten(start_dim={self.start_dim}) needs at least {self.start_dim} axes, got "
-                             f"shape {x.shape}")
+        # the axes before start_dim are kept (the batch axis first), so at least one must come from start_dim on
+        if x.ndim < self.start_dim + 1:
+            raise ValueError(f"Flatten(start_dim={self.start_dim}) needs at least {self.start_dim + 1} "
+                             f"ax{'is' if self.start_dim == 0 else 'es'}: it keeps the axes before {self.start_dim} "
+                             f"(the batch axis first) and joins axis {self.start_dim} onward into one; got shape "
+                             f"{x.shape}")
         return x.reshape(x.shape[:self.start_dim] + (-1,))
 
     def __repr__(self) -> str:

@@ -15,14 +15,13 @@ import io
 import math
 import numbers
 import os
-import sys
 import zlib
 from collections.abc import Callable, Iterator
 from importlib import resources
 
 import numpy as np
 
-from .init import Seed, as_generator
+from .init import Seed, _finite, as_generator
 from .layers import per_sample_array
 
 MAX_POINTS = 10**8  # a generated set larger than this is a typo, not a data set
@@ -61,7 +60,7 @@ def make_moons(n: int = 200, noise: float = 0.1, seed: Seed = 0) -> tuple[np.nda
     (cos t, sin t) has label 0, the lower one (1 - cos t, 0.5 - sin t) label 1, t in [0, π];
     Gaussian noise of standard deviation ``noise``; rows shuffled."""
     n = _count(n, minimum=2)
-    if not isinstance(noise, (int, float)) or isinstance(noise, bool) or not 0 <= noise <= sys.float_info.max:
+    if _finite(noise, "noise") < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     rng = as_generator(seed)
     n_upper = n // 2
@@ -89,7 +88,7 @@ def make_blobs(n: int = 100, centers: np.ndarray | list = ((-1.0, -1.0), (1.0, 1
                          f"got {centers!r:.80}") from None
     if centers.ndim != 2 or len(centers) < 2 or not np.isfinite(centers).all():
         raise ValueError(f"centers must be a finite array of shape (k >= 2, d), got shape {centers.shape}")
-    if not isinstance(std, (int, float)) or isinstance(std, bool) or not 0 < std <= sys.float_info.max:
+    if _finite(std, "std") <= 0:
         raise ValueError(f"std must be a number > 0, got {std!r}")
     rng = as_generator(seed)
     k = len(centers)
@@ -138,6 +137,11 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     return _load_csv_gz("digits.csv.gz", header=False)
 
 
+def _fraction(value: object) -> bool:
+    """Whether ``value`` is a real number strictly between 0 and 1, Python's or numpy's (an int is a row count)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) and 0 < value < 1
+
+
 def train_test_split(X: np.ndarray, y: np.ndarray, test_size: float | int = 0.25, seed: Seed = 0,
                      shuffle: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``X_train, X_test, y_train, y_test`` (scikit-learn's order). ``test_size`` is a fraction
@@ -147,8 +151,8 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_size: float | int = 0.25
     if len(y) != n:
         raise ValueError(f"X and y must have the same number of rows, got {n} and {len(y)} (X of shape {X.shape}, "
                          f"y of shape {y.shape})")
-    if isinstance(test_size, float) and 0 < test_size < 1:
-        n_test = int(math.ceil(test_size * n))
+    if _fraction(test_size):
+        n_test = int(math.ceil(float(test_size) * n))
     elif isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool) and 0 < test_size < n:
         n_test = int(test_size)
     else:
@@ -190,8 +194,9 @@ def digits_split(test_size: float = 0.2, seed: Seed = 0) -> tuple[np.ndarray, np
     every class is in both sets in its own proportion; the default (0.2, seed 0) is the fixed split of
     ``python -m nn.cnn`` (1,433 train, 364 test images).
     """
-    if not isinstance(test_size, float) or not 0 < test_size < 1:
+    if not _fraction(test_size):
         raise ValueError(f"digits_split test_size must be a fraction in (0, 1), got {test_size!r:.40}")
+    test_size = float(test_size)
     X, y = load_digits()
     rng = as_generator(seed)
     test = np.concatenate([rows[:math.ceil(test_size * len(rows))] for rows in

@@ -24,6 +24,7 @@ import numpy as np
 from autograd.worked_example import hand_table, two_two_one
 
 from . import data
+from .cli import _count_int, _positive_int, _prepare_out
 from .layers import MLP
 from .losses import MSELoss
 from .optim import SGD
@@ -113,15 +114,15 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(prog="python -m nn.demo", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("out/demo"), help="folder for the pictures")
-    parser.add_argument("--xor-epochs", type=int, default=100_000,
+    parser.add_argument("--xor-epochs", type=_positive_int, default=100_000,
                         help="epochs on the 21 XOR points (the reports' count)")
-    parser.add_argument("--linear-epochs", type=int, default=50_000,
+    parser.add_argument("--linear-epochs", type=_positive_int, default=50_000,
                         help="epochs on the 100 linear points (the reports ran 100,000; 100%% is reached in a few "
                              "hundred)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the N(0, 1) initial weights")
+    parser.add_argument("--seed", type=_count_int, default=1, help="seed of the N(0, 1) initial weights")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    args.out.mkdir(parents=True, exist_ok=True)
+    _prepare_out(parser, args.out)
 
     print_worked_example()
     graph_files = draw_computation_graph(args.out)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -94,10 +93,16 @@ def _positive(value: float, name: str) -> float:
 
 
 def _finite(value: float, name: str) -> float:
-    """``value`` as a float; ValueError unless it is a finite real number (an int beyond float64's range too)."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not abs(value) <= sys.float_info.max:
+    """``value`` as a float; ValueError unless it is a finite real number, Python's or numpy's (``np.float32``,
+    ``np.int64``; not a bool), an int beyond float64's range refused too."""
+    try:
+        # float() first: comparing an np.float32 with float64's largest value would warn of an overflow in a cast
+        x = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else math.nan
+    except OverflowError:
+        x = math.inf
+    if not math.isfinite(x):
         raise ValueError(f"{name} must be a finite real number, got {value!r}")
-    return float(value)
+    return x
 
 
 def normal(shape: int | Sequence[int], mean: float = 0.0, std: float = 1.0, seed: Seed = None) -> np.ndarray:

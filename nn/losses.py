@@ -148,10 +148,11 @@ def _reduce(terms: Any, reduction: str) -> Any:
 
 
 def _clamped_log(p: Any) -> Any:
-    """log p, -100 (a constant: no gradient) where p <= e⁻¹⁰⁰, as PyTorch's BCELoss; a Value or a Tensor."""
+    """log p, -100 (a constant: no gradient) where p <= e⁻¹⁰⁰, as PyTorch's BCELoss; a Value or a Tensor.
+    A nan p is not clamped: its log is nan, so the loss is nan (nan propagates)."""
     if type(p) is not Tensor:
-        return p.log() if p.data > _P_FLOOR else Value(_LOG_FLOOR)
-    kept = p.data > _P_FLOOR
+        return Value(_LOG_FLOOR) if p.data <= _P_FLOOR else p.log()
+    kept = ~(p.data <= _P_FLOOR)
     if kept.all():
         return p.log()
     # Where p is clamped, take log 1 = 0 (not log p: p may be 0) and add the floor; no gradient reaches p there.
@@ -246,8 +247,9 @@ class MSELoss(Loss):
         return _reduce(_each(lambda p, y: (p - y) ** 2, pred, t), self.reduction)
 
 
-def _check_unit_interval(t: np.ndarray, what: str, loss: str) -> None:
-    bad = ~((t >= 0) & (t <= 1))
+def _check_unit_interval(t: np.ndarray, what: str, loss: str, nan_passes: bool = False) -> None:
+    # nan_passes: a nan prediction (a diverged net) is not out of [0, 1] but gives a nan loss, which fit stops on
+    bad = ((t < 0) | (t > 1)) if nan_passes else ~((t >= 0) & (t <= 1))
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(f"{loss}: {what} must lie in [0, 1], got {t[index].item()!r} at index {index}")
@@ -274,7 +276,7 @@ class BCELoss(Loss):
 
     def check_values(self, pred: Any, t: np.ndarray) -> None:
         _check_unit_interval(t, "targets", self.title)
-        _check_unit_interval(_data_of(pred), "predictions (probabilities)", self.title)
+        _check_unit_interval(_data_of(pred), "predictions (probabilities)", self.title, nan_passes=True)
 
     def formula(self, pred: Any, t: np.ndarray) -> Any:
         terms = _each(lambda p, y: -(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p)), pred, t)

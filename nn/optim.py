@@ -15,26 +15,33 @@ With g = ∂L/∂p (plus ``weight_decay`` · p when set), at step t:
 - RMSprop: v ← α v + (1 - α) g²; d = g / (√v + ε) (centered: √(v - ḡ²) with ḡ ← α ḡ + (1 - α) g);
   with momentum μ: b ← μ b + d, p ← p - lr b; else p ← p - lr d
 - Adagrad: s ← s + g²; p ← p - lr / (1 + (t - 1) lr_decay) · g / (√s + ε)
+
+ε must be > 0: PyTorch allows 0, but then a zero gradient gives 0/0 (nan on arrays, ZeroDivisionError on floats).
 """
 
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
+from .init import _finite
+
 
 def _hyper(value: Any, name: str, optimizer: str, low: float = 0.0, high: float = math.inf,
-           open_high: bool = False) -> float:
-    # abs(value) <= max: finite, and no OverflowError for an int beyond float64's range
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= sys.float_info.max
-    ok = ok and value >= low
-    ok = ok and (value < high if open_high else value <= high)
+           open_low: bool = False, open_high: bool = False) -> float:
+    """``value`` as a float when it is a finite real number (numpy's scalars too) in the interval, else ValueError."""
+    try:
+        x = _finite(value, name)
+        ok = (x > low if open_low else x >= low) and (x < high if open_high else x <= high)
+    except ValueError:
+        ok = False
     if not ok:
-        bracket = ")" if open_high else "]"
-        raise ValueError(f"{optimizer}: {name} must be a number in [{low:g}, {high:g}{bracket}, got {value!r}")
-    return float(value)
+        interval = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+        raise ValueError(f"{optimizer}: {name} must be a number in {interval}, got {value!r}")
+    return x
 
 
 class Optimizer:
@@ -71,10 +78,12 @@ class Optimizer:
             p.zero_grad()
 
     def step(self) -> None:
-        """Update every parameter that has a gradient."""
-        for p, state in zip(self.params, self.state):
-            if p.grad is not None:
-                self._update(p, p.grad, state)
+        """Update every parameter that has a gradient. An update that overflows gives inf or nan weights without
+        numpy's RuntimeWarnings (as Python floats do on the Value engine): ``fit`` checks for divergence itself."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            for p, state in zip(self.params, self.state):
+                if p.grad is not None:
+                    self._update(p, p.grad, state)
 
     def _update(self, p: Any, g: Any, state: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -121,7 +130,7 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (_hyper(betas[0], "beta1", "Adam", 0.0, 1.0, open_high=True),
                       _hyper(betas[1], "beta2", "Adam", 0.0, 1.0, open_high=True))
-        self.eps = _hyper(eps, "eps", "Adam")
+        self.eps = _hyper(eps, "eps", "Adam", open_low=True)  # 0: 0/0 at a zero gradient
         self.weight_decay = _hyper(weight_decay, "weight_decay", "Adam")
 
     def _update(self, p, g, state):
@@ -145,7 +154,7 @@ class RMSprop(Optimizer):
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
         super().__init__(params, lr)
         self.alpha = _hyper(alpha, "alpha", "RMSprop", 0.0, 1.0)
-        self.eps = _hyper(eps, "eps", "RMSprop")
+        self.eps = _hyper(eps, "eps", "RMSprop", open_low=True)  # 0: 0/0 at a zero gradient
         self.weight_decay = _hyper(weight_decay, "weight_decay", "RMSprop")
         self.momentum = _hyper(momentum, "momentum", "RMSprop")
         self.centered = bool(centered)
@@ -181,7 +190,7 @@ class Adagrad(Optimizer):
         self.lr_decay = _hyper(lr_decay, "lr_decay", "Adagrad")
         self.weight_decay = _hyper(weight_decay, "weight_decay", "Adagrad")
         self.initial_accumulator_value = _hyper(initial_accumulator_value, "initial_accumulator_value", "Adagrad")
-        self.eps = _hyper(eps, "eps", "Adagrad")
+        self.eps = _hyper(eps, "eps", "Adagrad", open_low=True)  # 0: 0/0 at a zero gradient
 
     def _update(self, p, g, state):
         g = self._decayed(p, g)

@@ -9,6 +9,7 @@ backend is selected, so this works on a headless machine.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -133,7 +134,7 @@ def plot_decision_boundary(model: Module, X: Any, y: Any, threshold: float = 0.5
     if len(y) != len(X):
         raise ValueError(f"plot_decision_boundary needs one label per point: X has {len(X)} rows, y {len(y)} "
                          f"(X of shape {X.shape})")
-    if not isinstance(resolution, int) or resolution < 2:
+    if not isinstance(resolution, numbers.Integral) or isinstance(resolution, bool) or resolution < 2:
         raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
     truth = _labels(y)
     outputs = predict(model, X)

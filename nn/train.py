@@ -9,6 +9,7 @@ Each step is the loop of the lab reports::
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 import time
 import warnings
@@ -20,7 +21,7 @@ import numpy as np
 
 from autograd import no_grad
 
-from .init import Seed, as_generator
+from .init import Seed, _finite, as_generator
 from .layers import ENGINES, float_array, per_sample_array
 from .losses import BCEWithLogitsLoss, Loss, get_loss, predictions_to_array
 from .module import Module
@@ -31,10 +32,12 @@ from .optim import Optimizer, get_optimizer
 class History:
     """What ``fit`` measured.
 
-    ``loss[e]`` is the mean loss over epoch e + 1's samples; ``accuracy[e]`` is
-    the accuracy of the predictions made during that epoch (before each step's
-    update); ``wall_time`` is in seconds. ``stopped`` holds the message when
-    training stopped early on a nan or inf loss, else None.
+    ``loss[e]`` is epoch e + 1's loss, its batches' losses (each taken before that batch's step) combined as
+    the loss's reduction combines samples: for ``"mean"`` the mean over the epoch's samples (each batch's mean
+    weighted by its size), for ``"sum"`` and ``"half_sum"`` the sum of the batches' values; so with a learning
+    rate of 0 it is the full-batch loss, whatever ``batch_size``. ``accuracy[e]`` is the accuracy of the
+    predictions made during that epoch (before each step's update); ``wall_time`` is in seconds. ``stopped``
+    holds the message when training stopped early on a nan or inf loss (or nan predictions), else None.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -61,67 +64,112 @@ class History:
                 f"final_accuracy={self.final_accuracy:.4g}, wall_time={self.wall_time:.3g} s{status})")
 
 
-def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    X = float_array(X, "X")
-    y = per_sample_array(y, "y")
-    if X.ndim != 2:
-        raise ValueError(f"X must be a 2-D array (n samples x d features), got shape {X.shape}")
+def _samples(X: Any, what: str) -> np.ndarray:
+    """``X`` as a float64 array of n >= 1 samples along its first axis, with at least one more axis: (n, d)
+    features for an MLP, (n, channels, height, width) images for a CNN (the model checks the rest)."""
+    X = float_array(X, what)
+    if X.ndim < 2:
+        raise ValueError(f"{what} must be an array of n samples with at least 2 axes, (n, d features) or (n, C, H, W) "
+                         f"images, got shape {X.shape}")
     if len(X) == 0:
-        raise ValueError(f"X has no samples (shape {X.shape}); expected at least one row")
+        raise ValueError(f"{what} has no samples (shape {X.shape}); expected at least one row")
+    return X
+
+
+def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    X = _samples(X, "X")
+    y = per_sample_array(y, "y")
     if len(y) != len(X):
         raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)} "
                          f"(X of shape {X.shape}, y of shape {y.shape})")
     return X, y
 
 
+def _outputs_and_labels(outputs: Any, y: Any, threshold: Any, what: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """The checks of ``accuracy`` and ``prediction_lines``: outputs as (n,) for one output per sample or (n, k);
+    y as n float labels, nan where a label is nan: for one output the targets as given ((n,) or (n, 1); class 1
+    above 0.5), for k outputs class indices 0..k-1 ((n,) or (n, 1)) or the argmax of (n, k) one-hot rows."""
+    if not isinstance(threshold, numbers.Real) or isinstance(threshold, bool):
+        raise TypeError(f"{what} threshold must be a real number (0.5 for probabilities, 0 for logits), got "
+                        f"{type(threshold).__name__}: {threshold!r:.40}")
+    threshold = _finite(threshold, f"{what} threshold")
+    outputs = float_array(outputs, f"{what} outputs")
+    y = per_sample_array(y, f"{what} y").astype(np.float64)
+    if outputs.ndim == 2 and outputs.shape[1] == 1:
+        outputs = outputs[:, 0]
+    if outputs.ndim not in (1, 2) or len(outputs) == 0:
+        raise ValueError(f"{what} outputs must be a non-empty array (n,) or (n, k), got shape {outputs.shape}")
+    n = len(outputs)
+    if len(y) != n:
+        raise ValueError(f"{what} needs one label per output, got {n} outputs and {len(y)} labels "
+                         f"(outputs of shape {outputs.shape}, y of shape {y.shape})")
+    if outputs.ndim == 1:
+        if y.shape not in ((n,), (n, 1)):
+            raise ValueError(f"{what}: one output per sample needs y of shape ({n},) or ({n}, 1) (0/1 labels), "
+                             f"got y of shape {y.shape}")
+        return outputs, y.reshape(n), threshold
+    k = outputs.shape[1]
+    if y.shape == (n, k):  # one-hot (or probability) rows; a row holding nan has no class
+        return outputs, np.where(np.isnan(y).any(axis=1), np.nan, y.argmax(axis=1)), threshold
+    if y.shape not in ((n,), (n, 1)):
+        raise ValueError(f"{what}: {k} outputs per sample need y of shape ({n},) or ({n}, 1) (class indices "
+                         f"0..{k - 1}) or ({n}, {k}) (one-hot rows), got y of shape {y.shape}")
+    labels = y.reshape(n)
+    bad = ~np.isnan(labels) & ~((labels >= 0) & (labels <= k - 1) & (labels == np.floor(labels)))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{what}: y holds class indices for {k} outputs, so each must be a whole number in "
+                         f"0..{k - 1}; got {float(labels[row]):g} at row {row}")
+    return outputs, labels, threshold
+
+
 def accuracy(outputs: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> float:
     """Fraction of correct predictions. One output: ŷ > ``threshold`` counts as class 1
     (0.5 for probabilities, 0 for logits). Several outputs: the argmax is the class;
-    ``y`` holds class indices or one-hot rows."""
-    outputs, y = float_array(outputs, "accuracy outputs"), per_sample_array(y, "accuracy y")
-    if outputs.ndim not in (1, 2) or len(outputs) == 0:
-        raise ValueError(f"accuracy outputs must be a non-empty array (n,) or (n, k), got shape {outputs.shape}")
-    if len(y) != len(outputs):
-        raise ValueError(f"accuracy needs one label per output, got {len(outputs)} outputs and {len(y)} labels "
-                         f"(outputs of shape {outputs.shape}, y of shape {y.shape})")
-    return _accuracy(outputs, y, threshold)
+    ``y`` holds class indices or one-hot rows. A nan prediction or label is never correct."""
+    return _accuracy(*_outputs_and_labels(outputs, y, threshold, "accuracy"))
 
 
 def _accuracy(outputs: np.ndarray, y: np.ndarray, threshold: float) -> float:
     """``accuracy`` on arrays already checked: fit calls this every batch of every epoch."""
+    n = len(outputs)
     if outputs.ndim == 2 and outputs.shape[1] == 1:
         outputs = outputs[:, 0]
     # count_nonzero / n rather than np.mean: a third of the cost
     if outputs.ndim == 1:
-        return np.count_nonzero((outputs > threshold) == (y.reshape(len(outputs)) > 0.5)) / len(outputs)
-    labels = y.argmax(axis=1) if y.ndim == 2 else y
-    return np.count_nonzero(outputs.argmax(axis=1) == labels) / len(outputs)
+        y = y.reshape(n)
+        # nan > t and nan <= t are both False, so a nan prediction or label counts as wrong either way
+        return (np.count_nonzero((outputs > threshold) & (y > 0.5))
+                + np.count_nonzero((outputs <= threshold) & (y <= 0.5))) / n
+    labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(n)
+    # argmax takes a nan for the largest entry: a row holding nan counts as wrong
+    return np.count_nonzero((outputs.argmax(axis=1) == labels) & ~np.isnan(outputs).any(axis=1)) / n
 
 
 def predict(model: Module, X: Any) -> np.ndarray:
-    """The model's outputs on ``X`` (n x d) without recording a graph: (n,) for one output, else (n, k)."""
+    """The model's outputs on ``X`` (n x d, or n images (n, C, H, W) for a CNN) without recording a graph: (n,)
+    for one output, else (n, k)."""
     if not isinstance(model, Module):
         raise TypeError(f"predict expects an nn.Module as model, got {type(model).__name__}")
-    X = float_array(X, "predict X")
-    if X.ndim != 2 or len(X) == 0:
-        raise ValueError(f"predict expects X of shape (n, d) with n >= 1, got {X.shape}")
+    X = _samples(X, "predict X")
     with no_grad():
         return predictions_to_array(model(X))
 
 
 def prediction_lines(outputs: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> list[str]:
     """The reports' printout, one line per sample (``Iter 12 | Ground truth: 1 | Prediction: 0.99698``)
-    and a last line with the accuracy."""
-    outputs, y = per_sample_array(outputs, "prediction_lines outputs"), per_sample_array(y, "prediction_lines y")
-    outputs = outputs.astype(np.float64)
-    lines = []
-    for i, (out, truth) in enumerate(zip(outputs, y)):
-        if np.ndim(out) == 0:
-            lines.append(f"Iter {i} | Ground truth: {int(round(float(truth)))} | Prediction: {float(out):.5f}")
-        else:
-            lines.append(f"Iter {i} | Ground truth: {int(truth)} | Prediction: {int(np.argmax(out))}")
-    acc = accuracy(outputs, y, threshold)
-    lines.append(f"Accuracy: {int(round(acc * len(y)))}/{len(y)} = {100 * acc:.2f}%")
+    and a last line with the accuracy. Several outputs: the classes (argmax; y as class indices or one-hot
+    rows); a nan truth or prediction is shown as nan."""
+    outputs, labels, threshold = _outputs_and_labels(outputs, y, threshold, "prediction_lines")
+    truths = [str(int(round(t))) if math.isfinite(t) else str(t) for t in labels.tolist()]
+    if outputs.ndim == 1:
+        shown = [f"{p:.5f}" for p in outputs.tolist()]
+    else:
+        shown = [str(c) for c in outputs.argmax(axis=1).tolist()]
+        shown = ["nan" if bad else c for c, bad in zip(shown, np.isnan(outputs).any(axis=1).tolist())]
+    lines = [f"Iter {i} | Ground truth: {t} | Prediction: {p}" for i, (t, p) in enumerate(zip(truths, shown))]
+    acc = _accuracy(outputs, labels, threshold)
+    lines.append(f"Accuracy: {int(round(acc * len(labels)))}/{len(labels)} = {100 * acc:.2f}%")
     return lines
 
 
@@ -258,10 +306,14 @@ def fit(model: Module, X: Any, y: Any, loss: str | Loss = "mse", optimizer: str 
     True: from the start). ``verbose=False`` prints nothing at all (no bar, no lines, no messages: they
     stay in the History). Lines go to ``print_fn``.
 
-    Safety: the loss is checked before every step and after the last one; if it becomes nan or inf,
-    training stops with a message (epoch, learning rate, last finite loss) and the model keeps the
-    weights that gave the last finite loss. A KeyboardInterrupt (Ctrl-C) or any error inside the
-    optimizer's step undoes that step, so the model is left at a step boundary; fit says so and re-raises.
+    Safety: the loss and the predictions are checked before every step and after the last one; if the loss
+    becomes nan or inf, or a prediction nan, training stops with a message (epoch, learning rate, last finite
+    loss) and the model keeps the weights that gave the last finite loss (numpy's overflow warnings are silenced
+    meanwhile: these checks replace them). A KeyboardInterrupt (Ctrl-C) or any error inside the optimizer's step
+    undoes that step, so the model is left at a step boundary; fit says so and re-raises.
+
+    A model takes X of shape (n, d), or images (n, C, H, W) for a CNN (``nn.Sequential`` of ``nn.Conv2d``...).
+    An optimizer given as an instance must hold at least one of the model's parameters.
 
     Any engine: an ``MLP`` built on ``"tensor"`` trains fast (its batches are turned into Tensors once,
     not every epoch), one on ``"value"`` trains as it is, slowly, and warns (``SlowTrainingWarning``)
@@ -285,6 +337,11 @@ def fit(model: Module, X: Any, y: Any, loss: str | Loss = "mse", optimizer: str 
     if isinstance(optimizer, Optimizer):
         if lr is not None:
             raise ValueError("fit: give lr to the optimizer you built, not to fit (got both)")
+        mine = {id(p) for p in model.parameters()}
+        if not any(id(p) in mine for p in optimizer.params):  # its steps would change another model only
+            raise ValueError(f"fit: none of the optimizer's {len(optimizer.params)} parameters is one of the model's "
+                             f"{len(mine)}; expected an optimizer built on this model's parameters, e.g. "
+                             f"{type(optimizer).__name__}(model.parameters(), ...)")
         opt = optimizer
     else:
         if lr is None and isinstance(optimizer, str):
@@ -294,6 +351,8 @@ def fit(model: Module, X: Any, y: Any, loss: str | Loss = "mse", optimizer: str 
         log_every = _positive(log_every, "log_every")
     _warn_if_slow_on_values(model, n, batch)
     threshold = 0.0 if isinstance(loss_fn, BCEWithLogitsLoss) else 0.5
+    # the epoch's loss combines its batches as the loss combines samples, so it does not depend on batch_size
+    summed = getattr(loss_fn, "reduction", "mean") in ("sum", "half_sum")
     rng = as_generator(seed)
     engine = getattr(model, "engine", None)
     to_input = ENGINES[engine].as_input if isinstance(engine, str) and engine in ENGINES else np.asarray
@@ -317,56 +376,70 @@ def fit(model: Module, X: Any, y: Any, loss: str | Loss = "mse", optimizer: str 
         log(message)
         return history
 
+    def diverged(outputs: np.ndarray, loss: float) -> bool:
+        # nan predictions are divergence even when the loss hides them (a clamped log gives a finite loss)
+        return not math.isfinite(loss) or bool(np.isnan(outputs).any())
+
+    def divergence(outputs: np.ndarray, loss: float, when: str) -> str:
+        bad_loss = not math.isfinite(loss)
+        what = f"the loss{when} became {loss}" if bad_loss else f"the predictions{when} became nan"
+        if not checkpoint.taken:
+            return (f"{what} with learning rate {opt.lr:g}. The first "
+                    f"{'loss is not finite' if bad_loss else 'predictions are nan'}: check the data and weights.")
+        return (f"{what} with learning rate {opt.lr:g}. Last finite loss {last_finite:.6g} (epoch "
+                f"{last_finite_epoch}); the model keeps the weights that gave it. Try a smaller learning rate.")
+
     start = time.perf_counter()
     epoch = steps = 0
     undone = False
     try:
-        for epoch in range(1, epochs + 1):
-            order = rng.permutation(n) if (shuffle and batch < n) else None
-            total, correct = 0.0, 0.0
-            for lo in range(0, n, batch):
-                if whole is not None:
-                    xb, yb = whole, y
-                else:
-                    rows = slice(lo, lo + batch) if order is None else order[lo:lo + batch]
-                    xb, yb = to_input(X[rows]), y[rows]
-                opt.zero_grad()
+        # fit checks every loss and the predictions for divergence itself (below): numpy's overflow and
+        # invalid-value warnings on the way to an inf or nan would only say the same thing, less clearly
+        with np.errstate(over="ignore", invalid="ignore"):
+            for epoch in range(1, epochs + 1):
+                order = rng.permutation(n) if (shuffle and batch < n) else None
+                total, correct = 0.0, 0.0
+                for lo in range(0, n, batch):
+                    if whole is not None:
+                        xb, yb = whole, y
+                    else:
+                        rows = slice(lo, lo + batch) if order is None else order[lo:lo + batch]
+                        xb, yb = to_input(X[rows]), y[rows]
+                    opt.zero_grad()
+                    pred = model(xb)
+                    value = loss_fn(pred, yb)
+                    current = float(value.data)
+                    outputs = predictions_to_array(pred)
+                    if diverged(outputs, current):
+                        return stop(f"Stopped at epoch {epoch}: {divergence(outputs, current, '')}")
+                    last_finite, last_finite_epoch = current, epoch
+                    value.backward()
+                    checkpoint.take()  # the weights that gave `current`
+                    try:
+                        opt.step()
+                    except BaseException:  # Ctrl-C or an error half-way through: no layer keeps a partial step
+                        checkpoint.restore()
+                        undone = True
+                        raise
+                    steps += 1
+                    total += current if summed else current * len(yb)
+                    correct += _accuracy(outputs, yb, threshold) * len(yb)
+                history.loss.append(total if summed else total / n)
+                history.accuracy.append(correct / n)
+                if log_every and (epoch % log_every == 0 or epoch == epochs):
+                    log(f"Epoch {epoch} Loss: {history.loss[-1]:.6f}")
+                if bar is not None:
+                    bar.update(1)
+                    if epoch % max(1, epochs // 100) == 0 or epoch == epochs:
+                        bar.set_postfix(loss=f"{history.loss[-1]:.4g}", acc=f"{history.accuracy[-1]:.3f}",
+                                        refresh=False)
+            # The last step's result is checked too (the loop checks each loss before its step only).
+            with no_grad():
                 pred = model(xb)
-                value = loss_fn(pred, yb)
-                current = float(value.data)
-                if not math.isfinite(current):
-                    return stop(
-                        f"Stopped at epoch {epoch}: the loss became {current} with learning rate {opt.lr:g}. "
-                        + (f"Last finite loss {last_finite:.6g} (epoch {last_finite_epoch}); the model keeps the "
-                           "weights that gave it. Try a smaller learning rate."
-                           if checkpoint.taken else "The first loss is not finite: check the data and weights."))
-                last_finite, last_finite_epoch = current, epoch
-                value.backward()
-                checkpoint.take()  # the weights that gave `current`
-                try:
-                    opt.step()
-                except BaseException:  # Ctrl-C or an error half-way through: no layer keeps a partial step
-                    checkpoint.restore()
-                    undone = True
-                    raise
-                steps += 1
-                total += current * len(yb)
-                correct += _accuracy(predictions_to_array(pred), yb, threshold) * len(yb)
-            history.loss.append(total / n)
-            history.accuracy.append(correct / n)
-            if log_every and (epoch % log_every == 0 or epoch == epochs):
-                log(f"Epoch {epoch} Loss: {history.loss[-1]:.6f}")
-            if bar is not None:
-                bar.update(1)
-                if epoch % max(1, epochs // 100) == 0 or epoch == epochs:
-                    bar.set_postfix(loss=f"{history.loss[-1]:.4g}", acc=f"{history.accuracy[-1]:.3f}", refresh=False)
-        # The last step's result is checked too (the loop checks each loss before its step only).
-        with no_grad():
-            after = float(loss_fn(model(xb), yb).data)
-        if not math.isfinite(after):
-            return stop(f"Stopped after epoch {epoch}, the last: the loss after the last step became {after} with "
-                        f"learning rate {opt.lr:g}. Last finite loss {last_finite:.6g} (epoch {last_finite_epoch}); "
-                        "the model keeps the weights that gave it. Try a smaller learning rate.")
+                after, outputs = float(loss_fn(pred, yb).data), predictions_to_array(pred)
+            if diverged(outputs, after):
+                return stop(f"Stopped after epoch {epoch}, the last: "
+                            f"{divergence(outputs, after, ' after the last step')}")
     except KeyboardInterrupt as interrupt:
         message = (f"fit interrupted (KeyboardInterrupt) in epoch {epoch}: "
                    + ("the step in progress was undone; " if undone else "")

@@ -239,3 +239,14 @@ def test_a_losss_formula_is_what_both_engines_compute(name, monkeypatch):
                                                                           "mean"))
     assert LOSSES[name]()([leaves(row) for row in pred], target).data == 7.0
     assert LOSSES[name]()(autograd.Tensor(pred), target).item() == 7.0
+
+
+def test_bce_of_a_nan_prediction_is_nan_on_both_engines_and_the_clamp_still_holds():
+    import nn
+    from autograd import Tensor
+    # nan propagates (a diverged net's loss is nan, which fit stops on), where it once read as p <= e^-100 → 100
+    assert math.isnan(nn.BCELoss()([[Value(float("nan"))]], [1.0]).data)
+    assert math.isnan(float(nn.BCELoss()(Tensor([[np.nan], [0.5]]), [1.0, 0.0]).data))
+    # p = 0 with y = 1: -log clamped at 100, as PyTorch's BCELoss
+    assert nn.BCELoss()([[Value(0.0)]], [1.0]).data == 100.0
+    assert float(nn.BCELoss()(Tensor([[0.0]]), [1.0]).data) == 100.0

@@ -104,7 +104,7 @@ def test_fit_argument_errors():
         fit(model, X, y, optimizer=SGD(model.parameters(), lr=0.1), lr=0.1)
     with pytest.raises(ValueError, match="X and y must have the same number of rows"):
         fit(model, X, y[:-1])
-    with pytest.raises(ValueError, match=r"X must be a 2-D array"):
+    with pytest.raises(ValueError, match=r"X must be an array of n samples with at least 2 axes"):
         fit(model, X[0], y[:1])
     with pytest.raises(ValueError, match="epochs must be a positive int"):
         fit(model, X, y, epochs=0)
@@ -133,7 +133,7 @@ def test_predict_records_no_graph_and_has_the_right_shape():
     out = predict(model, np.ones((5, 3)))
     assert out.shape == (5, 2)
     assert predict(MLP(**REPORT), np.zeros((4, 2))).shape == (4,)
-    with pytest.raises(ValueError, match=r"predict expects X of shape \(n, d\)"):
+    with pytest.raises(ValueError, match=r"predict X must be an array of n samples with at least 2 axes"):
         predict(model, np.ones(3))
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .. import data as datasets
+from ..init import _finite
 from ..layers import ENGINES, MLP
 from ..losses import predictions_to_array
 from ..optim import get_optimizer
@@ -283,8 +284,11 @@ def _count(value: Any, name: str, high: int) -> int:
 
 
 def _learning_rate(value: Any) -> float:
-    if (not isinstance(value, numbers.Real) or isinstance(value, bool) or not -1e300 < value < 1e300
-            or not math.isfinite(value) or not 0 < value <= 1e6):  # (the first bound refuses huge ints)
+    try:
+        ok = 0 < _finite(value, "lr") <= 1e6
+    except ValueError:
+        ok = False
+    if not ok:
         raise ValueError(f"lr must be a finite number in (0, 1e6], got {value!r:.40}")
     return float(value)
 
