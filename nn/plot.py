@@ -102,6 +102,10 @@ def _classes(values: np.ndarray, threshold: float) -> np.ndarray:
 
 def _labels(y: np.ndarray) -> np.ndarray:
     y = np.asarray(y)
+    if y.dtype.kind == "f" and not np.isfinite(y).all():  # no class to colour it by (and int() of nan warns)
+        row = int(np.argwhere(~np.isfinite(y))[0][0])
+        raise ValueError(f"plot labels y must be finite class labels, got {y.reshape(len(y), -1)[row].tolist()} "
+                         f"at row {row}")
     if y.ndim == 2 and y.shape[1] > 1:
         return y.argmax(axis=1)
     return np.rint(y.reshape(len(y))).astype(int)

@@ -104,6 +104,13 @@ def test_experiments_refuse_a_readme_or_out_that_cannot_be_written_before_traini
         (["report-000", "--quick", "--readme", str(plain), *out], "--readme: the file has no generated-table markers"),
         (["report-000", "--quick", "--out", str(plain)], "--out: got"),
     ]
+    cases += [  # counts and the dask backend, as usage errors too (they exited with status 1)
+        (["hidden-units", "--quick", "--seeds", "0", *out], "argument --seeds: got '0'; expected an integer from 1 "
+                                                            "to 10,000"),
+        (["hidden-units", "--quick", "--seeds", "20000", *out], "expected an integer from 1 to 10,000"),
+        (["hidden-units", "--quick", "--epochs", "0", *out], "argument --epochs: got '0'; expected a positive"),
+        (["hidden-units", "--quick", "--backend", "dask", *out], "--backend dask needs --scheduler ADDRESS"),
+    ]
     for argv, message in cases:
         line = exits_with_status_2(experiments_main, argv, capsys)
         assert line.startswith("python -m nn.experiments: error: ") and message in line, line
@@ -323,3 +330,13 @@ def test_flatten_needs_the_axes_before_start_dim_and_one_more():
     with pytest.raises(ValueError, match=r"Flatten\(start_dim=2\) needs at least 3 axes"):
         nn.Flatten(2)(np.ones((2, 3)))
     assert nn.Flatten()(np.ones((2, 3, 4))).shape == (2, 12) and nn.Flatten(0)(np.ones(3)).shape == (3,)
+
+
+def test_plot_decision_boundary_names_a_nan_label_instead_of_warning():
+    from nn.plot import plot_decision_boundary
+    model = nn.MLP(2, [3], 1, engine="tensor", seed=0)
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"plot labels y must be finite class labels, got \[nan\] at row 1"):
+            plot_decision_boundary(model, X, np.array([0.0, np.nan, 1.0]))
