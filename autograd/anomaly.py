@@ -2,10 +2,12 @@
 
 Inside ``with autograd.detect_anomaly():`` every operation of either engine
 checks its result (forward) and every gradient contribution it sends to its
-inputs (backward). The first one that is not finite raises ``AnomalyError``
-naming the operation, its inputs' labels and values (and, backward, the
-upstream gradient and the local derivative). Outside the block nothing is
-checked: ``Value(1000).exp()`` is inf and numpy's nan and inf flow on, as usual.
+inputs that take a gradient (backward; a number written in the expression, the
+2 of ``2 * x``, takes none, so what would reach it is not checked). The first
+one that is not finite raises ``AnomalyError`` naming the operation, its
+inputs' labels and values (and, backward, the upstream gradient and the local
+derivative). Outside the block nothing is checked: ``Value(1000).exp()`` is
+inf and numpy's nan and inf flow on, as usual.
 Inside, numpy's floating-point warnings (overflow, invalid, divide) are off: the
 engine's check reports the same event, naming the operation, as an error.
 
@@ -16,9 +18,8 @@ nothing in another. The cost outside anomaly mode is one test per operation, sha
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -47,13 +48,22 @@ def is_anomaly_enabled() -> bool:
     return graph.current_modes()[1]
 
 
-@contextlib.contextmanager
-def detect_anomaly() -> Iterator[None]:
+class _AnomalyMode(graph.Mode):
+    """``detect_anomaly()``'s manager: anomaly mode on, and numpy's floating-point warnings off, for the block
+    (a new ``np.errstate`` each time it is entered: numpy's cannot be entered twice)."""
+
+    __slots__ = ()
+
+    def _also(self) -> Any:
+        return np.errstate(over="ignore", invalid="ignore", divide="ignore")
+
+
+def detect_anomaly() -> graph.Mode:
     """Context manager: the first operation (forward or backward, Value or Tensor) giving nan or inf
-    raises ``AnomalyError`` naming it and its inputs. Nests; restores the previous mode on exit. Per
-    thread: other threads are not checked (numpy's errstate is per thread too)."""
-    with graph._mode(anomaly=True), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        yield
+    raises ``AnomalyError`` naming it and its inputs. Nests; restores the previous mode on exit; the object
+    can be entered again (and nested in itself), as PyTorch's. Per thread: other threads are not checked
+    (numpy's errstate is per thread too)."""
+    return _AnomalyMode(anomaly=True)
 
 
 def _finite(x: Any) -> bool:
@@ -111,11 +121,16 @@ def check_forward(op: Any, inputs: Sequence[Any], data: Any) -> None:
 def check_backward(node: Any, contributions: Sequence[Any], upstream: Any = None) -> None:
     """Raise ``AnomalyError`` if a gradient contribution ``node``'s op sends to an input holds nan or inf.
     ``upstream``: the node's gradient when it is not in ``node.grad`` (``autograd.grad``); a contribution
-    that is a recorded node (``create_graph=True``) is checked by its data."""
+    that is a recorded node (``create_graph=True``) is checked by its data. A contribution to a number written
+    in the expression (the constant 1e-200 of ``x * 1e-200``, which takes no gradient) reaches nobody and is
+    not checked: only inputs that take a gradient are."""
+    inputs = node._inputs
     for i, c in enumerate(contributions):
-        if c is not None and hasattr(c, "_fresh_grad"):
+        if c is None or not inputs[i].requires_grad:
+            continue
+        if hasattr(c, "_fresh_grad"):
             c = c.data
-        if c is None or _finite(c):
+        if _finite(c):
             continue
         op = node._op
         local = ""

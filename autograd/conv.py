@@ -62,8 +62,8 @@ def _im2col(x: np.ndarray, kh: int, kw: int, ctx: tuple) -> np.ndarray:
     output pixel (i, j), ordered (kernel row, kernel column, channel)."""
     sh, sw, ph, pw = ctx
     win = _windows(_channels_last(x, ph, pw), kh, kw, sh, sw)  # (N, OH, OW, kh, kw, C), a view
-    n, oh, ow = win.shape[:3]
-    return win.reshape(n, oh * ow, -1)  # the one copy of the input
+    n, oh, ow, _, _, c = win.shape
+    return win.reshape(n, oh * ow, kh * kw * c)  # the one copy of the input (no -1: an empty batch has N = 0)
 
 
 def _filters(w: np.ndarray) -> np.ndarray:

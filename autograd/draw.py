@@ -78,6 +78,7 @@ class _State:
     incoming: dict                   # node -> contributions received, in backward order
     partial: set = field(default_factory=set)   # nodes whose grad is still missing a consumer's share
     done: set = field(default_factory=set)      # nodes finished at this step
+    accumulated: set = field(default_factory=set)  # nodes whose grad is more than this pass's incoming terms
     current: Any = None              # the node the last step visited
     caption: str = ""
 
@@ -90,21 +91,35 @@ def _backward_has_run(root: Any) -> bool:
     return bool(np.any(np.asarray(grad) != 0))
 
 
+def _recorded_grad(grad: Any) -> bool:
+    """Whether ``grad`` is a recorded node (a Value or Tensor), as ``backward(create_graph=True)`` leaves in a leaf."""
+    return hasattr(grad, "_fresh_grad")
+
+
 NOT_RUN_CAPTION = ("backward() has not run on this graph: no gradients yet (call .backward() on it, "
                    "or autograd.animate(root) to step through it)")
+RECORDED_CAPTION = ("backward(create_graph=True) has run: the leaves' grads are recorded nodes, shown by their "
+                    "data; that pass leaves the other nodes' grads as they were, so they are not shown")
+ACCUMULATED = "the stored grad; the last backward pass added"
 
 
 def _full_state(root: Any, order: list, edge_labels: bool) -> _State:
-    """The graph as it is: each node's own ``.grad``; contributions from the op with those grads.
+    """The graph as it is: each node's own ``.grad`` (a recorded grad by its data); contributions from the op with
+    those grads.
 
-    Before ``backward()`` has run no grad is shown and edges carry only their local derivatives.
+    Before ``backward()`` has run no grad is shown and edges carry only their local derivatives. After only
+    ``backward(create_graph=True)`` (which seeds no root grad and sets only the leaves') the leaves' grads are
+    shown, and no contributions.
     """
     ran = _backward_has_run(root)
     state = _State(grads={}, edges={}, incoming={})
-    if not ran:
-        state.caption = NOT_RUN_CAPTION
+    if ran:
+        state.grads = {node: _grad_shown(node.grad) for node in order if _is_number(node.grad)}
+    elif any(node._op is None and _recorded_grad(node.grad) for node in order):
+        state.caption = RECORDED_CAPTION
+        state.grads = {node: _grad_shown(node.grad) for node in order if node._op is None and _is_number(node.grad)}
     else:
-        state.grads = {node: node.grad for node in order if _is_number(node.grad)}
+        state.caption = NOT_RUN_CAPTION
     if edge_labels:
         for node in reversed(order):
             if node._op is None:
@@ -116,11 +131,31 @@ def _full_state(root: Any, order: list, edge_labels: bool) -> _State:
                 state.edges[(node, i)] = (None if local is None else local[i], c)
                 if c is not None:
                     state.incoming.setdefault(child, []).append(c)
+        for node, terms in state.incoming.items():
+            if node in state.grads and not _adds_up(terms, state.grads[node]):
+                state.accumulated.add(node)
     return state
 
 
+def _adds_up(terms: list, grad: Any) -> bool:
+    """Whether ``grad`` is the sum of ``terms`` added in order from zero, as one backward pass adds them (a leaf
+    not zeroed between passes holds more: its grad accumulated)."""
+    total = _grad_shown(terms[0])
+    for t in terms[1:]:
+        total = total + _grad_shown(t)
+    return bool(np.array_equal(np.asarray(total, dtype=np.float64), np.asarray(grad, dtype=np.float64),
+                               equal_nan=True))
+
+
+def _grad_shown(grad: Any) -> Any:
+    """A grad as a drawing shows it: a recorded grad (a Value or Tensor) by its data."""
+    return grad.data if _recorded_grad(grad) else grad
+
+
 def _is_number(grad: Any) -> bool:
-    """A grad that can be shown: a float or an array (not None, nor a Tensor's symbolic zero)."""
+    """A grad that can be shown: a float, an array or a recorded node (not None, nor a Tensor's symbolic zero)."""
+    if _recorded_grad(grad):
+        return True
     return isinstance(grad, (int, float, np.ndarray, np.generic)) and not isinstance(grad, bool)
 
 
@@ -309,7 +344,9 @@ def _value_label(node: Any, state: _State, show: Iterable[str], digits: int, edg
         else:
             text = "grad " + _format_data(state.grads[node], digits)
             terms = state.incoming.get(node, [])
-            if edge_labels and len(terms) > 1:
+            if edge_labels and node in state.accumulated:
+                text += f" ({ACCUMULATED} {_signed_sum(terms, digits)})"
+            elif edge_labels and len(terms) > 1:
                 text += " = " + _signed_sum(terms, digits)
             if node in state.partial:
                 text += " (so far)"
@@ -390,10 +427,15 @@ def _scene(root: Any, collapse: str | None, max_nodes: int | None, what: str) ->
     if max_nodes is not None and count > max_nodes:
         size = f"{count} nodes ({len(order)} values and {n_ops} operations)" if collapse is None else \
             f"{count} nodes even with collapse={collapse!r}"
+        larger = "pass a larger max_nodes (max_nodes=None draws everything)"
+        if collapse is None and not _neurons(order, consumers):  # no nn labels: collapse= would find no neuron
+            raise ValueError(f"{what}: the graph has {size}, more than max_nodes={max_nodes}; {larger}, or draw a "
+                             "smaller graph (collapse= draws an nn network by neuron or layer, from the labels nn "
+                             "gives: z0[1], a0[1], w01[1], b0[1]; this graph has none)")
         advice = ("collapse='neuron' (one box per neuron) or collapse='layer' (one box per layer)"
                   if collapse is None else "collapse='layer'" if collapse == "neuron" else "a smaller graph")
         raise ValueError(f"{what}: the graph has {size}, more than max_nodes={max_nodes}; draw it with {advice}, "
-                         "or pass a larger max_nodes (max_nodes=None draws everything)")
+                         f"or {larger}")
     members: dict = {}
     for node, key in group.items():
         members.setdefault(key, []).append(node)
@@ -668,7 +710,7 @@ def notebook_svg(node: Any) -> str | None:
         return draw(node).pipe(format="svg", encoding="utf-8")
     except GraphvizNotFoundError:
         return _text_svg([f"{type(node).__name__} {_safe(node.label)}".rstrip() + ": data "
-                          + _format_data(node.data) + ", grad " + _format_data(node.grad),
+                          + _format_data(node.data) + ", grad " + _format_data(_grad_shown(node.grad)),
                           "(no picture: Graphviz's dot program is not installed; apt-get install graphviz, "
                           "brew install graphviz or conda install -c conda-forge graphviz, then restart the kernel)"])
 

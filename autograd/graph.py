@@ -26,7 +26,6 @@ import contextlib
 import contextvars
 import itertools
 import operator
-from collections.abc import Iterator
 from typing import Any
 
 
@@ -52,15 +51,51 @@ _modes: contextvars.ContextVar[tuple[bool, bool]] = contextvars.ContextVar("auto
 current_modes = _modes.get  # () -> (grad_enabled, anomaly_enabled) of the calling thread
 
 
-@contextlib.contextmanager
-def _mode(grad: bool | None = None, anomaly: bool | None = None) -> Iterator[None]:
-    """Set one mode for the calling thread (and task) for the block; restore what it was on exit."""
-    previous = _modes.get()
-    _modes.set(_MODES[(previous[0] if grad is None else grad, previous[1] if anomaly is None else anomaly)])
-    try:
-        yield
-    finally:
-        _modes.set(previous)  # set, not reset(token): a block may end in another context (a generator)
+_saved: contextvars.ContextVar[tuple] = contextvars.ContextVar("autograd_saved_modes", default=())
+"""The modes each open block replaced, innermost first, per thread and task: (block, modes before it, what the
+block entered besides (an ``np.errstate``, or None), the rest), so one manager object holds no state of its own."""
+
+
+class Mode(contextlib.ContextDecorator):
+    """A context manager (and decorator) setting grad and/or anomaly mode for the calling thread (and task)
+    for its block, and restoring what it was on exit: ``no_grad()`` and ``detect_anomaly()``.
+
+    As PyTorch's ``no_grad``, one object can be used again and again, and nested in itself: what a block
+    replaced is kept in a context variable (``_saved``), never in the object, so threads and tasks sharing
+    one object do not mix their modes."""
+
+    __slots__ = ("_grad", "_anomaly")
+
+    def __init__(self, grad: bool | None = None, anomaly: bool | None = None):
+        self._grad = grad
+        self._anomaly = anomaly
+
+    def _also(self) -> Any:
+        """A context manager entered with the block and left with it, or None (anomaly mode's np.errstate)."""
+        return None
+
+    def __enter__(self) -> None:
+        previous = _modes.get()
+        also = self._also()
+        if also is not None:
+            also.__enter__()
+        _saved.set((self, previous, also, _saved.get()))
+        grad = previous[0] if self._grad is None else self._grad
+        _modes.set(_MODES[(grad, previous[1] if self._anomaly is None else self._anomaly)])
+
+    def __exit__(self, *exc: object) -> bool:
+        saved = _saved.get()
+        # The block entered in this context: a generator's block resumed elsewhere finds another context's stack
+        # (or none) and leaves it alone, since it set nothing there.
+        if saved and saved[0] is self:
+            _saved.set(saved[3])
+            _modes.set(saved[1])
+            if saved[2] is not None:
+                saved[2].__exit__(*exc)
+        return False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(grad={self._grad!r}, anomaly={self._anomaly!r})"
 
 
 def is_grad_enabled() -> bool:
@@ -68,10 +103,10 @@ def is_grad_enabled() -> bool:
     return _modes.get()[0]
 
 
-def no_grad() -> contextlib.AbstractContextManager[None]:
+def no_grad() -> Mode:
     """Context manager under which operations record nothing: results are leaves. Per thread: other
-    threads keep recording."""
-    return _mode(grad=False)
+    threads keep recording. The object can be entered again and nested in itself, as PyTorch's."""
+    return Mode(grad=False)
 
 
 def check_op_definition(kind: str, name: Any, symbol: Any, **functions: Any) -> None:
@@ -193,9 +228,9 @@ def run_backward(root: Any, seed: Any, stamp: int | None = None, grads: dict | N
 
     Each non-leaf starts the pass at zero and ends it holding d root / d node
     for this pass; leaves accumulate (``+=``) across passes, as in PyTorch.
-    ``stamp`` (Values: the root's ``_stamp``): refuse, with ``LeafChangedError``,
-    a leaf whose ``_stamp`` is newer, i.e. whose data was set after the root
-    was computed. Returns the topological order it walked.
+    ``stamp`` (Values: the root's ``_stamp``; None: no check): refuse, with ``LeafChangedError``,
+    a leaf whose data was set after a node reading it was computed (its ``_stamp`` is newer than that
+    node's; see ``_refuse_changed_leaves``). Returns the topological order it walked.
 
     With a dict ``grads``, no node's ``grad`` is read or written: d root / d node goes into
     ``grads[node]`` for every node reached (``autograd.grad``). ``create_graph`` (which needs ``grads``)
@@ -213,7 +248,7 @@ def run_backward(root: Any, seed: Any, stamp: int | None = None, grads: dict | N
     for node in made:
         node.grad = zero
     if stamp is not None:
-        _refuse_changed_leaves(leaves, stamp, root)
+        _refuse_changed_leaves(leaves, made, root)
     for node in leaves:
         if node.grad is None:  # a Tensor before its first pass: it starts at its _fresh_grad() too
             node.grad = node._fresh_grad()
@@ -247,7 +282,7 @@ def _backward_into(root: Any, seed: Any, stamp: int | None, grads: dict, create_
     check_node(root, "grad")
     leaves, made = _dependencies(root)
     if stamp is not None:
-        _refuse_changed_leaves(leaves, stamp, root)
+        _refuse_changed_leaves(leaves, made, root)
     checking = _modes.get()[1]
     if checking:
         from .anomaly import check_backward
@@ -281,17 +316,50 @@ def count_mismatch(op: Any, given: int, inputs: int, what: str) -> ValueError:
                       f"inputs; expected one per input, in order")
 
 
-def _refuse_changed_leaves(leaves: list, stamp: int, root: Any) -> None:
-    """``LeafChangedError`` for the first leaf whose data was set after ``root`` (stamped ``stamp``) was made."""
-    for leaf in leaves:
-        if leaf._stamp > stamp:
-            raise _leaf_changed(leaf, root)
+def _refuse_changed_leaves(leaves: list, made: list, root: Any) -> None:
+    """``LeafChangedError`` for a leaf whose data was set after a node that takes it as an input was made.
+
+    ``made`` is sorted by stamp, so a leaf stamped before the oldest recorded node (the normal case: data set
+    by the last optimizer step, before this forward pass) was changed before every node of the graph: one
+    comparison a leaf. Only a leaf changed later (``z = x * x; x.data = 5.0; y = z + x``) has the recorded
+    nodes made before its change looked at for one that reads it; one made after the change read the new
+    value, which is fine."""
+    if not made:
+        return
+    oldest = made[0]._stamp
+    changed = {leaf: leaf._stamp for leaf in leaves if leaf._stamp > oldest}
+    if not changed:
+        return
+    latest = max(changed.values())
+    for node in made:
+        if node._stamp >= latest:
+            break  # sorted: every later node was made after the last change
+        for leaf in _leaf_inputs(node):
+            stamp = changed.get(leaf)
+            if stamp is not None and stamp > node._stamp:
+                raise _leaf_changed(leaf, node, root)
 
 
-def _leaf_changed(leaf: Any, root: Any) -> LeafChangedError:
+def _leaf_inputs(node: Any) -> Any:
+    """The inputs of ``node`` as the walk reads them (see ``topological_order``), without making its number
+    constant a node (a float in ``_b`` is no leaf anyone changes)."""
+    a, b = node._a, node._b
+    if b is None or type(b) is float:
+        return (a,)
+    if b is MANY:
+        return a
+    if type(b) is tuple:
+        return a + b if node._ctx is None else a + b + (node._ctx,)
+    return (a, b)
+
+
+def _leaf_changed(leaf: Any, node: Any, root: Any) -> LeafChangedError:
     name = f"leaf {leaf.label!r}" if leaf.label else "an unlabelled leaf"
-    out = f" {root.label!r}" if root.label else ""
+    user = f"the output {root.label!r}" if root.label else "the output"
+    if node is not root:
+        user = f"{node.label!r}" if node.label else f"a {node._op.name} node"
+        user += f" (on the way to the output{f' {root.label!r}' if root.label else ''})"
     return LeafChangedError(
-        f"backward: {name} (now {leaf.data!r}) had its .data set after the output{out} was computed from it; "
+        f"backward: {name} (now {leaf.data!r}) had its .data set after {user} was computed from it; "
         "its gradient would mix the old value and the new one. Compute the output again after changing the "
         "data (an optimizer step belongs after backward, before the next forward pass)")

@@ -38,9 +38,6 @@ def _seed(output: Node, grad_output: Any, create_graph: bool) -> Any:
             return grad_output
         g = Value(grad_output)  # checks it is a real number
         return g if create_graph else g.data
-    if not output.requires_grad:
-        raise ValueError("autograd.grad needs an output that requires grad: none of its inputs requires grad "
-                         "(make leaves with Tensor(..., requires_grad=True))")
     if isinstance(grad_output, Tensor):  # under create_graph the v of vᵀJ may itself be recorded
         if grad_output.shape != output.shape:
             raise ValueError(f"autograd.grad grad_outputs must have the output's shape {output.shape}, got "
@@ -55,10 +52,11 @@ def grad(outputs: Node, inputs: Node | Sequence[Node], grad_outputs: Any = None,
     """d outputs / d inputs, returned rather than stored: no node's ``.grad`` is read or changed.
 
     ``inputs``: one node (its gradient is returned) or a list/tuple of nodes (a tuple of gradients, in
-    order; an input the output does not depend on gets zero). Without ``create_graph`` the gradients are
-    floats (Value) or ndarrays (Tensor) and nothing is recorded; with it they are Values / Tensors whose
-    own gradients are second derivatives. ``grad_outputs``: the v of vᵀJ for a Tensor output with more
-    than one element (PyTorch's name).
+    order; an input the output does not depend on gets zero, on both engines: so does every input of a
+    constant output, such as the gradient of a linear function, a Tensor that requires no grad). Without
+    ``create_graph`` the gradients are floats (Value) or ndarrays (Tensor) and nothing is recorded; with it
+    they are Values / Tensors whose own gradients are second derivatives. ``grad_outputs``: the v of vᵀJ for
+    a Tensor output with more than one element (PyTorch's name).
     """
     graph.check_node(outputs, "autograd.grad", "an output node (a Value or Tensor)")
     nodes, single = _as_inputs(inputs, "autograd.grad")
@@ -139,9 +137,7 @@ def hessian(f: Callable[..., Node], inputs: Any) -> np.ndarray:
 
 
 def _row(first: Tensor, x: Tensor, v: np.ndarray) -> np.ndarray:
-    if not first.requires_grad:  # the gradient does not depend on x (f is linear): that row is 0
-        return np.zeros(x.data.size, dtype=x.data.dtype)
-    return grad(first, x, grad_outputs=v).ravel()
+    return grad(first, x, grad_outputs=v).ravel()  # zeros when the gradient does not depend on x (f is linear)
 
 
 def hvp(f: Callable[..., Node], inputs: Any, v: Any) -> np.ndarray:

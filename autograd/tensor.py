@@ -21,8 +21,11 @@ Conventions (those of ``Value``, elementwise):
   gradient equally between tied maxima.
 - out of domain (log of x <= 0, division by 0, 0 to a negative power, a negative
   base to a non-integer power): ``DomainError``, as for ``Value``.
-- ``exp`` and ``**`` overflow to inf without a warning; sigmoid, tanh, softplus, softmax
-  and log_softmax are computed so that inputs of any size (1e6, -1e6) give no warning.
+- ``exp``, ``**`` (its gradient too) and ``/`` overflow to inf without a warning; sigmoid, tanh, softplus,
+  softmax and log_softmax are computed so that inputs of any size (1e6, -1e6) give no warning.
+  +, -, * and @ overflow to inf as numpy's do, with numpy's ``RuntimeWarning`` ("overflow encountered in
+  multiply"): silencing it (``np.errstate``) would cost about 1 µs a call on the hottest operations.
+  (``Value`` is silent: Python floats do not warn.)
 - inside ``autograd.detect_anomaly()`` every result is checked for nan/inf (``AnomalyError``).
 - Inputs that do not require grad get none; a result requires grad when any
   input does (and grad mode is on), otherwise it is a leaf.
@@ -287,10 +290,17 @@ def _cos_of(x: Any) -> Any:
 
 @np.errstate(over="ignore", divide="ignore", invalid="ignore")
 def _pow_of(x: Any, n: float) -> Any:
-    """x ** n for a number n (inf at x = 0 for n < 0 on arrays, as for Value)."""
+    """x ** n for a number n: inf at x = 0 for n < 0, as for Value. A derivative rule meets that pole (d√x/dx =
+    0.5 x ** -0.5 at 0); recorded (create_graph), it is a POW_CONST node holding inf there, made without the
+    domain check that refuses 0 ** -0.5 in a user's expression, so its own VJP (n 0 ** (n - 1) = -inf for
+    n < 0) gives the second derivative PyTorch gives."""
     if n == 1:
         return x
-    return _apply(POW_CONST, (x,), n) if type(x) is Tensor else x**n
+    if type(x) is not Tensor:
+        return x**n
+    if n < 0 and not x.data.all():
+        return _recorded(POW_CONST, (x,), n, x.data**n)
+    return _apply(POW_CONST, (x,), n)
 
 
 def _swap_last(x: Any) -> Any:
@@ -384,6 +394,7 @@ def _sqrt_domain(xs, ctx):
 
 # -- the operations, forward and VJP side by side -----------------------------------------------
 
+@np.errstate(over="ignore")  # 1 / 5e-324 is inf, as for Value (no warning)
 def _div_forward(xs, ctx):
     return xs[0] / xs[1]
 
@@ -400,6 +411,8 @@ def _pow_const_forward(xs, n):
     return x * x if n == 2 else x**n
 
 
+# 2 x g for x = 1e308 is inf, as x ** 2 is, and 0 · inf (an upstream 0 at a pole) nan, without warnings
+@np.errstate(over="ignore", invalid="ignore")
 def _pow_const_vjp(g, xs, out, n, needs):
     if n == 2:
         return ((2.0 * g) * xs[0],)
@@ -540,8 +553,11 @@ def _sqrt_forward(xs, ctx):
     return np.sqrt(xs[0])
 
 
-@np.errstate(divide="ignore")  # 0.5 / 0: inf, the derivative of sqrt at 0 (as for Value)
+# 0.5 / 0: inf, the derivative of sqrt at 0 (as for Value); 0 · inf (an upstream 0 there): nan, without warnings
+@np.errstate(divide="ignore", invalid="ignore")
 def _sqrt_vjp(g, xs, out, ctx, needs):
+    if type(out) is Tensor:  # recorded: 0.5 out ** -1, whose pole at out = 0 _pow_of keeps (a division is refused)
+        return (g * (0.5 * _pow_of(out, -1.0)),)
     return (g * (0.5 / out),)
 
 
@@ -604,6 +620,8 @@ def _mse_vjp(g, xs, out, ctx, needs):
 @np.errstate(over="ignore")
 def _softmax_forward(xs, axis):
     x = xs[0]
+    if x.shape[axis] == 0:  # over an empty axis: the empty result (PyTorch's), where max has no identity
+        return x.copy()
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))  # exponents <= 0: no overflow
     return e / np.sum(e, axis=axis, keepdims=True)
 
@@ -615,6 +633,8 @@ def _softmax_vjp(g, xs, out, axis, needs):
 @np.errstate(over="ignore")  # as _softmax_forward: an entry -inf below the maximum is exact
 def _log_softmax_forward(xs, axis):
     x = xs[0]
+    if x.shape[axis] == 0:  # as _softmax_forward
+        return x.copy()
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))  # the sum is >= 1
 
@@ -793,6 +813,21 @@ def _apply(op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
     t._op = None
     t._ctx = None
     t._stamp = 0
+    return t
+
+
+def _recorded(op: TensorOp, inputs: tuple, ctx: Any, data: np.ndarray) -> Tensor:
+    """The node ``_apply(op, inputs, ctx)`` makes, holding ``data`` the caller computed, without the op's domain
+    check: a derivative rule's pole (see ``_pow_of``). Keep in step with ``_apply``'s node (its hot path is
+    not shared with this rare one)."""
+    modes = _get_modes()
+    if modes is not _RECORDING and modes[1]:
+        check_forward(op, inputs, data)
+    if not (modes[0] and any(x.requires_grad for x in inputs)):
+        return _constant(data)
+    t = _new(Tensor)
+    t.data, t.grad, t._label, t._mask = data, None, "", False
+    t.requires_grad, t._a, t._op, t._ctx, t._stamp = True, inputs, op, ctx, _next_stamp()
     return t
 
 

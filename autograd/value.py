@@ -22,7 +22,8 @@ Conventions (see the README's table):
 - inside ``autograd.detect_anomaly()`` a nan or inf result raises ``AnomalyError`` instead;
 - setting a leaf's ``data`` after computing a result from it and then calling the result's
   ``backward()`` raises ``LeafChangedError`` naming the leaf (PyTorch's version counter, in spirit):
-  the local derivatives would read the new value, the forward pass used the old one.
+  the local derivatives would read the new value, the forward pass used the old one. The ``data`` of a
+  computed node cannot be set (``ValueError``): set a leaf's and compute again.
 """
 
 from __future__ import annotations
@@ -240,25 +241,35 @@ def _cos_of(x):
     return apply(COS, x) if type(x) is Value else _periodic(math.cos, x)
 
 
+# A derivative rule meets 0 to a negative power where the derivative has a pole (d sqrt(x)/dx = 0.5 x ** -0.5 at
+# x = 0): as numbers that is inf (_overflow_safe_pow's, numpy's and PyTorch's), and a recorded rule
+# (create_graph) records it as such, without the domain check that refuses 0 ** -0.5 in a user's expression:
+# the node's own derivative, n 0 ** (n - 1) = -inf for n < 0, is then the second derivative PyTorch gives.
+
 def _pow_of(x, n: float):
-    """x ** n for a number n."""
+    """x ** n for a number n (inf at x = 0 for n < 0)."""
     if n == 1.0:
         return x
-    return apply(POW_CONST, x, ctx=float(n)) if type(x) is Value else _overflow_safe_pow(x, n)
+    if type(x) is not Value:
+        return _overflow_safe_pow(x, n)
+    if n < 0 and x._data == 0.0:  # a derivative's pole: recorded with its value, inf
+        return apply(POW_CONST, x, ctx=float(n), result=_overflow_safe_pow(x._data, n))
+    return apply(POW_CONST, x, ctx=float(n))
 
 
 def _pow_pow_of(a, b):
-    """a ** b, both inputs of the graph."""
-    return apply(POW, a, b) if type(a) is Value else _overflow_safe_pow(a, b)
+    """a ** b, both inputs of the graph (inf at a = 0 for b < 0)."""
+    if type(a) is not Value:
+        return _overflow_safe_pow(a, b)
+    if a._data == 0.0 and _num(b) < 0:  # a derivative's pole, as in _pow_of
+        return apply(POW, a, b, result=_overflow_safe_pow(a._data, _num(b)))
+    return apply(POW, a, b)
 
 
 def _pow_const_derivative(xs, out, n):
-    x = xs[0]
     if n == 0:
         return [0.0]
-    if n < 1 and _num(x) == 0.0:
-        return [math.inf]  # e.g. d sqrt(x)/dx at 0
-    return [n * _pow_of(x, n - 1)]
+    return [n * _pow_of(xs[0], n - 1)]  # at x = 0 for n < 1: ±inf (d sqrt(x)/dx at 0 is inf)
 
 
 def _pow_derivatives(xs, out, ctx):
@@ -266,10 +277,8 @@ def _pow_derivatives(xs, out, ctx):
     a_data, b_data = _num(a), _num(b)
     if b_data == 0:
         d_base = 0.0  # a ** 0 is 1 for every a (0 ** 0 and nan ** 0 included): PyTorch's and the Tensor engine's 0
-    elif a_data == 0.0 and b_data < 1:
-        d_base = math.inf
     else:
-        d_base = b * _pow_pow_of(a, b - 1)
+        d_base = b * _pow_pow_of(a, b - 1)  # at a = 0 for b < 1: ±inf
     if a_data > 0:
         d_exponent = out * _log_of(a)
     elif a_data == 0 and b_data > 0:
@@ -280,7 +289,9 @@ def _pow_derivatives(xs, out, ctx):
 
 
 def _sqrt_derivative(xs, out, ctx):
-    return [math.inf if _num(out) == 0.0 else 0.5 / out]  # d sqrt(x)/dx = 1 / (2 sqrt x), inf at 0 as 0 ** 0.5
+    # d sqrt(x)/dx = 1 / (2 sqrt x); at 0 it is 0.5 out ** -1, inf (a recorded pole: its derivative is -inf, where
+    # a division by out would be refused)
+    return [0.5 * _pow_of(out, -1.0) if _num(out) == 0.0 else 0.5 / out]
 
 
 def _affine(weights: Iterable[float], inputs: Iterable[float], bias: float) -> float:
@@ -451,15 +462,25 @@ def _to_float(data: object, what: str = "Value") -> float:
 
 # Leaf changes between forward and backward (see graph.run_backward): every recorded node takes a stamp from
 # graph.next_stamp when it is made, and setting a leaf's .data stamps it again, so its stamp is then newer than
-# every result computed before. backward refuses a leaf stamped after its root. A result keeps the stamp it
-# was made with (the graph walk orders results by it): setting its data does not restamp it.
+# every result computed before. backward refuses a leaf stamped after a node that reads it. A computed node's
+# data cannot be set: its consumers' derivatives would read the new number, its own inputs' the old one (and
+# the graph walk orders results by the stamp they were made with).
 
 def _set_data(node: Value, value: object) -> None:
+    if node._op is not None:
+        raise _computed_data_error(node)
     if type(value) is not float:
         value = _to_float(value, "Value.data")
-    if node._op is None:
-        node._stamp = _next_stamp()
+    node._stamp = _next_stamp()
     node._data = value
+
+
+def _computed_data_error(node: Value) -> ValueError:
+    name = f"{node.label!r}" if node.label else "this Value"
+    return ValueError(
+        f"Value.data: {name} was computed by {node._op.name} from its inputs; its data cannot be set (backward "
+        "would mix the new number with derivatives of the old one). Set the data of a leaf (a Value you made) "
+        "and compute the result again, or make a new leaf: Value(number)")
 
 
 class Value:

@@ -1,0 +1,311 @@
+"""Defects a tester found in the engine (autograd/graph.py, value.py, tensor.py, conv.py, higher.py, anomaly.py,
+draw.py), one test or more each. Expected values are derived by hand here (limits of the closed forms at a
+pole, sums written out) or taken from torch float64 where it is installed; never from the engine itself."""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd
+from autograd import LeafChangedError, Tensor, Value, grad, hessian
+
+INF = math.inf
+
+
+# -- 1. a leaf changed between the nodes that read it; the data of a computed node ------------------------------
+
+def test_a_leaf_changed_after_one_reader_but_before_another_is_refused():
+    x = Value(3.0, "x")
+    z = x * x  # read x = 3
+    x.data = 5.0
+    y = z + x  # reads x = 5: the old code compared x only with y, which is newer, and gave 11.0
+    with pytest.raises(LeafChangedError, match=r"leaf 'x' \(now 5\.0\) had its \.data set after a mul node"):
+        y.backward()
+    with pytest.raises(LeafChangedError, match="leaf 'x'"):
+        grad(y, x)
+    with pytest.raises(LeafChangedError, match="leaf 'x'"):
+        grad(y, x, create_graph=True)
+
+
+def test_a_leaf_changed_before_every_node_that_reads_it_is_fine():
+    w = Value(2.0, "w")
+    z = w * w  # the oldest node of the graph; it does not read x
+    x = Value(3.0, "x")
+    x.data = 5.0  # after z was made, before anything read x
+    y = z + x * x
+    y.backward()
+    assert (x.grad, w.grad) == (2 * 5.0, 2 * 2.0)  # d(w² + x²)/dx = 2x at x = 5, d/dw = 2w at w = 2
+    assert grad(y, [x, w]) == (10.0, 4.0)
+
+
+def test_the_data_of_a_computed_value_cannot_be_set():
+    a = Value(0.5, "a")
+    t = a.tanh()
+    with pytest.raises(ValueError, match=r"computed by tanh.*cannot be set.*leaf"):
+        t.data = 0.9
+    assert t.data == math.tanh(0.5)
+    t.backward()
+    assert a.grad == pytest.approx(1 - math.tanh(0.5) ** 2, rel=1e-15)
+    with autograd.no_grad():
+        c = a.tanh()  # a leaf: made under no_grad, nothing recorded
+    c.data = 0.9
+    assert c.data == 0.9
+
+
+# -- 3. Value: second derivative of √x and x ** 0.5 at 0 -----------------------------------------------------------
+
+# d/dx x^½ = ½ x^-½ → +inf, d²/dx² = -¼ x^-³ᐟ² → -inf, d³/dx³ = ⅜ x^-⁵ᐟ² → +inf as x → 0+
+@pytest.mark.parametrize("f", [lambda p: p.sqrt(), lambda p: p**0.5, lambda p: p ** Value(0.5)],
+                         ids=["sqrt", "pow_const", "pow"])
+def test_value_derivatives_of_the_square_root_at_zero(f):
+    assert hessian(f, [0.0])[0, 0] == -INF
+    x = Value(0.0)
+    d1 = grad(f(x), x, create_graph=True)
+    d2 = grad(d1, x, create_graph=True)
+    assert (d1.data, d2.data) == (INF, -INF)
+    x = Value(0.0)
+    f(x).backward()
+    assert x.grad == INF  # first order as before
+
+
+@pytest.mark.parametrize("f", [lambda p: p.sqrt(), lambda p: p**0.5], ids=["sqrt", "pow_const"])
+def test_value_third_derivative_of_the_square_root_at_zero(f):
+    x = Value(0.0)
+    d2 = grad(grad(f(x), x, create_graph=True), x, create_graph=True)
+    assert grad(d2, x) == INF
+
+
+def test_value_second_derivatives_away_from_zero_are_unchanged():
+    # √x'' = -¼ x^-³ᐟ², x^1.5'' = 0.75 x^-½ (and 0.75 · inf = inf at 0), at x = 4
+    assert hessian(lambda p: p.sqrt(), [4.0])[0, 0] == pytest.approx(-0.25 * 4.0**-1.5, rel=1e-14)
+    assert hessian(lambda p: p**1.5, [4.0])[0, 0] == pytest.approx(0.75 * 4.0**-0.5, rel=1e-14)
+    assert hessian(lambda p: p**1.5, [0.0])[0, 0] == INF
+
+
+def test_value_square_root_at_zero_matches_torch():
+    torch = pytest.importorskip("torch")
+    from torch.autograd.functional import hessian as torch_hessian
+
+    for f in (torch.sqrt, lambda p: p**0.5, lambda p: p**1.5):
+        expected = torch_hessian(f, torch.tensor(0.0, dtype=torch.float64)).item()
+        assert hessian(f if f is not torch.sqrt else (lambda p: p.sqrt()), [0.0])[0, 0] == expected
+
+
+# -- 4. Tensor: the same under create_graph ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("f", [lambda v: v.sqrt(), lambda v: v**0.5], ids=["sqrt", "pow_const"])
+def test_tensor_gradients_of_the_square_root_at_zero_under_create_graph(f):
+    x = Tensor(np.array([0.0, 1.0]), requires_grad=True)
+    g = grad(f(x).sum(), x, create_graph=True)  # ½ x^-½: [inf, 0.5]
+    np.testing.assert_array_equal(g.data, [INF, 0.5])
+    np.testing.assert_array_equal(grad(g.sum(), x), [-INF, -0.25])  # -¼ x^-³ᐟ²: [-inf, -0.25]
+    # the Hessian's diagonal; row 1 meets 0 · inf at entry 0 (nan), as torch's
+    h = hessian(lambda v: f(v).sum(), np.array([0.0, 1.0]))
+    assert (h[0, 0], h[1, 1]) == (-INF, -0.25)
+
+
+def test_tensor_square_root_at_zero_matches_torch():
+    torch = pytest.importorskip("torch")
+    from torch.autograd.functional import hessian as torch_hessian
+
+    point = np.array([0.0, 1.0, 4.0])
+    for f in (lambda v: v.sqrt().sum(), lambda v: (v**0.5).sum(), lambda v: (v**1.5).sum()):
+        expected = torch_hessian(f, torch.tensor(point)).numpy()  # the same methods and operators on torch's
+        np.testing.assert_array_equal(hessian(f, point), expected)  # nan where torch's is nan
+    x = torch.tensor(point, requires_grad=True)
+    (g,) = torch.autograd.grad((x**0.5).sum(), x, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), x, create_graph=True)
+    (third,) = torch.autograd.grad(h.sum(), x)
+    t = Tensor(point, requires_grad=True)
+    ours = grad(grad(grad((t**0.5).sum(), t, create_graph=True).sum(), t, create_graph=True).sum(), t)
+    np.testing.assert_array_equal(ours, third.numpy())
+
+
+# -- 5. conv2d of an empty batch -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stride, padding, shape", [(1, 0, (0, 2, 2, 2)), (2, 1, (0, 2, 2, 2)), (1, 1, (0, 2, 4, 4))])
+def test_conv2d_of_an_empty_batch_is_empty_forward_and_backward(stride, padding, shape):
+    x = Tensor(np.zeros((0, 1, 4, 4)), requires_grad=True)
+    w = Tensor(np.ones((2, 1, 3, 3)), requires_grad=True)
+    b = Tensor(np.ones(2), requires_grad=True)
+    y = autograd.conv2d(x, w, b, stride=stride, padding=padding)
+    assert y.shape == shape  # OH = (4 + 2p - 3) // s + 1
+    assert autograd.conv2d(Tensor(np.zeros((0, 1, 4, 4))), Tensor(np.ones((2, 1, 3, 3)))).shape == (0, 2, 2, 2)
+    y.sum().backward()
+    assert x.grad.shape == (0, 1, 4, 4)
+    np.testing.assert_array_equal(w.grad, np.zeros((2, 1, 3, 3)))  # no sample: every sum is empty
+    np.testing.assert_array_equal(b.grad, [0.0, 0.0])
+
+
+# -- 6, 7. the drawing's grads: accumulated over passes; recorded (create_graph) -------------------------------
+
+def grad_line(source: str, name: str) -> str:
+    (line,) = [line for line in source.splitlines() if f"<B>{name}</B>" in line]
+    return re.search(r"grad [^<]*", line).group()
+
+
+def test_draw_after_two_passes_does_not_claim_one_pass_terms_sum_to_the_grad():
+    x = Value(2.0, "x")
+    y = x * x + x  # each pass adds 1 (from +) + 2 + 2 (from x · x) = 5 to x.grad
+    y.backward()
+    assert grad_line(autograd.draw(y, edge_labels=True).source, "x") == "grad 5.0000 = 1.0000 + 2.0000 + 2.0000"
+    y.backward()
+    line = grad_line(autograd.draw(y, edge_labels=True).source, "x")
+    assert line.startswith("grad 10.0000 (") and "the last backward pass added 1.0000 + 2.0000 + 2.0000" in line
+    assert "= 1.0000" not in line
+    t = Tensor(np.array([1.0, 2.0]), "t", requires_grad=True)
+    s = (t * t + t).sum()  # 2t + 1 = [3, 5] a pass
+    s.backward()
+    s.backward()
+    line = grad_line(autograd.draw(s, edge_labels=True).source, "t")
+    assert line.startswith("grad [6.0000, 10.0000] (") and "= " not in line
+
+
+def test_draw_after_backward_with_create_graph_shows_the_recorded_grads():
+    x = Value(2.0, "x")
+    y = x**3
+    y.backward(create_graph=True)
+    source = autograd.draw(y).source
+    assert "has not run" not in source and "create_graph=True" in source
+    assert grad_line(source, "x") == "grad 12.0000"  # 3 x² at 2
+    t = Tensor(np.array([1.0, 2.0]), "t", requires_grad=True)
+    s = (t**3).sum()
+    s.backward(create_graph=True)
+    source = autograd.draw(s).source
+    assert "has not run" not in source
+    assert grad_line(source, "t") == "grad [3.0000, 12.0000]"  # 3 t²
+
+
+# -- 8. warnings at extreme inputs ---------------------------------------------------------------------------------
+
+def test_pow_backward_and_division_overflow_to_inf_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = Tensor(np.array([1e200, 1e308]), requires_grad=True)
+        (x**2).sum().backward()
+        np.testing.assert_array_equal(x.grad, [2e200, INF])  # 2x
+        y = Tensor(np.array([1e200]), requires_grad=True)
+        (y**3).sum().backward()
+        np.testing.assert_array_equal(y.grad, [INF])  # 3 · 1e400
+        np.testing.assert_array_equal((1 / Tensor([5e-324])).data, [INF])
+        np.testing.assert_array_equal((Tensor([1e308]) / 1e-10).data, [INF])
+
+
+def test_plus_times_and_matmul_overflow_as_numpy_does_as_the_docstring_says():
+    assert "+, -, * and @ overflow to inf as numpy's" in autograd.tensor.__doc__
+    big = Tensor(np.array([1e308]))
+    for f in (lambda t: t + t, lambda t: t * t, lambda t: t @ t, lambda t: -t - t):
+        with pytest.warns(RuntimeWarning, match="overflow"):
+            assert np.isinf(f(big).data).all()
+
+
+# -- 9. anomaly mode and the numbers written in an expression ------------------------------------------------------
+
+def test_anomaly_mode_does_not_check_the_gradient_of_a_number_constant():
+    with autograd.detect_anomaly():
+        x = Value(1e200, "x")
+        (x * 1e-200 * 1e200).backward()  # d/d(1e-200) is 1e200 · 1e200 = inf, but no one receives it
+        assert x.grad == pytest.approx(1.0)  # 1e-200 · 1e200
+        x = Value(1e200, "x")
+        assert grad(1e200 * (1e-200 * x), x) == pytest.approx(1.0)
+
+
+def test_anomaly_mode_still_checks_the_gradient_of_a_real_input():
+    with autograd.detect_anomaly():
+        x, w = Value(1e-200, "x"), Value(1e200, "w")
+        z = x * w * w  # forward 1e200; dz/dx = w² = inf
+        with pytest.raises(autograd.AnomalyError, match=r"input 0 'x'") as info:
+            z.backward()
+        assert info.value.phase == "backward"
+        with pytest.raises(autograd.AnomalyError, match=r"input 0 'x'"):
+            grad(x * w * w, [x, w])
+
+
+# -- 10. the mode managers are reusable, nest in themselves, and stay per thread ----------------------------------
+
+@pytest.mark.parametrize("make, enabled", [(autograd.no_grad, autograd.is_grad_enabled),
+                                           (autograd.detect_anomaly, lambda: not autograd.is_anomaly_enabled())])
+def test_a_mode_manager_can_be_entered_again_and_nested_in_itself(make, enabled):
+    errors = np.geterr()
+    manager = make()
+    for _ in range(2):
+        with manager:
+            assert not enabled()
+        assert enabled()
+    with manager:
+        with manager:
+            assert not enabled()
+        assert not enabled()  # the inner block restores what it found: the outer block's mode
+    assert enabled() and np.geterr() == errors
+
+
+def test_a_shared_no_grad_object_keeps_each_threads_mode():
+    ng = autograd.no_grad()
+    inside, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def hold():
+        with ng:
+            inside.set()
+            release.wait(5)
+            seen["holder"] = autograd.is_grad_enabled()
+        seen["holder after"] = autograd.is_grad_enabled()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert inside.wait(5)
+    assert autograd.is_grad_enabled()  # the other thread's block is not ours
+    with ng:
+        assert not autograd.is_grad_enabled()
+    assert autograd.is_grad_enabled()
+    release.set()
+    thread.join(5)
+    assert seen == {"holder": False, "holder after": True}
+
+
+def test_no_grad_still_decorates_a_function():
+    @autograd.no_grad()
+    def f(v):
+        return v * 2
+
+    x = Value(1.0)
+    assert f(x).op is None and f(x).op is None and (x * 2).op is not None
+
+
+# -- 11. messages and empty cases ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape, axis", [((3, 0), -1), ((3, 0), 1), ((0, 3), 0)])
+@pytest.mark.parametrize("method", ["softmax", "log_softmax"])
+def test_softmax_over_an_empty_axis_is_empty(method, shape, axis):
+    x = Tensor(np.zeros(shape), requires_grad=True)
+    y = getattr(x, method)(axis)
+    assert y.shape == shape
+    y.sum().backward()
+    assert x.grad.shape == shape
+
+
+def test_draw_suggests_collapse_only_for_a_graph_with_nn_labels():
+    with pytest.raises(ValueError, match="more than max_nodes=150") as info:
+        autograd.draw(autograd.sum([Value(float(i)) for i in range(200)]))
+    assert "collapse='neuron'" not in str(info.value) and "max_nodes=None" in str(info.value)
+
+
+def test_the_gradient_of_a_constant_output_is_zero_on_both_engines():
+    x = Tensor(np.ones(2), requires_grad=True)
+    g = grad((x * 3).sum(), x, create_graph=True)  # 3, a constant: it does not depend on x
+    np.testing.assert_array_equal(grad(g.sum(), x), [0.0, 0.0])
+    again = grad(g.sum(), x, create_graph=True)
+    assert type(again) is Tensor and not again.requires_grad
+    np.testing.assert_array_equal(again.data, [0.0, 0.0])
+    np.testing.assert_array_equal(grad(g, x, grad_outputs=np.ones(2)), [0.0, 0.0])
+    with pytest.raises(ValueError, match="needs grad_outputs"):
+        grad(g, x)  # a seed is still needed for a non-scalar output
+    v = Value(1.0)
+    assert grad(grad(v * 3, v, create_graph=True), v) == 0.0
+    np.testing.assert_array_equal(hessian(lambda t: (t * 3).sum(), np.ones(2)), np.zeros((2, 2)))
