@@ -10,6 +10,9 @@ ReLU, sigmoid, sigmoid (the reports' main configuration), on the reports' linear
 
 - ``tensor``: ``autograd.linear`` (x Wᵀ + b as one node), the activation methods, ``autograd.mse_loss``,
   ``backward()``, then ``p.data -= lr * p.grad; p.grad = None`` for each parameter;
+- ``generic``: the same step with generic ops, as issue 18 writes it: ``a @ W + b`` (W held as
+  (n_in, n_out)), the activation methods, ``((out - y) ** 2).mean()``; ``generic W.T``: ``a @ W.T + b`` on
+  nn's (n_out, n_in) weights, one transpose node more per layer;
 - ``nn loop``: the same network as ``nn.MLP(..., engine="tensor")`` trained by the loop a PyTorch user
   writes: ``opt.zero_grad(); loss = nn.MSELoss()(model(X), y); loss.backward(); opt.step()`` with ``nn.SGD``;
 - ``nn fit``: that model trained by ``nn.fit`` (which also records the loss and accuracy of every epoch
@@ -113,8 +116,33 @@ class TensorEngine:
 
 
 class GenericEngine(TensorEngine):
-    """The same step with generic Tensor ops only: ``a @ W.T + b``, the activation methods,
-    ``((out - y) ** 2).mean()`` (5 nodes per layer and 3 for the loss, where the fused ops make 2 and 1)."""
+    """The same step with generic Tensor ops only, as issue 18 writes it: ``a @ W + b`` with each W held as
+    (n_in, n_out) (the reports' layout), the activation methods, ``((out - y) ** 2).mean()``: 3 nodes per
+    layer and 3 for the loss, where the fused ops make 2 and 1."""
+
+    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray,
+                 activations: tuple[str, ...] = ACTIVATIONS):
+        super().__init__(state, X, Y, activations)
+        for W in self.params[::2]:
+            W.data = W.data.T.copy()  # (n_in, n_out), contiguous, as a user who writes x @ W + b holds it
+
+    def epoch(self) -> float:
+        a = self.X
+        for (W, b), name in zip(zip(self.params[::2], self.params[1::2]), self.activations):
+            a = getattr(a @ W + b, name)()
+        loss = ((a - self.Y) ** 2).mean()
+        loss.backward()
+        for p in self.params:
+            p.data -= LR * p.grad
+            p.grad = None
+        return loss.data
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {p.label: p.data.T if p.data.ndim == 2 else p.data for p in self.params}
+
+
+class GenericTransposedEngine(TensorEngine):
+    """The generic step on weights in nn's (n_out, n_in) layout: ``a @ W.T + b`` (4 nodes per layer: Wᵀ is one)."""
 
     def epoch(self) -> float:
         a = self.X
@@ -212,7 +240,8 @@ def engines_for(config: Config, seed: int = 0) -> dict[str, object]:
     """Every available engine, on the same data, from the same N(0, 1) weights."""
     X, Y = dataset(config.n_points, seed)
     state = NumpyMLP.random(config.sizes, config.activations, seed=seed).state_dict()
-    classes = {"tensor": TensorEngine, "generic": GenericEngine, "nn loop": NnLoopEngine, "nn fit": NnFitEngine,
+    classes = {"tensor": TensorEngine, "generic": GenericEngine, "generic W.T": GenericTransposedEngine,
+               "nn loop": NnLoopEngine, "nn fit": NnFitEngine,
                "numpy": NumpyEngine, "torch": TorchEngine}
     return {name: engine(state, X, Y, config.activations) for name, engine in classes.items()
             if name != "torch" or torch is not None}
@@ -461,9 +490,10 @@ def main(argv: list[str] | None = None) -> None:
     print("\n## Targets\n")
     if w2:
         ratio = w2["medians"]["generic"] / w2["medians"]["numpy"]
-        print(f"- generic Tensor ops (a @ W.T + b, relu, sigmoid, ((o - y) ** 2).mean()) <= 1.5x hand-written numpy "
+        transposed = w2["medians"]["generic W.T"] / w2["medians"]["numpy"]
+        print(f"- generic Tensor ops (a @ W + b, relu, sigmoid, ((o - y) ** 2).mean()) <= 1.5x hand-written numpy "
               f"per epoch on {W2.name} ({', '.join(W2.activations)}): {ratio:.2f}x "
-              f"({'met' if ratio <= 1.5 else 'NOT met'})")
+              f"({'met' if ratio <= 1.5 else 'NOT met'}; written a @ W.T + b on nn's layout {transposed:.2f}x)")
     if small:
         ratio = small["medians"]["tensor"] / small["medians"]["numpy"]
         print(f"- fused Tensor ops (linear, activations, mse_loss) <= 1.2x hand-written numpy per epoch on "
