@@ -26,6 +26,7 @@ from .notation import (
     _latex_name,
     _markdown_cell,
     _markdown_code,
+    _markdown_math,
     _node_names,
     _op_symbol,
     _root_names,
@@ -130,12 +131,13 @@ class Explanation:
         """A Markdown table (names in LaTeX math), one row per edge."""
         digits = check_digits(digits, "explain(...).to_markdown")
         def math_name(cell: str) -> str:
-            return f"${_latex_name(cell)}$" if cell else ""
+            return _markdown_math(_latex_name(cell)) if cell else ""
 
         lines = ["| " + " | ".join(self._HEADER) + " |", "|" + "---|" * len(self._HEADER)]
         for r in self._rows(digits):
-            r = [r[0], math_name(r[1]), _markdown_code(r[2]) if r[2] else "", r[3], math_name(r[4]), *r[5:]]
-            lines.append("| " + " | ".join(_markdown_cell(cell) for cell in r) + " |")
+            cells = [_markdown_cell(r[0]), math_name(r[1]), _markdown_code(r[2]) if r[2] else "", _markdown_cell(r[3]),
+                     math_name(r[4]), *map(_markdown_cell, r[5:])]
+            lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
     def to_latex(self, digits: int = 4) -> str:

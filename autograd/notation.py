@@ -51,8 +51,10 @@ def _format_data(x: Any, digits: int = 4, max_numbers: int = 4) -> str:
     if isinstance(x, np.ndarray):
         if x.ndim == 0:
             return _format_number(x, digits)
-        if x.size <= max_numbers:
-            return "[" + ", ".join(_format_number(v, digits) for v in x.ravel()) + "]"
+        if x.size <= max_numbers:  # nested as numpy prints it, [[1, 2], [3, 4]], on one line
+            text = np.array2string(x, separator=", ", max_line_width=10**6, threshold=max_numbers,
+                                   formatter={"all": lambda v: _format_number(v, digits)})
+            return re.sub(r"\n\s*", " ", text)
         return "shape " + "×".join(str(n) for n in x.shape)
     return _format_number(x, digits)
 
@@ -165,13 +167,20 @@ def _latex_text(text: str) -> str:
 
 
 def _markdown_cell(text: str) -> str:
-    """``text`` safe in one cell of a Markdown table: one line, ``|`` escaped."""
-    return _printable(text).replace("|", "\\|")
+    """``text`` safe in one cell of a Markdown table: one line, ``|`` and backticks escaped, and HTML's ``&`` and
+    ``<`` as entities (Jupyter renders the HTML inside Markdown: a label ``<!--`` would hide the rest)."""
+    return _printable(text).replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|").replace("`", "\\`")
 
 
 def _markdown_code(text: str) -> str:
-    """``text`` as inline code in Markdown (backticks inside it would end the code span)."""
-    return "`" + _markdown_cell(text).replace("`", "'") + "`"
+    """``text`` as inline code in a Markdown table cell, shown as it is (a code span shows entities literally and
+    renders no HTML): one line, ``|`` escaped, a backtick (which would end the span) as ``'``."""
+    return "`" + _printable(text).replace("|", "\\|").replace("`", "'") + "`"
+
+
+def _markdown_math(latex: str) -> str:
+    """LaTeX as inline math in a Markdown table cell (``|`` escaped for the table)."""
+    return "$" + _printable(latex).replace("|", "\\|") + "$"
 
 
 def _latex_grad_name(node: Any, name: str, root_name: str) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .graph import check_node, topological_order
-from .notation import NEURON_LABEL, WEIGHT_LABEL, _format_data, _markdown_cell, _node_names
+from .notation import NEURON_LABEL, WEIGHT_LABEL, _format_data, _markdown_cell, _markdown_code, _node_names, _printable
 
 AGREES = "agrees"
 WITHIN_ROUNDING = "agrees within hand rounding"
@@ -573,7 +573,7 @@ class Verification:
         header = ["entry", "hand", "engine (exact)", "from hand's own entries", "verdict"]
         rows = [header] + [self._cells(e) for e in self.entries]
         widths = [max(len(r[c]) for r in rows) for c in range(len(header))]
-        lines = [f"{key}: {_markdown_cell(str(value))[:200]}" for key, value in self.metadata.items()]
+        lines = [f"{key}: {_printable(str(value))[:200]}" for key, value in self.metadata.items()]
         if lines:
             lines.append("")
         lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
@@ -599,9 +599,10 @@ class Verification:
         lines = [f"*{_markdown_cell(str(k))}*: {_markdown_cell(str(v))[:200]}  " for k, v in self.metadata.items()]
         lines += ["| entry | hand | engine (exact) | from hand's own entries | verdict |", "|---|---|---|---|---|"]
         for e in self.entries:
-            name, hand, exact, own, verdict = (_markdown_cell(c) for c in self._cells(e))
+            name, hand, exact, own, verdict = self._cells(e)
+            hand, exact, own, verdict = (_markdown_cell(c) for c in (hand, exact, own, verdict))
             verdict = f"**{verdict}**" if e.verdict == WRONG else verdict
-            lines.append(f"| `{name.replace('`', chr(39))}` | {hand} | {exact} | {own} | {verdict} |")
+            lines.append(f"| {_markdown_code(name)} | {hand} | {exact} | {own} | {verdict} |")
         return "\n".join(lines)
 
     def __str__(self) -> str:

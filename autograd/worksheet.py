@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .graph import check_node, topological_order
-from .notation import _format_data, _markdown_cell, _node_names
+from .notation import _expression, _format_data, _is_compound, _markdown_cell, _markdown_code, _node_names, _op_symbol
 from .tables import _backward, _check_decimals, _is_tensor
 
 
@@ -71,14 +71,14 @@ class Worksheet:
         givens = [line for line in self.lines if line.section == "given"]
         if givens:
             lines += ["| given | value |", "|---|---|"]
-            lines += [f"| `{_markdown_cell(g.name)}` | {_format_data(g.value, self.decimals)} |" for g in givens]
+            lines += [f"| {_markdown_code(g.name)} | {_format_data(g.value, self.decimals)} |" for g in givens]
             lines.append("")
         lines += ["| # | quantity | meaning | " + ("answer" if self.answers else "your answer") + " |",
                   "|---|---|---|---|"]
         work = [line for line in self.lines if line.section != "given"]
         for i, line in enumerate(work, start=1):
             answer = _format_data(line.value, self.decimals) if self.answers else ""
-            lines.append(f"| {i} | `{_markdown_cell(line.name)}` | {_markdown_cell(line.meaning)} | {answer} |")
+            lines.append(f"| {i} | {_markdown_code(line.name)} | {_markdown_cell(line.meaning)} | {answer} |")
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
@@ -139,18 +139,30 @@ def worksheet(graph: Any, answers: bool = False, decimals: int = 4) -> Worksheet
         if node._op is None:
             continue
         if node is not root and named(node):
-            lines.append(WorksheetLine("backward", f"grad {names[node]}", f"∂{root_name}/∂{names[node]}",
+            lines.append(WorksheetLine("backward", f"grad {names[node]}", f"∂{root_name}/∂{_grouped(names[node])}",
                                        grads.get(node, 0.0)))
         if not _is_tensor(node) and named(node) and node is not root:  # ∂root/∂input reads as a gradient
             for i, child in enumerate(node._inputs):
                 if named(child) and sum(x is child for x in node._inputs) == 1 and (node, i) in local:
-                    lines.append(WorksheetLine("backward", f"∂{names[node]}/∂{names[child]}",
-                                               f"local derivative of {node._op.name}", local[(node, i)]))
+                    meaning = f"local derivative of {_op_words(node, names)} with respect to {names[child]}"
+                    lines.append(WorksheetLine("backward", f"∂{names[node]}/∂{names[child]}", meaning,
+                                               local[(node, i)]))
         for leaf in sorted(complete_after.get(node, []), key=position.__getitem__):
-            lines.append(WorksheetLine("backward", f"grad {names[leaf]}", f"∂{root_name}/∂{names[leaf]}",
+            lines.append(WorksheetLine("backward", f"grad {names[leaf]}", f"∂{root_name}/∂{_grouped(names[leaf])}",
                                        grads.get(leaf, 0.0)))
     return Worksheet(lines, root_name, answers, decimals)
 
 
 def _op_words(node: Any, names: dict) -> str:
-    return f"{node._op.name}({', '.join(names[x] for x in node._inputs)})"
+    """What ``node`` computes from its inputs' names, as ``explain`` writes it ((a-0.5)^2, x*w, tanh(z)); for an
+    expression too long for that, the op and its inputs, tanh(z) or add(p, q, r)."""
+    expression = _expression(node, [names[x] for x in node._inputs], 0)
+    if not expression.endswith("#0"):
+        return expression
+    return f"{_op_symbol(node) if node._op.name in ('pow', 'leaky_relu') else node._op.name}(" \
+           f"{', '.join(names[x] for x in node._inputs)})"
+
+
+def _grouped(name: str) -> str:
+    """A name as the denominator of ∂C/∂name: (a-0.5), not a-0.5 (which reads as ∂C/∂a − 0.5)."""
+    return f"({name})" if _is_compound(name) else name

@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -36,6 +36,14 @@ def _default_hidden_activations(depth: int) -> list[str]:
     """The reports' hidden activations, following the depth: ReLU for the first hidden layer, sigmoid for the
     others (``relu sigmoid`` for the reports' two hidden layers)."""
     return ["relu", *["sigmoid"] * (depth - 1)] if depth > 0 else []
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """The command lines' parser: an error is one line, ``prog: error: what was wrong; expected what``, and exit
+    status 2, without argparse's usage block before it (``--help`` shows that)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (--help lists the options)\n")
 
 
 # -- value checks (argparse ``type=`` functions: their message follows "argument --option: ") ----------------
@@ -90,7 +98,7 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 def parser() -> argparse.ArgumentParser:
     """The command line's argument parser."""
-    p = argparse.ArgumentParser(
+    p = OneLineErrorParser(
         prog=PROG,
         description="Train an MLP on one of the lab's data sets and report its accuracy. Defaults reproduce the "
                     "seed report's run: 2-16-16-1, ReLU then sigmoid hidden layers, sigmoid output, N(0, 1) init, "

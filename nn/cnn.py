@@ -23,7 +23,6 @@ returns a dict: the unit a parallel experiment runner (joblib) can map over.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import numbers
@@ -40,7 +39,7 @@ from autograd import Tensor, no_grad
 
 from . import data as datasets
 from .activations import get_activation
-from .cli import _positive_int, _prepare_out
+from .cli import OneLineErrorParser, _positive_int, _prepare_out
 from .conv import Conv2d, Dropout, Flatten, MaxPool2d, Sequential
 from .init import as_generator
 from .layers import Linear
@@ -231,7 +230,7 @@ def plot_curves(runs: list[dict], path: str | None = None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nn.cnn", description=__doc__.split("\n")[0])
+    parser = OneLineErrorParser(prog="python -m nn.cnn", description=__doc__.split("\n")[0])
     parser.add_argument("--data", choices=("digits", "mnist"), default="digits")
     parser.add_argument("--path", help="with --data mnist: the directory holding the four IDX files")
     parser.add_argument("--seeds", type=_positive_int, default=3, help="seeds 0..N-1 per setting (default 3)")

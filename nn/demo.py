@@ -24,7 +24,7 @@ import numpy as np
 from autograd.worked_example import hand_table, two_two_one
 
 from . import data
-from .cli import _count_int, _positive_int, _prepare_out
+from .cli import OneLineErrorParser, _count_int, _positive_int, _prepare_out
 from .layers import MLP
 from .losses import MSELoss
 from .optim import SGD
@@ -111,7 +111,7 @@ def train_on(name: str, epochs: int, seed: int, out: Path, show_predictions: boo
 
 def main(argv: Sequence[str] | None = None) -> list[dict]:
     """Run the demo; returns one summary dict per data set."""
-    parser = argparse.ArgumentParser(prog="python -m nn.demo", description=__doc__.split("\n\n")[0],
+    parser = OneLineErrorParser(prog="python -m nn.demo", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("out/demo"), help="folder for the pictures")
     parser.add_argument("--xor-epochs", type=_positive_int, default=100_000,

@@ -463,7 +463,8 @@ def _build(spec: dict[str, Any], shapes: dict[str, tuple[int, ...]], engine: str
         for l, a in enumerate(spec["activations"], start=1):
             activations.append(_activation(a, f" for layer {l}"))
         return MLP(spec["n_in"], spec["hidden"], spec["n_out"], activations=activations, bias=spec["bias"],
-                   init=spec["init"], seed=0, engine=spec["engine"] if engine is None else engine)
+                   init=spec["init"], seed=spec.get("seed"),  # kept, so spec() and a save again keep it
+                   engine=spec["engine"] if engine is None else engine)
     except _SPEC_ERRORS as error:
         raise _spec_error(path, spec, "an MLP", error) from None
 

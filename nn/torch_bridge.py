@@ -6,7 +6,10 @@ PyTorch modules of the same computation: ``Linear`` (+ its activation as a modul
 ``Identity``, ``Softmax``; parameters are float64 copies, and the training/evaluation mode is kept.
 ``from_torch(module)`` is the reverse for those layer types (a ``torch.nn.Linear`` becomes an
 ``nn.Linear`` without activation). A ``Sequential`` keeps its positions, so its state-dict keys
-("0.weight", ...) are the same on both sides.
+("0.weight", ...) are the same on both sides: inside one, an ``nn.Linear`` with an activation becomes a
+single ``LinearWithActivation`` (a ``torch.nn.Linear`` applying its ``activation`` module; back, the
+``nn.Linear`` with that activation). A layer used at several places (shared weights) is one module used
+at the same places on the other side.
 
 PyTorch is optional (``pip install torch==2.13.0``, or the package's ``torch`` extra); it is imported
 only when a function here is called.
@@ -59,10 +62,11 @@ def _torch_dense(torch, W: np.ndarray, b: np.ndarray | None, activation: acts.Ac
     return [linear] if type(activation) is acts.Identity else [linear, _torch_activation(torch, activation)]
 
 
-def _torch_layers(torch, layer: Module) -> list:
-    """The PyTorch module(s) computing what ``layer`` computes."""
+def _torch_layers(torch, layer: Module, made: dict | None = None) -> list:
+    """The PyTorch module(s) computing what ``layer`` computes (``made``: id of an nn layer -> its torch module,
+    so that a layer used twice is one module)."""
     if isinstance(layer, Sequential):
-        return [_to_torch_sequential(torch, layer)]
+        return [_to_torch_sequential(torch, layer, made)]
     if isinstance(layer, Conv2d):
         conv = torch.nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
                                layer.padding, bias=layer.bias is not None, dtype=torch.float64)
@@ -74,7 +78,17 @@ def _torch_layers(torch, layer: Module) -> list:
         state = layer.state_dict()
         W = state[next(k for k in state if "W[" in k or k.endswith("weight"))]
         bias = [v for k, v in state.items() if "b[" in k or k.endswith("bias")]
-        return _torch_dense(torch, W, bias[0] if bias else None, layer.activation)
+        b = bias[0] if bias else None
+        if made is None or type(layer.activation) is acts.Identity:
+            return _torch_dense(torch, W, b, layer.activation)
+        from ._torch_modules import LinearWithActivation  # imports torch: only now
+        # one module, so the layer keeps its place in the Sequential (and its state-dict keys)
+        linear = LinearWithActivation(W.shape[1], W.shape[0], b is not None,
+                                      _torch_activation(torch, layer.activation))
+        linear.weight = _parameter(torch, W)
+        if b is not None:
+            linear.bias = _parameter(torch, b)
+        return [linear]
     if isinstance(layer, MaxPool2d):
         return [torch.nn.MaxPool2d(layer.kernel_size, layer.stride)]
     if isinstance(layer, Flatten):
@@ -83,14 +97,20 @@ def _torch_layers(torch, layer: Module) -> list:
         return [torch.nn.Dropout(layer.p)]
     if isinstance(layer, acts.Activation):
         return [_torch_activation(torch, layer)]
+    if isinstance(layer, MLP):
+        raise TypeError("to_torch: an nn.MLP inside an nn.Sequential has no PyTorch counterpart; convert the MLP "
+                        "on its own (nn.to_torch(mlp)), or build the Sequential from nn.Linear layers")
     raise TypeError(f"to_torch: no PyTorch counterpart for {type(layer).__name__}; expected an nn.MLP, "
                     "nn.Sequential, Conv2d, MaxPool2d, Flatten, Dropout, Linear or an activation")
 
 
-def _to_torch_sequential(torch, model: Sequential):
+def _to_torch_sequential(torch, model: Sequential, made: dict | None = None):
+    made = {} if made is None else made
     out = torch.nn.Sequential()
     for layer in model.layers:
-        for module in _torch_layers(torch, layer):
+        if id(layer) not in made:  # a layer used again is the same torch module again (shared weights)
+            made[id(layer)] = _torch_layers(torch, layer, made)
+        for module in made[id(layer)]:
             out.append(module)
     return out
 
@@ -126,10 +146,23 @@ def _pair(value: Any) -> tuple[int, int]:
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
-def _from_torch_layer(torch, module, index: int) -> Module:
+def _from_torch_layer(torch, module, index: int, made: dict | None = None) -> Module:
+    """The nn layer of a torch module (``made``: id of a torch module -> its nn layer, so that a module used at
+    several places of a Sequential is one layer there too)."""
     tnn = torch.nn
+    made = {} if made is None else made
+    if id(module) in made:
+        return made[id(module)]
     if isinstance(module, tnn.Sequential):
-        return Sequential(*[_from_torch_layer(torch, m, i) for i, m in enumerate(module)])
+        layer = Sequential(*[_from_torch_layer(torch, m, i, made) for i, m in enumerate(module)])
+    else:
+        layer = _from_torch_module(torch, module, index)
+    made[id(module)] = layer
+    return layer
+
+
+def _from_torch_module(torch, module, index: int) -> Module:
+    tnn = torch.nn
     if isinstance(module, tnn.Conv2d):
         if module.groups != 1 or _pair(module.dilation) != (1, 1) or module.padding_mode != "zeros" or \
                 isinstance(module.padding, str):
@@ -138,8 +171,13 @@ def _from_torch_layer(torch, module, index: int) -> Module:
         return Conv2d.from_arrays(_array(module.weight), None if module.bias is None else _array(module.bias),
                                   _pair(module.stride), _pair(module.padding))
     if isinstance(module, tnn.Linear):
+        activation = getattr(module, "activation", None)  # to_torch's LinearWithActivation
+        activation = _from_torch_module(torch, activation, index) if isinstance(activation, tnn.Module) else None
+        if activation is not None and not isinstance(activation, acts.Activation):
+            raise TypeError(f"from_torch: the activation of {type(module).__name__} is {activation!r}, not an "
+                            "activation")
         return Linear.from_arrays(_array(module.weight), None if module.bias is None else _array(module.bias),
-                                  "identity", index + 1)
+                                  activation or "identity", index + 1)
     if isinstance(module, tnn.MaxPool2d):
         if _pair(module.padding) != (0, 0) or _pair(module.dilation) != (1, 1) or module.ceil_mode or \
                 module.return_indices:

@@ -140,8 +140,9 @@ def test_python_m_nn_train_still_runs_and_fails_cleanly():
     bad = subprocess.run([sys.executable, "-m", "nn.train", "--epochs", "0"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
-    assert bad.stderr.strip().splitlines()[-1] == ("python -m nn.train: error: argument --epochs: got '0'; "
-                                                   "expected a positive integer")
+    # one line, as the README says (no usage block before it)
+    assert bad.stderr.strip().splitlines() == ["python -m nn.train: error: argument --epochs: got '0'; "
+                                               "expected a positive integer (--help lists the options)"]
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -192,7 +192,7 @@ def test_cli_refuses_bce_without_a_sigmoid_output_before_training(output, monkey
                                capsys)
     assert line == (f"python -m nn.train: error: --output-activation: got {output} with --loss bce, which needs "
                     "probabilities in [0, 1]; expected sigmoid (or --loss bce_logits, which takes the identity "
-                    "output's logits)")
+                    "output's logits) (--help lists the options)")
 
 
 # 7. the printout takes every target fit takes ---------------------------------------------------------------

@@ -41,3 +41,14 @@ def test_every_python_block_runs_in_order_and_prints_what_the_readme_shows(tmp_p
             shown = following[1].rstrip("\n")
             assert out.getvalue().rstrip("\n") == shown, f"block {i} prints something else than the README shows"
     assert os.getcwd() == str(tmp_path)
+
+
+def test_every_python_block_runs_on_its_own(tmp_path, monkeypatch):
+    """A reader may copy one block into a fresh notebook: each imports what it uses."""
+    pytest.importorskip("graphviz")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    for i, (lang, code, _) in enumerate(blocks()):
+        if lang == "python":
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(code, f"README.md python block {i}", "exec"), {"__name__": "readme"})

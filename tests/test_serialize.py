@@ -653,3 +653,15 @@ def test_a_cnn_file_refuses_another_engine_and_a_model_that_does_not_fit(tmp_pat
         nn.load(tmp_path / "mlp.npz", model=small)
     with pytest.raises(ModelFileError, match=r"holds the weights of a Sequential of 9 layers .*2-3-2-1"):
         nn.load(tmp_path / "cnn.npz", model=awkward_model("tensor"))
+
+
+def test_a_loaded_mlp_keeps_the_seed_it_was_built_with(tmp_path):
+    model = MLP(2, [3, 4], 2, seed=3, engine="tensor")
+    nn.save(model, tmp_path / "m.npz")
+    loaded = nn.load(tmp_path / "m.npz")
+    assert loaded.spec()["seed"] == 3
+    nn.save(loaded, tmp_path / "again.npz")
+    assert json.loads(str(np.load(tmp_path / "again.npz")["__spec__"]))["seed"] == 3
+    unseeded = MLP(2, [3], 1, seed=np.random.default_rng(0), engine="tensor")  # a Generator is not kept
+    nn.save(unseeded, tmp_path / "g.npz")
+    assert nn.load(tmp_path / "g.npz").spec()["seed"] is None

@@ -88,3 +88,47 @@ def test_unsupported_modules_are_refused_by_name():
         nn.from_torch("model")
     with pytest.raises(TypeError, match="to_torch expects an nn model"):
         nn.to_torch(torch.nn.ReLU())
+
+
+def test_a_linear_with_its_activation_keeps_its_place_so_state_dict_keys_match():
+    model = nn.Sequential(nn.Linear(2, 3, activation="relu", seed=0), nn.Linear(3, 2, activation="tanh", seed=1),
+                          nn.Linear(2, 1, seed=2))
+    tmodel = nn.to_torch(model)
+    assert len(tmodel) == 3 and list(tmodel.state_dict()) == list(model.state_dict())
+    tmodel.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})  # no key error
+    x = np.random.default_rng(0).normal(size=(4, 2))
+    W = [model.state_dict()[f"{i}.weight"] for i in range(3)]
+    b = [model.state_dict()[f"{i}.bias"] for i in range(3)]
+    by_hand = np.tanh(np.maximum(x @ W[0].T + b[0], 0) @ W[1].T + b[1]) @ W[2].T + b[2]
+    np.testing.assert_allclose(tmodel(torch.from_numpy(x)).detach().numpy(), by_hand, rtol=0, atol=1e-14)
+    back = nn.from_torch(tmodel)
+    assert [repr(layer) for layer in back] == [repr(layer) for layer in model]  # activations come back
+    for name, array in model.state_dict().items():
+        assert np.array_equal(back.state_dict()[name], array)
+    import io
+    torch.save(tmodel, io.BytesIO())  # the class is importable by name, so a converted model pickles
+
+
+def test_a_shared_layer_stays_one_module_both_ways_and_gradients_match():
+    shared = nn.Linear(4, 4, seed=1)
+    model = nn.Sequential(shared, nn.Tanh(), shared, nn.Linear(4, 1, seed=2))
+    tmodel = nn.to_torch(model)
+    assert tmodel[0] is tmodel[2] and len(list(tmodel.parameters())) == 4
+    x = np.random.default_rng(0).normal(size=(5, 4))
+    model.zero_grad()
+    loss = ((model(x) - 1.0) ** 2).mean()
+    loss.backward()
+    tloss = ((tmodel(torch.from_numpy(x)) - 1.0) ** 2).mean()
+    tloss.backward()
+    assert abs(float(loss.data) - tloss.item()) <= 1e-12
+    grads = model.grad_dict()
+    np.testing.assert_allclose(grads["0.weight"], tmodel[0].weight.grad.numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(grads["3.weight"], tmodel[3].weight.grad.numpy(), rtol=0, atol=1e-12)
+    back = nn.from_torch(tmodel)
+    assert back[0] is back[2] and sorted(back.state_dict()) == ["0.bias", "0.weight", "3.bias", "3.weight"]
+
+
+def test_an_mlp_inside_a_sequential_is_refused_saying_what_to_do():
+    with pytest.raises(TypeError, match=r"an nn.MLP inside an nn.Sequential has no PyTorch counterpart; convert "
+                                        r"the MLP on its own"):
+        nn.to_torch(nn.Sequential(nn.MLP(2, [3], 1, engine="tensor")))

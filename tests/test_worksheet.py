@@ -1,6 +1,7 @@
 """worksheet(): the blank table of a hand derivation of any graph, its key, and the round trip through verify."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -63,7 +64,7 @@ def test_one_planted_slip_is_the_first_wrong_step_and_what_used_it_agrees_within
 def test_worksheets_of_the_2_2_1_and_of_a_tensor_graph_round_trip():
     ex = two_two_one()
     doc = json.loads(autograd.worksheet(ex, answers=True, decimals=6).to_json())
-    assert "sigmoid" in autograd.worksheet(ex).to_markdown()
+    assert "| `a0[1]` | value of σ(z0[1]) |" in autograd.worksheet(ex).to_markdown()
     assert autograd.verify(doc, ex).counts()[AGREES] == len(autograd.worksheet(ex))
     x = Tensor([[1.0, -2.0], [0.5, 3.0]], label="x")
     W = Tensor([[0.2, -0.4], [1.0, 0.3], [-0.5, 0.8]], label="W", requires_grad=True)
@@ -82,3 +83,31 @@ def test_worksheet_refuses_bad_arguments():
         autograd.worksheet(Value(1.0) * 2, answers="yes")
     with pytest.raises(ValueError, match="decimals"):
         autograd.worksheet(Value(1.0) * 2, decimals=-1)
+
+
+def test_the_markdown_says_what_each_line_computes_and_escapes_labels():
+    x, w = Value(1.5, "x"), Value(-0.8, "w")
+    a = (x * w).tanh()
+    a.label = "a"
+    L = (a - 0.5) ** 2
+    L.label = "L"
+    text = autograd.worksheet(L).to_markdown()
+    assert "| `L` | value of (a-0.5)^2 |" in text  # the exponent shown
+    assert "| `grad a-0.5` | ∂L/∂(a-0.5) |" in text  # not ∂L/∂a − 0.5
+    assert "local derivative of a-0.5 with respect to a" in text
+    # labels go into the table as text: no live HTML, no code span cut short by a backtick
+    p = Value(1.0, "<script>alert(1)</script>")
+    q = Value(0.5, "a`b|c")
+    z = p * 2 + q
+    z.label = "<img src=x onerror=alert(2)>"
+    top = z.tanh()
+    top.label = "<!-- L"
+    text = autograd.worksheet(top).to_markdown()
+    outside_code = re.sub(r"(?<!\\)`[^`]*`", "", text)  # a code span shows its text literally: HTML there is inert
+    assert "<" not in outside_code and "&lt;img src=x onerror=alert(2)>" in outside_code
+    assert "`a'b\\|c`" in text and "`<!-- L`" not in outside_code
+    # a matrix shows its rows
+    W = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), "W", requires_grad=True)
+    S = (Tensor(np.eye(2), "X") @ W).sum()
+    S.label = "S"
+    assert "| `W` | [[1.0000, 2.0000], [3.0000, 4.0000]] |" in autograd.worksheet(S).to_markdown()
