@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numbers
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -931,6 +931,41 @@ def _single_axis(axis: Any, ndim: int, what: str) -> int:
     return _axis(axis, ndim, what)[0]
 
 
+# numpy functions that are Tensor methods, so that np.sum(t) records (see Tensor.__array_function__)
+_NUMPY_METHODS: dict = {}  # filled in after the class: np.sum -> Tensor.sum, ...
+# numpy functions that only read a Tensor's shape: fine whatever it requires
+_NUMPY_ABOUT_SHAPE = {np.shape, np.ndim, np.size}
+
+
+def _requires_grad_in(items: Any) -> bool:
+    """Whether ``items`` (nested tuples, lists and dicts) holds a Tensor that requires grad (no recursion)."""
+    stack = [items]
+    while stack:
+        item = stack.pop()
+        if type(item) is Tensor:
+            if item.requires_grad:
+                return True
+        elif isinstance(item, (tuple, list)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return False
+
+
+def _arrays_of(items: Any) -> Any:
+    """``items`` with each Tensor replaced by its data, one level into tuples, lists and dicts (np.concatenate's
+    list of arrays)."""
+    def data(x: Any) -> Any:
+        if type(x) is Tensor:
+            return x.data
+        if isinstance(x, (tuple, list)):
+            return type(x)(y.data if type(y) is Tensor else y for y in x)
+        return x
+    if isinstance(items, dict):
+        return {k: data(v) for k, v in items.items()}
+    return tuple(data(x) for x in items)
+
+
 def _index_key(key: Any) -> Any:
     """An index with Tensors replaced by their data (integer labels usually come as arrays) and arrays and
     lists copied: the getitem node keeps its key for backward, and a caller who then changes the index
@@ -1228,8 +1263,10 @@ class Tensor:
     def __getitem__(self, key: Any) -> Tensor:
         """numpy indexing: slices, integers, and gathering by integer arrays (``t[np.arange(n), labels]``).
 
-        An index out of range raises ``TensorIndexError`` (an ``IndexError`` as in numpy, and a ``ValueError``);
-        an index of the wrong kind (a string, a float, a float array) raises ``TypeError``.
+        An index that does not fit the shape (out of range, too many indices, a mask of the wrong length, index
+        arrays that do not broadcast) raises ``TensorIndexError`` (an ``IndexError`` as in numpy, and a
+        ``ValueError``) with numpy's reason; an index of the wrong kind (a string, a float, a float array)
+        raises ``TypeError``.
         """
         key = _index_key(key)
         try:  # the one forward: numpy's indexing errors come out of it
@@ -1237,11 +1274,36 @@ class Tensor:
         except AnomalyError:  # a ValueError too, but detect_anomaly's, about the result: as it is
             raise
         except (IndexError, ValueError) as error:  # ValueError: a ragged list as the index
-            if isinstance(error, IndexError) and ("out of bounds" in str(error) or isinstance(key, (int, np.integer))):
-                raise TensorIndexError(f"Tensor index {key!r} is out of range for shape {self.shape}; expected "
-                                       "indices within it") from None
+            wrong_kind = not isinstance(error, IndexError) or str(error).startswith("only integers")
+            if not wrong_kind:
+                reason = "out of range" if "out of bounds" in str(error) else f"does not fit: {error}"
+                raise TensorIndexError(f"Tensor index {key!r:.80} is {reason} for shape {self.shape}; expected "
+                                       "indices within it" if reason == "out of range" else
+                                       f"Tensor index {key!r:.80} {reason} (shape {self.shape})") from None
             raise TypeError(f"a Tensor index must be ints, slices, None, ... or integer/boolean arrays (numpy "
-                            f"indexing), got {type(key).__name__}: {key!r}") from None
+                            f"indexing), got {type(key).__name__}: {key!r:.80}") from None
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The rows ``t[0], t[1], ...`` (each a recorded node); a 0-d Tensor is a number, not a sequence."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d Tensor: it holds one number (read it with .item())")
+        return (self[i] for i in range(len(self.data)))
+
+    def __contains__(self, value: Any) -> bool:
+        """``x in t``: whether some entry equals x, as numpy's (``==`` on Tensors is identity: see ``eq``)."""
+        return bool(np.any(self.data == (value.data if isinstance(value, Tensor) else value)))
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        # numpy's functions on a Tensor: the reductions and shape functions that are Tensor methods record (np.sum(t)
+        # is t.sum()); any other gives its numpy result on the data, except where an input requires grad, which
+        # it would lose without a word (PyTorch refuses there too): that is a TypeError naming the function.
+        method = _NUMPY_METHODS.get(func)
+        if method is not None and args and (type(args[0]) is Tensor or func is np.dot):
+            return method(*args, **kwargs)
+        if func in _NUMPY_ABOUT_SHAPE or not _requires_grad_in((args, kwargs)):
+            return func(*_arrays_of(args), **_arrays_of(kwargs))
+        raise TypeError(f"np.{func.__name__} of a Tensor that requires grad would drop its graph (no gradient would "
+                        f"reach it); use the Tensor's own operations, or np.{func.__name__}(t.data) for the numbers")
 
     # -- elementwise functions ----------------------------------------------------
     def exp(self) -> Tensor:
@@ -1334,6 +1396,16 @@ class Tensor:
                                                                      else "")
         extras += f", dtype={self.data.dtype}" if self.data.dtype != np.float64 else ""
         return f"Tensor({body}{extras})"
+
+
+def _numpy_dot(a: Any, b: Any) -> Tensor:
+    """np.dot(a, b) with a Tensor among them: the recorded a @ b (the same product for 1-d and 2-d operands)."""
+    a = a if type(a) is Tensor else _constant(np.asarray(a, dtype=np.float64))
+    return a @ b
+
+
+_NUMPY_METHODS.update({np.sum: Tensor.sum, np.mean: Tensor.mean, np.max: Tensor.max, np.amax: Tensor.max,
+                       np.reshape: Tensor.reshape, np.transpose: Tensor.transpose, np.dot: _numpy_dot})
 
 
 def linear(x: Tensor | np.ndarray, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -764,10 +764,7 @@ def _compared(other: object, symbol: str) -> float:
     """The number a Value is compared with: another Value's or a real number's; TypeError otherwise."""
     if type(other) is Value:
         return other._data
-    if isinstance(other, (Number, np.bool_)):
-        return _to_float(other, f"Value {symbol}")
-    raise TypeError(f"unsupported operand for {symbol}: Value and {type(other).__name__} ({other!r:.40}); "
-                    "expected a Value or a real number")
+    return _real_operand(other, symbol)  # the numbers arithmetic takes (a 0-d array too), with its error
 
 
 def _check_label(label: object, what: str) -> str:

@@ -827,3 +827,51 @@ def test_numpys_reductions_on_a_tensor_are_the_recorded_methods(numpy_function, 
         numpy_function(Tensor(x), axis=0, out=np.zeros(3))
     with pytest.raises(TypeError, match=rf"Tensor.{method} takes no dtype or out .*got dtype="):
         getattr(Tensor(x), method)(dtype=np.float32)
+
+
+def test_numpys_other_functions_record_where_they_can_and_never_drop_a_gradient_silently():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 3)), rng.normal(size=(3, 2))
+    t = Tensor(a, requires_grad=True)
+    # the products and shape functions that are Tensor operations record: gradients against the derivation
+    out = np.dot(t, Tensor(b)) * 2.0
+    out.sum().backward()
+    np.testing.assert_allclose(t.grad, 2.0 * np.ones((2, 2)) @ b.T, rtol=1e-14)  # ∂Σ2(AB)/∂A = 2·1Bᵀ
+    t.grad = None
+    x = rng.normal(size=(4, 2))
+    np.dot(x, t).sum().backward()
+    np.testing.assert_allclose(t.grad, x.T @ np.ones((4, 3)), rtol=1e-14)
+    t.grad = None
+    (np.reshape(t, (3, 2)) * np.arange(6.0).reshape(3, 2)).sum().backward()
+    np.testing.assert_array_equal(t.grad, np.arange(6.0).reshape(2, 3))
+    assert np.transpose(t).shape == (3, 2) and np.transpose(t).op is not None
+    # any other function would lose the gradient: refused by name, as PyTorch refuses numpy() there
+    for call, name in ((lambda: np.concatenate([t, t]), "concatenate"), (lambda: np.clip(t, 0, 1), "clip"),
+                       (lambda: np.where(a > 0, t, 0.0), "where"), (lambda: np.stack([t]), "stack")):
+        with pytest.raises(TypeError, match=rf"np.{name} of a Tensor that requires grad would drop its graph"):
+            call()
+    # on numbers (no gradient wanted) numpy works as before, and shape questions always do
+    c = Tensor(a)
+    assert type(np.concatenate([c, c])) is np.ndarray and np.concatenate([c, c]).shape == (4, 3)
+    assert np.allclose(c, a) and np.shape(t) == (2, 3) and np.ndim(t) == 2 and np.size(t) == 6
+
+
+def test_iteration_yields_rows_a_number_is_not_a_sequence_and_in_tests_the_entries():
+    t = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    rows = list(t)
+    assert len(rows) == 2 and np.array_equal(rows[1].data, [3.0, 4.0])
+    sum(rows).sum().backward()  # each row a recorded node
+    np.testing.assert_array_equal(t.grad, np.ones((2, 2)))
+    with pytest.raises(TypeError, match="iteration over a 0-d Tensor"):
+        list(Tensor(3.0))
+    assert 3.0 in Tensor([3.0, 1.0]) and 5.0 not in Tensor([3.0, 1.0]) and Tensor(1.0) in Tensor([3.0, 1.0])
+
+
+@pytest.mark.parametrize("key, reason", [
+    (np.array([True, False, True]), "boolean index did not match"),
+    ((0, 0, 0), "too many indices"),
+    (([0, 1], [0, 1, 2]), "could not be broadcast together"),
+])
+def test_an_index_of_the_right_kind_that_does_not_fit_is_a_tensor_index_error_with_numpys_reason(key, reason):
+    with pytest.raises(autograd.TensorIndexError, match=rf"does not fit: .*{reason}.*\(shape \(2, 3\)\)"):
+        Tensor(np.ones((2, 3)))[key]

@@ -782,3 +782,9 @@ def test_truth_and_int_of_a_value_are_those_of_its_number():
         int(Value(float("nan")))
     with pytest.raises(OverflowError):
         int(Value(float("inf")))
+
+
+def test_comparisons_take_the_numbers_arithmetic_takes():
+    assert Value(2.0) < np.array(3.0) and Value(2.0) >= np.float32(1.0) and not Value(2.0) > np.int64(5)
+    with pytest.raises(TypeError, match=r"unsupported operand for <: Value and ndarray"):
+        Value(2.0) < np.ones(2)  # noqa: B015 - the comparison is what is tested
