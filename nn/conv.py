@@ -7,8 +7,10 @@ every optimizer work on them as on ``nn.Linear``.
 
 ``Sequential`` names its layers' parameters as PyTorch does, by position: ``"0.weight"``,
 ``"0.bias"``, ``"3.weight"``, ... (``state_dict()``, ``named_parameters()``), so a
-``Sequential`` and its ``nn.to_torch`` copy have the same state-dict keys. An ``nn.Linear`` inside
-one is renamed likewise (its ``W[l]`` becomes ``"{i}.weight"``).
+``Sequential`` and its ``nn.to_torch`` copy have the same state-dict keys. An ``nn.Linear`` (or
+``nn.Layer``) right inside one is keyed likewise (``"{i}.weight"`` for its ``W[l]``), and anything else
+gets the prefix before its own keys (``"{i}.W[1]"`` for an ``nn.MLP``). The names are made when asked
+for: the layers themselves are not renamed, so a layer taken from another model still works there.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from autograd import Tensor, conv2d, max_pool2d
 
 from .init import Seed, as_generator, get_initializer
 from .layers import Linear, _positive_int
-from .module import Module
+from .module import Module, float_array
 
 
 def _as_tensor(x: Any, what: str) -> Tensor:
@@ -50,15 +52,7 @@ class _Parametrized(Module):
     def _setup_parameters(self, weight: np.ndarray, bias: np.ndarray | None) -> None:
         self.weight = Tensor(weight, "weight", requires_grad=True)
         self.bias = None if bias is None else Tensor(bias, "bias", requires_grad=True)
-        self._set_prefix("")
-
-    def _set_prefix(self, prefix: str) -> None:
-        """Name the parameters ``{prefix}weight`` and ``{prefix}bias`` (``Sequential`` gives the position)."""
-        self.weight.label = f"{prefix}weight"
-        self._named = [(self.weight.label, self.weight)]
-        if self.bias is not None:
-            self.bias.label = f"{prefix}bias"
-            self._named.append((self.bias.label, self.bias))
+        self._named = [("weight", self.weight)] + ([] if self.bias is None else [("bias", self.bias)])
 
     def _own_parameters(self) -> list[tuple[str, Tensor]]:
         return self._named
@@ -106,7 +100,9 @@ class Conv2d(_Parametrized):
     def from_arrays(cls, weight: np.ndarray, bias: np.ndarray | None, stride: int | tuple = 1,
                     padding: int | tuple = 0) -> Conv2d:
         """A layer holding copies of ``weight`` (out, in, kh, kw) and ``bias`` (out,) or None."""
-        w = np.asarray(weight, dtype=np.float64)
+        w = float_array(weight, "Conv2d.from_arrays weight")
+        if bias is not None:
+            bias = float_array(bias, "Conv2d.from_arrays bias")
         if w.ndim != 4 or w.size == 0:
             raise ValueError(f"Conv2d.from_arrays weight must have shape (out, in, kh, kw), got {w.shape}")
         layer = cls(w.shape[1], w.shape[0], w.shape[2:], stride, padding, bias=bias is not None)
@@ -167,10 +163,12 @@ class Dropout(Module):
     by 1/(1 - p), so the expected output is the input; in evaluation mode (``model.eval()``) the identity.
 
     The mask comes from the layer's own generator (``seed``: an int or a ``numpy.random.Generator``), so a
-    seeded run repeats exactly and no global random state is touched.
+    seeded run repeats exactly and no global random state is touched. The default, None, is fresh entropy (as
+    ``nn.init`` and ``nn.Linear``): two dropouts left at the default draw independent masks, as PyTorch's do;
+    give a seed (``nn.cnn.digits_cnn`` passes its generator) for masks that repeat.
     """
 
-    def __init__(self, p: float = 0.5, seed: Seed = 0):
+    def __init__(self, p: float = 0.5, seed: Seed = None):
         if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout p must be a probability in [0, 1], got {p!r:.40}")
         self.p = float(p)
@@ -189,21 +187,15 @@ class Dropout(Module):
         return f"Dropout(p={self.p:g})"
 
 
-def _rename_linear(layer: Linear, prefix: str) -> None:
-    """An ``nn.Linear`` inside a Sequential: its W[l], b[l] become ``{prefix}weight``, ``{prefix}bias``."""
-    layer.W.label = f"{prefix}weight"
-    layer._named = [(layer.W.label, layer.W)]
-    if layer.b is not None:
-        layer.b.label = f"{prefix}bias"
-        layer._named.append((layer.b.label, layer.b))
-
-
 class Sequential(Module):
     """Layers applied in order: ``Sequential(Conv2d(1, 16, 3, padding=1), ReLU(), MaxPool2d(2), ...)``.
 
     Parameters are named by position as in PyTorch (``"0.weight"``, ``"0.bias"``, ``"7.weight"``).
-    ``model[i]`` is layer i; ``len(model)`` the number of layers.
+    ``model[i]`` is layer i; ``model[i:j]`` a Sequential of those layers (the same objects, so shared
+    weights; named by their positions in it); ``len(model)`` the number of layers.
     """
+
+    _names_by_position = True
 
     def __init__(self, *layers: Module):
         for i, layer in enumerate(layers):
@@ -213,25 +205,47 @@ class Sequential(Module):
         if not layers:
             raise ValueError("Sequential needs at least one layer, got none")
         self.layers = list(layers)
-        self._set_prefix("")
+        self._label_by_position()
 
-    def _set_prefix(self, prefix: str) -> None:
-        named: set[int] = set()
+    def _label_by_position(self) -> None:
+        """Label the parameters of each dense or convolutional layer right inside by its key (``"3.weight"``),
+        so that drawings, ``explain`` and ``verify`` tell the layers apart (labels are for display: keys come
+        from the tree, so a layer taken from another model still loads and saves there). A layer used twice
+        keeps the label of its first place."""
+        seen: set[int] = set()
         for i, layer in enumerate(self.layers):
-            if id(layer) in named:  # a layer used twice keeps the name of its first place, as in PyTorch
+            if id(layer) in seen:
                 continue
-            named.add(id(layer))
-            if isinstance(layer, (_Parametrized, Sequential)):
-                layer._set_prefix(f"{prefix}{i}.")
-            elif isinstance(layer, Linear):
-                _rename_linear(layer, f"{prefix}{i}.")
+            seen.add(id(layer))
+            for name, p in layer._own_parameters() if isinstance(layer, (_Parametrized, Linear)) else ():
+                p.label = f"{i}.{layer._entry_name(name, True)}"
+
+    def _named_children(self) -> list[tuple[str, Module]]:
+        # a layer used twice is named at its first place (Module._walk lists each module once), as in PyTorch
+        return [(f"{i}.", layer) for i, layer in enumerate(self.layers)]
 
     def forward(self, x: Any) -> Any:
         for layer in self.layers:
             x = layer(x)
         return x
 
-    def __getitem__(self, index: int) -> Module:
+    def __getitem__(self, index: int | slice) -> Module:
+        """Layer ``index`` (negative counts from the end), or for a slice a Sequential of those layers."""
+        n = len(self.layers)
+        if isinstance(index, slice):
+            layers = self.layers[index]
+            if not layers:
+                bounds = ":".join("" if v is None else str(v) for v in (index.start, index.stop, index.step))
+                raise ValueError(f"Sequential[{bounds.removesuffix(':')}] selects none of this Sequential's {n} "
+                                 "layers; a Sequential needs at least one")
+            part = Sequential(*layers)
+            part.training = self.training  # its own mode only: train() would reset the shared layers' modes too
+            return part
+        if not isinstance(index, numbers.Integral) or isinstance(index, bool):
+            raise TypeError(f"Sequential indices must be ints or slices, got {type(index).__name__}: {index!r:.40}")
+        if not -n <= index < n:
+            raise IndexError(f"Sequential index {index} is out of range: this Sequential has {n} layer"
+                             f"{'s' if n != 1 else ''} (indices 0 to {n - 1}, or -{n} to -1)")
         return self.layers[index]
 
     def __len__(self) -> int:

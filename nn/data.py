@@ -159,6 +159,9 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_size: float | int = 0.25
         raise ValueError(f"test_size must be a fraction in (0, 1) or a row count in [1, {n - 1}], got {test_size!r}")
     if not 0 < n_test < n:
         raise ValueError(f"test_size={test_size!r} leaves an empty train or test set for {n} rows")
+    if not isinstance(shuffle, (bool, np.bool_)):  # shuffle="no" is truthy: it would shuffle
+        raise TypeError(f"train_test_split shuffle must be True or False, got {type(shuffle).__name__}: "
+                        f"{shuffle!r:.40}")
     order = as_generator(seed).permutation(n) if shuffle else np.arange(n)
     test, train = order[:n_test], order[n_test:]
     return X[train], X[test], y[train], y[test]
@@ -175,12 +178,20 @@ DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
 }
 
 
+#: The data sets drawn at random, which take ``n`` and ``seed``; the others are fixed.
+GENERATED = ("linear", "moons", "blobs")
+
+
 def load(name: str, n: int | None = None, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The data set called ``name`` (see ``DATASETS``); ``n`` and ``seed`` go to the generated ones."""
+    """The data set called ``name`` (see ``DATASETS``); ``n`` and ``seed`` go to the generated ones
+    (``GENERATED``); ``n`` for a fixed one (xor, iris, digits) is refused, as it would be ignored."""
     if not isinstance(name, str) or name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; expected one of {sorted(DATASETS)}")
-    if name in ("linear", "moons", "blobs"):
+    if name in GENERATED:
         return DATASETS[name](**({} if n is None else {"n": n}), seed=seed)
+    if n is not None:
+        raise ValueError(f"data set {name!r} is fixed: n={n!r:.20} cannot change its size; n applies to the "
+                         f"generated sets {', '.join(GENERATED)} (expected n=None for {name!r})")
     return DATASETS[name]()
 
 
@@ -199,8 +210,13 @@ def digits_split(test_size: float = 0.2, seed: Seed = 0) -> tuple[np.ndarray, np
     test_size = float(test_size)
     X, y = load_digits()
     rng = as_generator(seed)
-    test = np.concatenate([rows[:math.ceil(test_size * len(rows))] for rows in
-                           (rng.permutation(np.flatnonzero(y == digit)) for digit in range(10))])
+    by_digit = [rng.permutation(np.flatnonzero(y == digit)) for digit in range(10)]
+    for digit, rows in enumerate(by_digit):  # every digit in both sets, as promised above
+        if math.ceil(test_size * len(rows)) >= len(rows):
+            raise ValueError(f"digits_split test_size={test_size!r} leaves no training image of digit {digit} "
+                             f"(ceil({test_size!r} · {len(rows)}) = all {len(rows)} go to the test set); expected a "
+                             "smaller test_size, one that leaves every digit in both sets")
+    test = np.concatenate([rows[:math.ceil(test_size * len(rows))] for rows in by_digit])
     train = np.setdiff1d(np.arange(len(y)), test)  # sorted: the shipped order
     test = np.sort(test)
     images = (X / 16.0).reshape(-1, 1, 8, 8)

@@ -24,6 +24,7 @@ the same weights on either engine (identical ``state_dict`` s).
 
 from __future__ import annotations
 
+import copy
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,19 +36,7 @@ from autograd import Tensor, Value, dot, linear, read_network
 
 from .activations import Activation, get_activation
 from .init import Seed, init_mlp
-from .module import Module
-
-
-def float_array(x: Any, what: str) -> np.ndarray:
-    """``x`` as a float64 array, or TypeError/ValueError naming ``what`` (never numpy's OverflowError, nor its
-    ComplexWarning: a complex array is refused before the cast would drop its imaginary part)."""
-    if isinstance(x, (complex, np.complexfloating)) or isinstance(x, np.ndarray) and np.iscomplexobj(x):
-        raise TypeError(f"{what} must be an array of real numbers, got complex values: {x!r:.80}")
-    try:
-        return np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError) as error:
-        raise (ValueError if isinstance(error, ValueError) else TypeError)(
-            f"{what} must be an array of real numbers, got {type(x).__name__}: {x!r:.80} ({error})") from None
+from .module import Module, float_array
 
 
 def per_sample_array(x: Any, what: str) -> np.ndarray:
@@ -112,6 +101,18 @@ class Neuron(Module):
     def _own_parameters(self) -> list[tuple[str, Value]]:
         return self._named
 
+    # A neuron on its own has one entry per weight, named as Layer names its neurons' weights (a Layer gathers
+    # them into its W[l] and b[l] instead).
+    def _own_state(self) -> dict[str, np.ndarray]:
+        return {name: np.array(p.data, dtype=np.float64) for name, p in self._named}
+
+    def _own_grads(self) -> dict[str, np.ndarray]:
+        return {name: np.array(p.grad, dtype=np.float64) for name, p in self._named}
+
+    def _load_own_state(self, state) -> None:
+        for name, p in self._named:
+            p.data = float(state[name])
+
     def preactivation(self, x: Sequence[Value | float]) -> Value:
         """z = w·x + b as one node labelled ``z{j}[l]``."""
         z = dot(self.w, x, self.b)
@@ -166,6 +167,10 @@ class _Dense(Module):
     def _build(self, W: np.ndarray, b: np.ndarray | None) -> None:
         raise NotImplementedError
 
+    def _entry_name(self, name: str, positional: bool) -> str:
+        # inside a Sequential, PyTorch's names: the Sequential's "{i}." prefix tells the layers apart
+        return {f"W[{self.index}]": "weight", f"b[{self.index}]": "bias"}.get(name, name) if positional else name
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.n_in} -> {self.n_out}, {self.activation!r}, bias={self.bias})"
 
@@ -178,6 +183,8 @@ class Layer(_Dense):
     takes them (W of shape (n_out, n_in), b of shape (n_out,) or None):
     ``W[j, k]`` becomes ``w{j}{k}[index]``, ``b[j]`` becomes ``b{j}[index]``.
     """
+
+    _state_holds_children = True  # W[l] and b[l] gather the neurons' weights
 
     def _build(self, W: np.ndarray, b: np.ndarray | None) -> None:
         # A whole-layer activation (softmax) is applied by the layer; elementwise ones by each neuron.
@@ -234,7 +241,8 @@ class Linear(_Dense):
     def _build(self, W: np.ndarray, b: np.ndarray | None) -> None:
         self.W = Tensor(W, f"W[{self.index}]", requires_grad=True)  # Tensor(...) copies: the caller's arrays stay
         self.b = None if b is None else Tensor(b, f"b[{self.index}]", requires_grad=True)
-        self._named = [(self.W.label, self.W)] + ([] if self.b is None else [(self.b.label, self.b)])
+        # keyed by the layer's index, not by the labels (which are the user's to change, for drawings)
+        self._named = [(f"W[{self.index}]", self.W)] + ([] if self.b is None else [(f"b[{self.index}]", self.b)])
         self._z_label, self._a_label = f"z[{self.index}]", f"a[{self.index}]"
 
     @property
@@ -254,21 +262,18 @@ class Linear(_Dense):
         return a
 
     def _own_state(self) -> dict[str, np.ndarray]:
-        state = {self.W.label: self.W.data.copy()}
-        if self.b is not None:
-            state[self.b.label] = self.b.data.copy()
-        return state
+        return {name: np.array(p.data, dtype=np.float64) for name, p in self._named}  # float64 copies, any dtype
 
     def _own_grads(self) -> dict[str, np.ndarray]:
         # A Tensor's grad is None before its first backward and a placeholder zero after zero_grad()
-        return {p.label: np.array(p.grad, dtype=np.float64) if isinstance(p.grad, np.ndarray) else
-                np.zeros_like(p.data) for _, p in self._named}
+        return {name: np.array(p.grad, dtype=np.float64) if isinstance(p.grad, np.ndarray) else
+                np.zeros(p.data.shape) for name, p in self._named}
 
     def _load_own_state(self, state) -> None:
-        # Rebind (not write in place), as the optimizers do: arrays taken from .data earlier stay as they were.
-        self.W.data = np.array(state[self.W.label], dtype=np.float64)
-        if self.b is not None:
-            self.b.data = np.array(state[self.b.label], dtype=np.float64)
+        # Rebind (not write in place), as the optimizers do: arrays taken from .data earlier stay as they were;
+        # each parameter keeps its dtype (a float32 layer stays float32).
+        for name, p in self._named:
+            p.data = np.array(state[name], dtype=p.data.dtype)
 
 # -- engines -------------------------------------------------------------------------
 
@@ -414,6 +419,13 @@ class MLP(Module):
     def __init__(self, n_in: int, hidden: Sequence[int] | int, n_out: int,
                  activations: Sequence[str | Activation | None] | None = None, bias: bool = True,
                  init: str = "normal", seed: Seed = 0, engine: str = "value"):
+        self._configure(n_in, hidden, n_out, activations, bias, init, seed, engine)
+        self._make_layers(init_mlp(self.sizes, init, seed, bias))
+
+    def _configure(self, n_in: int, hidden: Sequence[int] | int, n_out: int,
+                   activations: Sequence[str | Activation | None] | None, bias: bool, init: str, seed: Seed,
+                   engine: str) -> None:
+        """Check and keep the constructor's arguments (``init_mlp`` checks ``init`` and ``seed``)."""
         self._engine = get_engine(engine)
         if isinstance(hidden, numbers.Integral):
             hidden = [hidden]
@@ -434,11 +446,13 @@ class MLP(Module):
         acts = [get_activation(a) for a in activations]
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be True or False, got {bias!r}")
-        sizes = [self.n_in, *self.hidden, self.n_out]
         self._spec = dict(n_in=self.n_in, hidden=list(self.hidden), n_out=self.n_out, activations=acts,
                           bias=bias, init=init, seed=seed)
+
+    def _make_layers(self, weights: Sequence[tuple[np.ndarray, np.ndarray | None]]) -> None:
+        """Layer l from ``weights[l - 1]`` = (W[l], b[l]), on this model's engine."""
         self.layers = [self._engine.make_layer(W, b, act, l)
-                       for l, ((W, b), act) in enumerate(zip(init_mlp(sizes, init, seed, bias), acts), start=1)]
+                       for l, ((W, b), act) in enumerate(zip(weights, self._spec["activations"]), start=1)]
         self._input_labels = [f"x{k}" for k in range(self.n_in)]  # after init_mlp has refused absurd sizes
 
     @property
@@ -457,17 +471,27 @@ class MLP(Module):
         return list(self._spec["activations"])
 
     def spec(self) -> dict:
-        """The constructor arguments (without the engine): ``MLP(**model.spec(), engine=...)`` rebuilds it."""
-        return dict(self._spec, hidden=list(self.hidden), activations=list(self._spec["activations"]))
+        """The constructor arguments (without the engine), the activations as copies: ``MLP(**model.spec(),
+        engine=...)`` rebuilds the architecture (sizes, activations, bias, init), sharing nothing with this model.
+        It rebuilds the initial weights only when ``seed`` is an int (a Generator has moved on since, None draws
+        fresh ones), and never trained ones: ``to()`` or ``state_dict()`` copy those."""
+        return dict(self._spec, hidden=list(self.hidden),
+                    activations=[copy.copy(a) for a in self._spec["activations"]])
 
     def forward(self, x: Any) -> Any:
         return self._engine.forward(self, x)
 
     def to(self, engine: str) -> MLP:
-        """A new MLP of the same spec on ``engine`` holding copies of these weights."""
-        other = MLP(**self.spec(), engine=engine)
-        other.load_state_dict(self.state_dict())
-        return other
+        """A new MLP of the same spec on ``engine`` holding copies of these weights, in this model's mode
+        (``training``); it shares nothing with this one and draws no random numbers (a seed Generator is left
+        where it was)."""
+        other = MLP.__new__(MLP)
+        spec = self.spec()
+        spec["seed"] = copy.deepcopy(spec["seed"])  # a Generator: the new model's own
+        other._configure(**spec, engine=engine)
+        state = self.state_dict()
+        other._make_layers([(state[f"W[{l}]"], state.get(f"b[{l}]")) for l in range(1, len(self.layers) + 1)])
+        return other.train(self.training)
 
     @classmethod
     def from_hand_table(cls, table: dict | str | None = None, engine: str = "value") -> MLP:
