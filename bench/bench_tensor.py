@@ -104,7 +104,10 @@ class TensorEngine:
         a = self.X
         for (W, b), name in zip(zip(self.params[::2], self.params[1::2]), self.activations):
             a = getattr(linear(a, W, b), name)()
-        loss = mse_loss(a, self.Y)
+        return self._step(mse_loss(a, self.Y))
+
+    def _step(self, loss: Tensor) -> float:
+        """backward, then p ← p − lr ∂L/∂p for each parameter (every Tensor engine's end of an epoch)."""
         loss.backward()
         for p in self.params:
             p.data -= LR * p.grad
@@ -130,12 +133,7 @@ class GenericEngine(TensorEngine):
         a = self.X
         for (W, b), name in zip(zip(self.params[::2], self.params[1::2]), self.activations):
             a = getattr(a @ W + b, name)()
-        loss = ((a - self.Y) ** 2).mean()
-        loss.backward()
-        for p in self.params:
-            p.data -= LR * p.grad
-            p.grad = None
-        return loss.data
+        return self._step(((a - self.Y) ** 2).mean())
 
     def state(self) -> dict[str, np.ndarray]:
         return {p.label: p.data.T if p.data.ndim == 2 else p.data for p in self.params}
@@ -148,12 +146,7 @@ class GenericTransposedEngine(TensorEngine):
         a = self.X
         for (W, b), name in zip(zip(self.params[::2], self.params[1::2]), self.activations):
             a = getattr(a @ W.T + b, name)()
-        loss = ((a - self.Y) ** 2).mean()
-        loss.backward()
-        for p in self.params:
-            p.data -= LR * p.grad
-            p.grad = None
-        return loss.data
+        return self._step(((a - self.Y) ** 2).mean())
 
 
 class NnLoopEngine:
