@@ -1105,8 +1105,9 @@ def _legacy_to_general(net: Mapping) -> dict:
                 raise ValueError(f"table: network.{section} has {k!r}; expected weights w_jk (w01) and biases b_j")
             parameters[f"{k}[{l}]"] = v
     n_in = len(net["inputs"]) if isinstance(net.get("inputs"), (Mapping, list, tuple)) else 0
-    general = {"sizes": [n_in, *sizes], "activations": ["sigmoid"] * 2, "loss": "half_sum",
-               "parameters": parameters, "inputs": net.get("inputs")}
+    # sigmoid and ½Σ(ŷ − y)² are the shipped table's; an "activations" or "loss" given beside them is used
+    general = {"sizes": [n_in, *sizes], "activations": net.get("activations", ["sigmoid"] * 2),
+               "loss": net.get("loss", "half_sum"), "parameters": parameters, "inputs": net.get("inputs")}
     if "targets" not in net and "label" not in net:
         raise ValueError("table: network has no 'label'; expected the sample's target, e.g. {\"y\": 1.0}")
     general["targets"] = net.get("targets", net.get("label"))

@@ -394,7 +394,7 @@ def _sqrt_domain(xs, ctx):
 
 # -- the operations, forward and VJP side by side -----------------------------------------------
 
-@np.errstate(over="ignore")  # 1 / 5e-324 is inf, as for Value (no warning)
+@np.errstate(over="ignore", invalid="ignore")  # 1 / 5e-324 is inf and inf / inf nan, as for Value (no warning)
 def _div_forward(xs, ctx):
     return xs[0] / xs[1]
 
@@ -583,6 +583,11 @@ def _softplus_forward(xs, ctx):
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
+@np.errstate(over="ignore", invalid="ignore")  # slope·x is computed where x > 0 too (np.where takes both sides)
+def _leaky_relu_forward(xs, slope):
+    return np.where(xs[0] > 0, xs[0], slope * xs[0])
+
+
 def _leaky_relu_vjp(g, xs, out, slope, needs):
     x = _data(xs[0])
     # the derivative is nan at nan (as relu's sign(relu(x)) is, and Value's): a nan must not vanish
@@ -617,7 +622,7 @@ def _mse_vjp(g, xs, out, ctx, needs):
 
 
 # x - max overflows to -inf for logits beyond float64's span ([1e308, -1e308]): exp(-inf) = 0 is then exact
-@np.errstate(over="ignore")
+@np.errstate(over="ignore", invalid="ignore")  # inf - inf (an infinite logit) is nan, as in PyTorch, silently
 def _softmax_forward(xs, axis):
     x = xs[0]
     if x.shape[axis] == 0:  # over an empty axis: the empty result (PyTorch's), where max has no identity
@@ -630,7 +635,7 @@ def _softmax_vjp(g, xs, out, axis, needs):
     return (out * (g - _reduce_sum(g * out, (axis,), True)),)
 
 
-@np.errstate(over="ignore")  # as _softmax_forward: an entry -inf below the maximum is exact
+@np.errstate(over="ignore", invalid="ignore")  # as _softmax_forward
 def _log_softmax_forward(xs, axis):
     x = xs[0]
     if x.shape[axis] == 0:  # as _softmax_forward
@@ -691,7 +696,7 @@ SOFTPLUS = TensorOp("softplus", "softplus", _softplus_forward, lambda g, xs, o, 
 # relu'(x) = sign(relu(x)): 1 where x > 0, 0 elsewhere (0 at the kink), and cheaper than a bool mask
 RELU = TensorOp("relu", "ReLU", lambda xs, c: np.maximum(xs[0], 0.0),
                 lambda g, xs, o, c, n: (g * np.sign(_data(o)),), higher_order=True)
-LEAKY_RELU = TensorOp("leaky_relu", "LeakyReLU", lambda xs, slope: np.where(xs[0] > 0, xs[0], slope * xs[0]),
+LEAKY_RELU = TensorOp("leaky_relu", "LeakyReLU", _leaky_relu_forward,
                       _leaky_relu_vjp, higher_order=True)
 ABS = TensorOp("abs", "|·|", lambda xs, c: np.abs(xs[0]), lambda g, xs, o, c, n: (g * np.sign(_data(xs[0])),),
                higher_order=True)

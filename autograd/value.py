@@ -284,7 +284,9 @@ def _pow_derivatives(xs, out, ctx):
     elif a_data == 0 and b_data > 0:
         d_exponent = 0.0  # a ** b * log(a) -> 0 as a -> 0+
     else:
-        d_exponent = math.nan  # a ** b is not defined for a <= 0 near a non-integer b
+        # a ** b is not defined for a <= 0 near a non-integer b: nan, and a recorded nan (create_graph) whose own
+        # derivatives are nan too, never a plain number whose derivative would read 0
+        d_exponent = (a + b) * math.nan
     return [d_base, d_exponent]
 
 

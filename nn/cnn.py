@@ -177,7 +177,7 @@ def summarize(runs: list[dict]) -> list[dict]:
         accuracy = np.array([r["test_accuracy"][-1] for r in mine])
         rows.append({"setting": setting, "name": SETTINGS[setting].name, "seeds": len(mine),
                      "accuracy_mean": float(accuracy.mean()),
-                     "accuracy_std": float(accuracy.std(ddof=1)) if len(mine) > 1 else 0.0,
+                     "accuracy_std": float(accuracy.std(ddof=1)) if len(mine) > 1 else math.nan,  # one seed: no spread
                      "final_loss": float(np.mean([r["train_loss"][-1] for r in mine])),
                      "seconds_per_epoch": float(np.median([t for r in mine for t in r["seconds"]]))})
     return rows
@@ -189,7 +189,8 @@ def table(rows: list[dict]) -> str:
              "|---|---|---|---|"]
     for r in rows:
         seeds = f"{r['seeds']} seed{'s' if r['seeds'] != 1 else ''}"
-        lines.append(f"| {r['name']} | {100 * r['accuracy_mean']:.2f} % ± {100 * r['accuracy_std']:.2f} "
+        spread = "" if math.isnan(r["accuracy_std"]) else f" ± {100 * r['accuracy_std']:.2f}"  # none from one seed
+        lines.append(f"| {r['name']} | {100 * r['accuracy_mean']:.2f} %{spread} "
                      f"({seeds}) | {r['final_loss']:.4f} | {r['seconds_per_epoch']:.3f} s |")
     return "\n".join(lines)
 
@@ -268,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         os.makedirs(args.out, exist_ok=True)
         plot_curves(runs, os.path.join(args.out, "curves.png"))
         with open(os.path.join(args.out, "results.json"), "w") as file:
-            json.dump({"summary": rows, "runs": runs}, file, indent=1)
+            # the std of one seed (none measured) is null in the summary, not NaN
+            summary = [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in rows]
+            json.dump({"summary": summary, "runs": runs}, file, indent=1)
         print(f"\nwrote {os.path.join(args.out, 'curves.png')}, results.json and the trained models in "
               f"{models} (nn.load(path) gives one back)")
     best = max(rows, key=lambda r: r["accuracy_mean"])

@@ -309,3 +309,21 @@ def test_the_gradient_of_a_constant_output_is_zero_on_both_engines():
     v = Value(1.0)
     assert grad(grad(v * 3, v, create_graph=True), v) == 0.0
     np.testing.assert_array_equal(hessian(lambda t: (t * 3).sum(), np.ones(2)), np.zeros((2, 2)))
+
+
+def test_a_nan_derivative_of_a_power_stays_nan_when_differentiated_again():
+    # d(a^b)/db = a^b log a is undefined at a = -2 (nan); its derivatives are nan too (PyTorch: [[2, nan], [nan, nan]])
+    H = autograd.hessian(lambda p, q: p ** q, [-2.0, 2.0])
+    assert H[0][0] == 2.0 and all(math.isnan(h) for h in (H[0][1], H[1][0], H[1][1]))
+
+
+def test_infinite_logits_and_other_extremes_give_numpy_and_torchs_values_without_warnings():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(Tensor([math.inf, 0.0]).softmax().data).all()  # inf - inf: nan, as PyTorch
+        assert np.isnan(Tensor([math.inf, 0.0]).log_softmax().data).all()
+        assert np.isnan(Tensor([-math.inf, -math.inf]).softmax().data).all()
+        assert np.isnan((Tensor([math.inf]) / Tensor([math.inf])).data).all()
+        assert Tensor([1e308]).leaky_relu(2.0).data[0] == 1e308  # x > 0: x itself, slope·x never used
+        assert Tensor([math.inf]).leaky_relu(0.0).data[0] == math.inf

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
+import autograd
 import nn
 import nn.cli
 import nn.cnn
@@ -340,3 +341,30 @@ def test_plot_decision_boundary_names_a_nan_label_instead_of_warning():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match=r"plot labels y must be finite class labels, got \[nan\] at row 1"):
             plot_decision_boundary(model, X, np.array([0.0, np.nan, 1.0]))
+
+
+def test_one_seed_shows_no_spread_and_huge_finite_losses_a_finite_std():
+    from nn.cnn import table
+    row = {"name": "s", "seeds": 1, "accuracy_mean": 0.9, "accuracy_std": math.nan, "final_loss": 0.1,
+           "seconds_per_epoch": 0.5}
+    assert table([row]).splitlines()[-1] == "| s | 90.00 % (1 seed) | 0.1000 | 0.500 s |"
+    mean, std = ex._mean_std([5e305, 6e305, 1e305])  # squares of these overflow: the spread is still finite
+    assert mean == pytest.approx(4e305, rel=1e-12) and std == pytest.approx(float(np.std([5, 6, 1], ddof=1)) * 1e305,
+                                                                         rel=1e-12)
+
+
+def test_the_markdown_and_command_line_of_an_experiment_say_the_lr_it_ran_with():
+    result = ex.run_experiment("report-000", seeds=1, epochs=2, lr=0.05, progress=False)
+    text = ex.markdown_tables(result)
+    # a setting that does not compare learning rates ran at --lr 0.05, and says so (it said its own lr 1)
+    assert "- none (2-16-1, Code 3): ·-16-· identity/sigmoid, normal init, mse, sgd lr 0.05" in text
+    assert "--epochs 2 --lr 0.05`" in ex.comparison_markdown(result)
+
+
+def test_a_legacy_hand_table_uses_the_activations_and_loss_it_gives():
+    from autograd.worked_example import load_hand_table
+    table = load_hand_table()
+    table["network"]["activations"] = "tanh"
+    table["network"]["loss"] = "mse"
+    net = autograd.read_network(table)
+    assert net.activations == ("tanh", "tanh") and net.loss == "mse"
