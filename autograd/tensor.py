@@ -374,7 +374,8 @@ def _pow_domain(xs, ctx):
     a, b = xs
     if np.any((a == 0) & (b < 0)):
         raise DivisionByZeroError("a ** b is undefined where a = 0 and b < 0 (0 to a negative power)")
-    if np.any((a < 0) & (b != np.round(b)) & ~np.isnan(b)):  # a nan exponent gives nan, as for Value
+    # a nan exponent gives nan, as for Value; ±inf is no integer (np.round keeps it), as Value refuses (-2) ** inf
+    if np.any((a < 0) & ((b != np.round(b)) | np.isinf(b)) & ~np.isnan(b)):
         raise DomainError("a ** b is undefined where a < 0 and b is not an integer")
 
 

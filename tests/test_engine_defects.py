@@ -327,3 +327,11 @@ def test_infinite_logits_and_other_extremes_give_numpy_and_torchs_values_without
         assert np.isnan((Tensor([math.inf]) / Tensor([math.inf])).data).all()
         assert Tensor([1e308]).leaky_relu(2.0).data[0] == 1e308  # x > 0: x itself, slope·x never used
         assert Tensor([math.inf]).leaky_relu(0.0).data[0] == math.inf
+
+
+def test_a_negative_base_to_an_infinite_power_is_refused_by_both_engines():
+    for make in (lambda: Value(-2.0) ** Value(math.inf), lambda: Tensor([-2.0]) ** math.inf,
+                 lambda: Tensor([-2.0]) ** Tensor([math.inf])):
+        with pytest.raises(autograd.DomainError, match="integer"):
+            make()
+    assert (Tensor([2.0]) ** Tensor([math.inf])).data[0] == math.inf  # a positive base is fine
