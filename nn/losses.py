@@ -180,8 +180,8 @@ def _weighted_sum(terms: Any, t: np.ndarray) -> Any:
     if type(terms) is Tensor:
         used = t != 0
         return (terms[used] * t[used]).sum()
-    return autograd.sum([v if w == 1.0 else w * v for row, trow in zip(terms, t.tolist())
-                         for v, w in zip(row, trow) if w])
+    weighted = [v if w == 1.0 else w * v for row, trow in zip(terms, t.tolist()) for v, w in zip(row, trow) if w]
+    return autograd.sum(weighted) if weighted else Value(0.0)  # every weight 0: an empty sum
 
 
 def _value_inputs(pred: Any, target: Any, loss: str, targets: Any) -> tuple[list[list[Value]], np.ndarray]:
@@ -284,9 +284,10 @@ class BCELoss(Loss):
 
 
 class BCEWithLogitsLoss(Loss):
-    """Binary cross-entropy on logits z (no sigmoid in the model), stable for any z:
+    """Binary cross-entropy on logits z (no sigmoid in the model), stable for any z, ±inf included:
 
-    ℓ = softplus(z) - y·z = -[y log σ(z) + (1 - y) log(1 - σ(z))], dℓ/dz = σ(z) - y.
+    ℓ = y·softplus(-z) + (1 - y)·softplus(z) = -[y log σ(z) + (1 - y) log(1 - σ(z))], dℓ/dz = σ(z) - y,
+    each term summed only where its weight is non-zero (0 · softplus(∞) would be nan where ℓ is 0 or ∞).
     """
 
     name = "bce_logits"
@@ -300,8 +301,14 @@ class BCEWithLogitsLoss(Loss):
         _check_unit_interval(t, "targets", self.title)
 
     def formula(self, pred: Any, t: np.ndarray) -> Any:
-        # softplus is stable for any z on both engines, with derivative σ(z)
-        return _reduce(_each(lambda z, y: z.softplus() - y * z, pred, t), self.reduction)
+        # softplus is stable for any z on both engines, with derivative σ(z); softplus(z) - y·z, the same sum,
+        # would give inf - inf = nan at z = ±inf
+        if type(pred) is Tensor:
+            up, down = pred.softplus(), (-pred).softplus()
+        else:
+            up, down = [[v.softplus() for v in row] for row in pred], [[(-v).softplus() for v in row] for row in pred]
+        total = _weighted_sum(down, t) + _weighted_sum(up, 1.0 - t)
+        return total / t.size if self.reduction == "mean" else total
 
 
 def as_class_targets(target: Any, n: int, k: int, loss: str = "CrossEntropyLoss") -> np.ndarray:

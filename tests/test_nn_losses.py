@@ -250,3 +250,18 @@ def test_bce_of_a_nan_prediction_is_nan_on_both_engines_and_the_clamp_still_hold
     # p = 0 with y = 1: -log clamped at 100, as PyTorch's BCELoss
     assert nn.BCELoss()([[Value(0.0)]], [1.0]).data == 100.0
     assert float(nn.BCELoss()(Tensor([[0.0]]), [1.0]).data) == 100.0
+
+
+def test_bce_with_logits_at_infinite_logits_is_the_limit_on_both_engines():
+    import warnings
+
+    import nn
+    from autograd import Tensor
+    # ℓ(z, y) = y·softplus(-z) + (1 - y)·softplus(z): ∞ where the logit is confidently wrong, 0 where right
+    cases = [(math.inf, 0.0, math.inf), (math.inf, 1.0, 0.0), (-math.inf, 0.0, 0.0), (-math.inf, 1.0, math.inf),
+             (math.inf, 0.5, math.inf)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for z, y, expected in cases:
+            assert nn.BCEWithLogitsLoss()([Value(z)], np.array([y])).data == expected, (z, y)
+            assert float(nn.BCEWithLogitsLoss()(Tensor([[z]]), np.array([y])).data) == expected, (z, y)
