@@ -99,11 +99,21 @@ def test_curve_bands_average_the_runs_still_going():
     assert std[:2] == pytest.approx([math.sqrt(2), math.sqrt(2)]) and math.isnan(std[2])
 
 
-def test_each_run_draws_from_its_setting_data_set_and_seed():
+def test_each_run_draws_from_its_network_data_set_and_seed():
     draw = lambda *key: ex.run_generator(*key).normal(size=3).tolist()
-    assert draw("lr 1", "xor", 3) == draw("lr 1", "xor", 3)
-    assert len({tuple(draw(*k)) for k in [("lr 1", "xor", 3), ("lr 10", "xor", 3), ("lr 1", "linear", 3),
-                                           ("lr 1", "xor", 4)]}) == 4
+    assert draw("16-16 normal", "xor", 3) == draw("16-16 normal", "xor", 3)
+    assert len({tuple(draw(*k)) for k in [("16-16 normal", "xor", 3), ("4 normal", "xor", 3),
+                                           ("16-16 normal", "linear", 3), ("16-16 normal", "xor", 4)]}) == 4
+
+
+def test_settings_of_one_network_start_from_the_same_weights_so_a_table_compares_the_setting():
+    by_label = {s.label: s for s in ex.EXPERIMENTS["report-000"].settings}
+    def weights(label, seed=0):
+        return ex.build_model(ex.Task("", by_label[label], "xor", seed, 1, "tensor")).state_dict()
+    lr10, lr1 = weights("lr 10"), weights("lr 1")
+    assert all(np.array_equal(lr10[k], lr1[k]) for k in lr1)  # paired: only the learning rate differs
+    other_seed, other_net = weights("lr 1", seed=1), weights("4 units")
+    assert not np.array_equal(other_seed["W[1]"], lr1["W[1]"]) and other_net["W[1]"].shape != lr1["W[1]"].shape
 
 
 def test_one_and_two_processes_give_identical_tables():

@@ -6,9 +6,11 @@ runs over processes with joblib (loky, or dask on a cluster) and returns an ``Ex
 ``summarize`` turns it into one ``Summary`` per setting and data set (mean ± std of the accuracy over seeds,
 ddof = 1, and so on); ``write_outputs`` writes the Markdown tables, the CSV of every run and the figures.
 
-Each run draws its weights from a generator derived from its setting's label, its data set and its seed
+Each run draws its weights from a generator derived from its network (sizes, init), its data set and its seed
 (``run_generator``), never from a shared stream, so the tables do not depend on how many processes ran them
-or in which order they finished.
+or in which order they finished, and the settings of one network are paired: at seed s, lr 10, lr 1 and
+lr 0.1 (or two activations, or two optimizers) start from the same weights, so a table compares the setting,
+not two draws.
 """
 
 from __future__ import annotations
@@ -213,15 +215,21 @@ class Task:
     engine: str = "tensor"
 
 
-def run_generator(setting_label: str, dataset: str, seed: int) -> np.random.Generator:
-    """The generator of one run's initial weights, derived from its setting's label, its data set and its seed
-    alone (SHA-256 of the first two, so it is the same in every process and every Python)."""
-    if not isinstance(setting_label, str) or not isinstance(dataset, str):
-        raise TypeError(f"run_generator expects the setting's label and the data set's name as strings, got "
-                        f"{type(setting_label).__name__} and {type(dataset).__name__}")
+def network_key(setting: Setting) -> str:
+    """What a setting's initial weights depend on: its hidden sizes and init (``"16-16 normal"``); settings that
+    differ only in learning rate, activations, loss or optimizer share it, so their runs are paired."""
+    return f"{'-'.join(map(str, setting.hidden))} {setting.init}"
+
+
+def run_generator(network: str, dataset: str, seed: int) -> np.random.Generator:
+    """The generator of one run's initial weights, derived from its network (``network_key``), its data set and
+    its seed alone (SHA-256 of the first two, so it is the same in every process and every Python)."""
+    if not isinstance(network, str) or not isinstance(dataset, str):
+        raise TypeError(f"run_generator expects the network's key and the data set's name as strings, got "
+                        f"{type(network).__name__} and {type(dataset).__name__}")
     if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or not 0 <= seed < 2**63:
         raise ValueError(f"run_generator seed must be an int from 0 to 2**63 - 1, got {seed!r:.40}")
-    digest = hashlib.sha256(f"{setting_label}\x1f{dataset}".encode()).digest()
+    digest = hashlib.sha256(f"{network}\x1f{dataset}".encode()).digest()
     words = np.frombuffer(digest[:16], dtype=np.uint32).tolist()
     return np.random.default_rng(np.random.SeedSequence([int(seed), *words]))
 
@@ -248,7 +256,7 @@ def build_model(task: Task) -> MLP:
     s = task.setting
     n_out = 1 if s.loss != "cross_entropy" else int(y.max()) + 1
     return MLP(X.shape[1], list(s.hidden), n_out, activations=list(s.activations), bias=True, init=s.init,
-               seed=run_generator(s.label, task.dataset, task.seed), engine=task.engine)
+               seed=run_generator(network_key(s), task.dataset, task.seed), engine=task.engine)
 
 
 def train_one(task: Task) -> RunResult:
