@@ -157,7 +157,7 @@ class TensorOp:
         else:
             xs, needs = tuple([x.data for x in inputs]), tuple([x.requires_grad for x in inputs])
         grads = self.vjp(node.grad, xs, node.data, node._ctx, needs)
-        if len(grads) < n:  # else zip() would give the missing inputs nothing, silently
+        if len(grads) != n and _miscounted(grads, n):  # else zip() would drop or skip contributions, silently
             raise graph.count_mismatch(self, len(grads), n, "vjp")
         result = None if add else []
         for x, c, need in zip(inputs, grads, needs):  # zip stops at the inputs: linear without bias returns a None
@@ -187,7 +187,7 @@ class TensorOp:
             raise graph.not_higher_order(self, "vjp")
         else:
             grads = self.vjp(g, tuple(inputs), node, node._ctx, needs)
-        if len(grads) < len(inputs):
+        if len(grads) != len(inputs) and _miscounted(grads, len(inputs)):
             raise graph.count_mismatch(self, len(grads), len(inputs), "vjp")
         result = []
         for x, c, need in zip(inputs, grads, needs):
@@ -215,6 +215,8 @@ class TensorOp:
         xs = tuple(np.asarray(x) for x in xs)
         out = self.forward(xs, ctx)
         grads = self.vjp(np.asarray(g), xs, out, ctx, (True,) * len(xs))
+        if len(grads) != len(xs) and _miscounted(grads, len(xs)):
+            raise graph.count_mismatch(self, len(grads), len(xs), "vjp")
         return [self.fit(c, x.shape) for c, x in zip(grads, xs)]
 
     def fit(self, c: Any, shape: tuple, dtype: Any = None) -> np.ndarray:
@@ -237,6 +239,12 @@ class TensorOp:
 
 # -- the derivative rules' helpers: on an ndarray they compute an array (first-order backward), on a Tensor
 # -- they apply the engine's own op, so backward(create_graph=True) records the backward pass itself.
+
+def _miscounted(grads: Sequence, n: int) -> bool:
+    """A VJP's list that is not one entry per input: too short, or longer with something past the inputs (a
+    trailing None is fine: linear without a bias returns one for the bias it has not)."""
+    return len(grads) < n or any(g is not None for g in grads[n:])
+
 
 def _data(x: Any) -> Any:
     """The array in ``x``: masks and kinks are read from values, never recorded."""

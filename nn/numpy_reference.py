@@ -132,7 +132,13 @@ class NumpyMLP:
         return float(np.mean(diff * diff))
 
     def gradients(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
-        """The loss and (∂L/∂Wˡ, ∂L/∂bˡ) for every layer, by the matrix-form backward pass."""
+        """The loss and (∂L/∂Wˡ, ∂L/∂bˡ) for every layer, by the matrix-form backward pass (X: a batch (n, d),
+        one row per sample; a single sample (d,) is taken as a batch of one)."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 1:  # else δᵀA would be an inner product and len(diff) the outputs, not the samples
+            X = X[None, :]
+        elif X.ndim != 2:
+            raise ValueError(f"NumpyMLP X must be a batch (n, d) or one sample (d,), got shape {X.shape}")
         out, cache = self.forward(X)
         diff = out - _targets(Y, out)
         loss = float(np.vdot(diff, diff)) / diff.size

@@ -38,13 +38,20 @@ CLASS_COLORS = ["#1f5fa8", "#c8302b", "#2a9d3f", "#e08a00", "#7a4fa3", "#8c564b"
                 "#a6a600", "#1aa6b7"]
 
 
-def _finish(fig: plt.Figure, path: str | Path | None, dpi: int = 150) -> plt.Figure:
-    """Write ``fig`` to ``path`` (its folder made) and close it; without a path, leave it for the notebook."""
+def _finish(fig: plt.Figure, path: str | Path | None, dpi: int = 150, own: bool = True) -> plt.Figure:
+    """Write ``fig`` to ``path`` (its folder made) and close it, even when writing fails (a figure the caller
+    gave, ``own=False``, stays open); without a path, leave it for the notebook."""
     if path is not None:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=dpi)
-        plt.close(fig)
+        try:
+            if path.is_dir():
+                raise ValueError(f"plot path {str(path)!r} is a folder; expected a file name such as "
+                                 f"{str(path / 'figure.png')!r}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(path, dpi=dpi)
+        finally:
+            if own:
+                plt.close(fig)
     return fig
 
 
@@ -66,11 +73,12 @@ def plot_loss(curves: History | Sequence[float] | Mapping[str, History | Sequenc
     named = dict(curves) if isinstance(curves, Mapping) else {"": curves}
     if not named:
         raise ValueError("plot_loss needs at least one loss curve, got an empty mapping")
-    if ax is None:
+    curves_values = {label: _loss_values(curve) for label, curve in named.items()}  # checked before a figure opens
+    own = ax is None
+    if own:
         fig, ax = plt.subplots(figsize=(6.4, 4.0))
     else:
         fig = ax.figure
-    curves_values = {label: _loss_values(curve) for label, curve in named.items()}
     positive = [v for values in curves_values.values() for v in values[np.isfinite(values) & (values > 0)].tolist()]
     if log_scale is None:
         log_scale = bool(positive) and max(positive) / min(positive) > 100
@@ -90,7 +98,7 @@ def plot_loss(curves: History | Sequence[float] | Mapping[str, History | Sequenc
     if any(named):
         ax.legend()
     fig.tight_layout()
-    return _finish(fig, path)
+    return _finish(fig, path, own=own)
 
 
 def _classes(values: np.ndarray, threshold: float) -> np.ndarray:
@@ -135,6 +143,9 @@ def plot_decision_boundary(model: Module, X: Any, y: Any, threshold: float = 0.5
     X, y = float_array(X, "plot_decision_boundary X"), per_sample_array(y, "plot_decision_boundary y")
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary needs 2-D points (X of shape (n, 2)), got shape {X.shape}")
+    if not np.isfinite(X).all():  # the grid spans the points: it needs them finite
+        row = int(np.argwhere(~np.isfinite(X))[0][0])
+        raise ValueError(f"plot_decision_boundary needs finite points X, got {X[row].tolist()} at row {row}")
     if len(y) != len(X):
         raise ValueError(f"plot_decision_boundary needs one label per point: X has {len(X)} rows, y {len(y)} "
                          f"(X of shape {X.shape})")
@@ -235,10 +246,10 @@ def plot_activations(activations: Sequence[str | Activation] = ("sigmoid", "tanh
         raise ValueError(f"plot_activations points must be an int from 2 to 1e6, got {points!r:.40}")
     cols = min(len(acts), 2)
     rows = math.ceil(len(acts) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False)
     xs = np.linspace(bounds[0], bounds[1], points)
-    for ax, act in zip(axes.ravel(), acts):
-        f, df = activation_curve(act, xs)
+    curves = [activation_curve(act, xs) for act in acts]  # an activation it cannot draw fails before a figure opens
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False)
+    for ax, act, (f, df) in zip(axes.ravel(), acts, curves):
         label = act.name + (f" (slope {act.slope:g})" if hasattr(act, "slope") else "")
         ax.plot(xs, f, color="#1f5fa8", linewidth=2, label="f(x)")
         # A jump (ReLU's kink) is drawn as a gap with the engine's value at 0 marked, not as a vertical line.

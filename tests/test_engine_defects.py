@@ -335,3 +335,28 @@ def test_a_negative_base_to_an_infinite_power_is_refused_by_both_engines():
         with pytest.raises(autograd.DomainError, match="integer"):
             make()
     assert (Tensor([2.0]) ** Tensor([math.inf])).data[0] == math.inf  # a positive base is fine
+
+
+def test_gradcheck_leaves_its_inputs_as_they_were_so_a_graph_built_before_still_backpropagates():
+    x = Value(0.7)
+    y = x * x
+    assert autograd.gradcheck(lambda v: v * v, [x])
+    y.backward()  # LeafChangedError before: restoring x.data stamped the leaf as changed
+    assert x.grad == pytest.approx(1.4, abs=1e-15)
+
+
+def test_a_tensor_vjp_with_an_entry_past_its_inputs_is_refused_and_gradgradcheck_names_a_detached_vjp():
+    from autograd.tensor import _apply
+    a, b = Tensor(np.array([1.0, 2.0]), requires_grad=True), Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    too_many = autograd.TensorOp("m", "*", lambda xs, c: xs[0] * xs[1],
+                                 lambda g, xs, o, c, n: [g * xs[1], g * xs[0], g])
+    with pytest.raises(ValueError, match=r"TensorOp 'm': its vjp gave 3 entries for a node with 2 inputs"):
+        autograd.gradcheck(lambda p, q: _apply(too_many, (p, q)), [a, b])
+
+    def detached(g, xs, o, c, n):  # cos computed on numbers even when recording: second derivative lost
+        x = xs[0].data if isinstance(xs[0], Tensor) else xs[0]
+        return [g * (Tensor(np.cos(x)) if isinstance(xs[0], Tensor) else np.cos(x))]
+    op = autograd.TensorOp("tsin", "s", lambda xs, c: np.sin(xs[0]), detached, higher_order=True)
+    with pytest.raises(autograd.GradcheckError, match=r"operation 'tsin' \(second derivative, input 0\)"):
+        autograd.gradgradcheck(lambda v: _apply(op, (v,)).sum(), np.array([0.3, 0.9]))
+    assert autograd.gradgradcheck(lambda v: (v.reshape(2, 1) + 1.0).sum() * 2.0, np.array([0.3, -0.8]))  # linear

@@ -368,3 +368,33 @@ def test_a_legacy_hand_table_uses_the_activations_and_loss_it_gives():
     table["network"]["loss"] = "mse"
     net = autograd.read_network(table)
     assert net.activations == ("tanh", "tanh") and net.loss == "mse"
+
+
+def test_the_numpy_reference_takes_one_sample_as_a_batch_of_one():
+    from nn.numpy_reference import NumpyMLP
+    m = NumpyMLP.random([2, 2], ["identity"])
+    one = m.gradients(np.array([1.0, 2.0]), np.array([0.0, 1.0]))
+    batch = m.gradients(np.array([[1.0, 2.0]]), np.array([[0.0, 1.0]]))
+    assert one[0] == batch[0] and np.array_equal(one[1][0], batch[1][0]) and one[1][0].shape == (2, 2)
+    # ∂/∂W of mean((Wx + b - y)²) over 2 outputs: (Wx + b - y) xᵀ, by hand
+    W, b = m.W[0], m.b[0]
+    x, y = np.array([1.0, 2.0]), np.array([0.0, 1.0])
+    np.testing.assert_allclose(one[1][0], np.outer(W @ x + b - y, x), rtol=1e-14)
+
+
+def test_plots_close_their_figure_when_they_fail_and_leave_the_callers_open(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from nn.plot import plot_activations, plot_loss
+    before = len(plt.get_fignums())
+    for call in (lambda: plot_loss([[1, 2], [3, 4]], path=tmp_path / "a.png"),
+                 lambda: plot_activations(["relu", "softmax"], path=tmp_path / "b.png"),
+                 lambda: plot_loss([1.0, 2.0], path=tmp_path / "c.unknownext"),
+                 lambda: plot_loss([1.0, 2.0], path=tmp_path)):
+        with pytest.raises(ValueError):
+            call()
+        assert len(plt.get_fignums()) == before
+    fig, ax = plt.subplots()
+    plot_loss([1.0, 2.0, 3.0], ax=ax, path=tmp_path / "d.png")
+    assert plt.fignum_exists(fig.number) and (tmp_path / "d.png").stat().st_size > 0
+    plt.close(fig)
