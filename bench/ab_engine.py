@@ -212,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.a is None or args.b is None:
         parser.error("expected two checkouts, A (before) and B (after)")
+    if args.rounds < 1 or args.reps < 1:
+        parser.error(f"--rounds and --reps must be at least 1, got {args.rounds} and {args.reps}")
     trees = [args.a.resolve(), args.b.resolve()]
     for tree in trees:
         if not (tree / "autograd" / "__init__.py").is_file():
@@ -219,15 +221,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.paired:
         _paired(trees, args.rounds, args.reps, args.only)
         return 0
-    samples: dict[Path, list[dict]] = {tree: [] for tree in trees}
+    samples: list[list[dict]] = [[], []]  # by side, not by path: A and B may be one checkout (an A/A noise check)
     for _ in range(args.rounds):
-        for tree in trees:
-            samples[tree].append(_run_sample(tree, args.reps, args.only))
+        for side, tree in enumerate(trees):
+            samples[side].append(_run_sample(tree, args.reps, args.only))
+    if not samples[0][0]:
+        parser.error(f"--only {args.only!r} matches no workload; expected part of one of {', '.join(WORKLOADS)}")
     print(f"A = {trees[0]}\nB = {trees[1]}\nmedian over {args.rounds} rounds of mean ms per pass (CPU time)\n")
     print("| workload | pass | A ms | B ms | B / A |\n|---|---|---|---|---|")
-    for name in samples[trees[0]][0]:
+    for name in samples[0][0]:
         for index, which in enumerate(("forward", "backward")):
-            a, b = (statistics.median(s[name][index] for s in samples[tree]) for tree in trees)
+            a, b = (statistics.median(s[name][index] for s in samples[side]) for side in (0, 1))
             print(f"| {name} | {which} | {a:.4f} | {b:.4f} | {b / a:.3f} |")
     return 0
 

@@ -442,6 +442,8 @@ def main(argv: list[str] | None = None) -> None:
     sections = set(args.only.split(","))
     if not sections <= set(SECTIONS):
         parser.error(f"--only expects sections among {','.join(SECTIONS)}, got {args.only!r}")
+    if args.repeat is not None and args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
     repeat = args.repeat or (11 if args.quick else 31)
     block = 0.02 if args.quick else 0.05
     memory_epochs = args.memory_epochs or (3_000 if args.quick else 20_000)

@@ -174,6 +174,11 @@ def main(argv: list[str] | None = None) -> list[MemoryRun]:
     parser.add_argument("--value-epochs", type=int, default=1000, help="epochs of the Value run (default 1000)")
     parser.add_argument("--chunks", type=int, default=10, help="measurements per run (default 10)")
     args = parser.parse_args(argv)
+    if args.chunks < 1:
+        parser.error(f"--chunks must be at least 1, got {args.chunks}")
+    for option, epochs in (("--tensor-epochs", args.tensor_epochs), ("--value-epochs", args.value_epochs)):
+        if epochs < args.chunks:
+            parser.error(f"{option} must be at least --chunks ({args.chunks}), got {epochs}")
     runs = []
     for make in (lambda: value_run(args.value_epochs, args.chunks),
                  lambda: tensor_run(args.tensor_epochs, args.chunks),

@@ -156,9 +156,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--rounds must be at least 1, got {args.rounds}")
     print(f"Python {sys.version.split()[0]}; median over {args.rounds} interleaved rounds, CPU time, collector on\n")
     print("| trick | with (ms) | without (ms) | without / with |\n|---|---|---|---|")
-    for name, (make, switch_off) in TRICKS.items():
-        if args.only and args.only not in name:
-            continue
+    chosen = {name: trick for name, trick in TRICKS.items() if not args.only or args.only.lower() in name.lower()}
+    if not chosen:
+        parser.error(f"--only {args.only!r} matches no trick; expected part of one of: {', '.join(TRICKS)}")
+    for name, (make, switch_off) in chosen.items():
         run = make()
         run()  # warm-up
         with_trick, without = [], []

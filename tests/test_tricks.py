@@ -88,3 +88,17 @@ def test_sums_over_leading_axes_switched_off_give_the_same_gradients_and_come_ba
     # and both are the hand-derived bias gradient: Σ over the rows of 2 (h - y) / n · (1 - h²)
     h = np.tanh(x.data @ w.data.T + b.data)
     np.testing.assert_allclose(with_trick[1], (2 * (h - y) / y.size * (1 - h * h)).sum(axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("module, argv, message", [
+    ("bench.tricks", ["--only", "junk"], "matches no trick"),
+    ("bench.memory", ["--chunks", "0"], "--chunks must be at least 1"),
+    ("bench.memory", ["--chunks", "5", "--value-epochs", "2"], "--value-epochs must be at least --chunks"),
+    ("bench.bench_tensor", ["--repeat", "0"], "--repeat must be at least 1"),
+    ("bench.ab_engine", [".", ".", "--rounds", "0"], "--rounds and --reps must be at least 1"),
+])
+def test_the_benchmarks_refuse_counts_that_would_measure_nothing(module, argv, message, capsys):
+    import importlib
+    with pytest.raises(SystemExit) as stop:
+        importlib.import_module(module).main(argv)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
