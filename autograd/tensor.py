@@ -210,6 +210,15 @@ class TensorOp:
                                      f"for an input of shape {x.shape}")
         return c
 
+    def __call__(self, *inputs: Any, ctx: Any = None) -> Tensor:
+        """This operation on ``inputs`` (Tensors, or arrays and numbers, taken as constants) as one recorded
+        node: ``SWISH(t)`` for an op you defined with ``TensorOp("swish", "swish", forward, vjp)``."""
+        if not inputs:
+            raise ValueError(f"{self.name} needs at least one input, got none")
+        nodes = tuple(x if type(x) is Tensor else _constant(_as_array(x, np.float64, f"{self.name} input"))
+                      for x in inputs)
+        return _apply(self, nodes, ctx)
+
     def input_gradients(self, g: np.ndarray, xs: Sequence[np.ndarray], ctx: Any = None) -> list[np.ndarray]:
         """The VJP for every input at ``xs`` with upstream ``g``, in the inputs' shapes (for checking)."""
         xs = tuple(np.asarray(x) for x in xs)

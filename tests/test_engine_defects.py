@@ -360,3 +360,15 @@ def test_a_tensor_vjp_with_an_entry_past_its_inputs_is_refused_and_gradgradcheck
     with pytest.raises(autograd.GradcheckError, match=r"operation 'tsin' \(second derivative, input 0\)"):
         autograd.gradgradcheck(lambda v: _apply(op, (v,)).sum(), np.array([0.3, 0.9]))
     assert autograd.gradgradcheck(lambda v: (v.reshape(2, 1) + 1.0).sum() * 2.0, np.array([0.3, -0.8]))  # linear
+
+
+def test_a_tensor_op_you_define_is_called_like_a_function():
+    def sig(x):
+        return 1.0 / (1.0 + np.exp(-x))
+    swish = autograd.TensorOp("swish", "swish", lambda xs, c: xs[0] * sig(xs[0]),
+                              lambda g, xs, o, c, n: (g * sig(xs[0]) * (1 + xs[0] * (1 - sig(xs[0]))),))
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    assert autograd.gradcheck(lambda t: swish(t).sum(), [x])
+    np.testing.assert_allclose(swish([1.0, 2.0]).data, [1.0 * sig(1.0), 2.0 * sig(2.0)], rtol=1e-15)  # numbers: constants
+    with pytest.raises(ValueError, match="swish needs at least one input"):
+        swish()
