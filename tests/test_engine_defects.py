@@ -369,6 +369,6 @@ def test_a_tensor_op_you_define_is_called_like_a_function():
                               lambda g, xs, o, c, n: (g * sig(xs[0]) * (1 + xs[0] * (1 - sig(xs[0]))),))
     x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
     assert autograd.gradcheck(lambda t: swish(t).sum(), [x])
-    np.testing.assert_allclose(swish([1.0, 2.0]).data, [1.0 * sig(1.0), 2.0 * sig(2.0)], rtol=1e-15)  # numbers: constants
+    np.testing.assert_allclose(swish([1.0, 2.0]).data, [sig(1.0), 2.0 * sig(2.0)], rtol=1e-15)  # numbers: constants
     with pytest.raises(ValueError, match="swish needs at least one input"):
         swish()
