@@ -20,6 +20,7 @@ in the upstream gradient). A float32 Tensor input gives a
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -72,37 +73,47 @@ class Mismatch:
                 f"|difference| {self.error:.3g} > allowed {self.allowed:.3g}")
 
 
-def _check_inputs(f: Callable, inputs: Any, eps: float, atol: float, rtol: float, kind: type = Value) -> list:
-    """``inputs`` (one node of type ``kind`` or a sequence of them) as a list; ``f`` and the tolerances checked."""
+def _check_inputs(f: Callable, inputs: Any, eps: float, atol: float, rtol: float, kind: type = Value,
+                  who: str = "gradcheck") -> list:
+    """``inputs`` (one node of type ``kind`` or a sequence of them) as a list; ``f`` and the tolerances checked;
+    errors name ``who`` (the function the user called)."""
     name = kind.__name__
     if not callable(f):
-        raise TypeError(f"gradcheck expects a callable f, got {type(f).__name__}")
+        raise TypeError(f"{who} expects a callable f, got {type(f).__name__}")
     if isinstance(inputs, kind):
         inputs = [inputs]
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
-        raise TypeError(f"gradcheck expects inputs to be a {name} or a sequence of {name}s, got "
+        raise TypeError(f"{who} expects inputs to be a {name} or a sequence of {name}s, got "
                         f"{type(inputs).__name__}")
     try:
         inputs = list(inputs)
     except TypeError:  # e.g. a 0-d array, iterable in name only
-        raise TypeError(f"gradcheck expects inputs to be a sequence, got {type(inputs).__name__}: "
+        raise TypeError(f"{who} expects inputs to be a sequence, got {type(inputs).__name__}: "
                         f"{inputs!r:.60}") from None
     if not inputs:
-        raise ValueError(f"gradcheck inputs must hold at least one {name}, got an empty sequence")
+        raise ValueError(f"{who} inputs must hold at least one {name}, got an empty sequence")
     for i, x in enumerate(inputs):
         if not isinstance(x, kind):
-            raise TypeError(f"gradcheck inputs must all be {name}s, input {i} is {type(x).__name__}")
-    _check_tolerances(eps, atol, rtol)
+            raise TypeError(f"{who} inputs must all be {name}s (one engine per check), input {i} is "
+                            f"{type(x).__name__}")
+        if x._op is not None:  # a computed node: its data cannot be perturbed (and is not what f takes)
+            raise TypeError(f"{who} inputs must be leaves (Values or Tensors you made), input {i} was computed by "
+                            f"{x._op.name}")
+    _check_tolerances(eps, atol, rtol, who)
     return inputs
 
 
-def _check_tolerances(eps: float, atol: float, rtol: float) -> None:
+def _check_tolerances(eps: float, atol: float, rtol: float, who: str = "gradcheck") -> None:
     for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
-        # the chained comparison also rejects nan, inf and ints too large for a float
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= sys.float_info.max:
-            raise ValueError(f"gradcheck {name} must be a finite non-negative number, got {v!r}")
+        # numpy's scalars too (np.float32); float() of an int too large is inf, which the range refuses
+        try:
+            finite = isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 <= float(v) <= sys.float_info.max
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise ValueError(f"{who} {name} must be a finite non-negative number, got {v!r}")
     if eps == 0:
-        raise ValueError(f"gradcheck eps must be > 0, got {eps!r}")
+        raise ValueError(f"{who} eps must be > 0, got {eps!r}")
 
 
 def _check_nondet_tol(nondet_tol: float) -> None:
@@ -120,7 +131,7 @@ def _scalar_output(f: Callable, inputs: list[Value]) -> Value:
 
 def numerical_gradient(f: Callable[..., Value], inputs: Sequence[Value], eps: float = 1e-6) -> list[float]:
     """Central differences (f(x + h eᵢ) - f(x - h eᵢ)) / 2h for each input, with h = eps."""
-    inputs = _check_inputs(f, inputs, eps, 0.0, 0.0)
+    inputs = _check_inputs(f, inputs, eps, 0.0, 0.0, who="numerical_gradient")
     result = []
     with graph.no_grad():
         for i, x in enumerate(inputs):
@@ -131,7 +142,7 @@ def numerical_gradient(f: Callable[..., Value], inputs: Sequence[Value], eps: fl
                     x.data = original + sign * eps
                     try:
                         values.append(_scalar_output(f, inputs).data)
-                    except graph.DomainError as error:
+                    except (graph.DomainError, ZeroDivisionError) as error:  # a user op's own 1 / 0 too
                         raise _stepped_off(error, f"{_name(x, i)} = {original:.6g} {'+-'[sign < 0]} {eps:g}") \
                             from None
             finally:
@@ -143,7 +154,7 @@ def numerical_gradient(f: Callable[..., Value], inputs: Sequence[Value], eps: fl
     return result
 
 
-def _stepped_off(error: graph.DomainError, where: str) -> graph.DomainError:
+def _stepped_off(error: Exception, where: str) -> Exception:
     """``error``, raised by f at one side of a central difference, with what the step did."""
     return type(error)(f"evaluating f at {where} for a central difference raised {type(error).__name__}: {error}; "
                        "a central difference needs f defined on both sides of the point: use a smaller eps "
@@ -166,10 +177,10 @@ def local_mismatches(root: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: f
     with a central difference of that operation alone, in forward order (Tensor
     ops by a random projection uᵀJv of their VJP)."""
     if isinstance(root, Tensor):
-        _check_tolerances(eps, atol, rtol)
+        _check_tolerances(eps, atol, rtol, "local_mismatches")
         return _tensor_local_mismatches(root, eps, atol, rtol)
     check_node(root, "local_mismatches", "the root node of a graph (a Value)")
-    _check_tolerances(eps, atol, rtol)
+    _check_tolerances(eps, atol, rtol, "local_mismatches")
     found = []
     for position, node in enumerate(topological_order(root)):
         op = node._op
@@ -303,8 +314,8 @@ def _report(bad: list[Mismatch], nodes: list[Mismatch], raise_exception: bool, s
 # gradient: small ones are compared entry by entry, large ones through random projections uᵀJv.
 
 def _tensor_inputs(f: Callable, inputs: Tensor | Sequence[Tensor], eps: float, atol: float,
-                   rtol: float) -> list[Tensor]:
-    inputs = _check_inputs(f, inputs, eps, atol, rtol, kind=Tensor)
+                   rtol: float, who: str = "gradcheck") -> list[Tensor]:
+    inputs = _check_inputs(f, inputs, eps, atol, rtol, kind=Tensor, who=who)
     for i, x in enumerate(inputs):
         if x.data.dtype != np.float64:
             warnings.warn(f"gradcheck expects float64 inputs, input {i} is {x.data.dtype}: its backward runs in "
@@ -367,7 +378,7 @@ def numerical_jacobian(f: Callable[..., Tensor], inputs: Tensor | Sequence[Tenso
 
     For a one-element output this is the gradient, reshaped: ``J[i][()]`` or ``J[i].reshape(xᵢ.shape)``.
     """
-    return _numerical_jacobian(f, _tensor_inputs(f, inputs, eps, 0.0, 0.0), eps)
+    return _numerical_jacobian(f, _tensor_inputs(f, inputs, eps, 0.0, 0.0, "numerical_jacobian"), eps)
 
 
 def _numerical_jacobian(f: Callable, inputs: list[Tensor], eps: float) -> list[np.ndarray]:
@@ -529,7 +540,7 @@ def gradgradcheck(f: Callable[..., Any], inputs: Any, *, eps: float = 1e-5, atol
     """
     from .higher import _leaves, grad, hessian
 
-    _check_tolerances(eps, atol, rtol)
+    _check_tolerances(eps, atol, rtol, "gradgradcheck")
     leaves, engine = _leaves(inputs, "gradgradcheck")
     analytic = hessian(f, inputs if engine == "tensor" else [x.data for x in leaves])
     point = leaves[0].data if engine == "tensor" else np.array([x.data for x in leaves])

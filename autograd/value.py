@@ -83,7 +83,7 @@ class ScalarOp:
         """d node / d input for each of ``node``'s inputs, in order."""
         inputs = node._inputs
         local = self.derivatives(_data_of(inputs), node._data, node._ctx)
-        if len(local) != len(inputs):
+        if type(local) not in (list, tuple) or len(local) != len(inputs):
             raise self._count_error(local, inputs)
         return local
 
@@ -91,7 +91,8 @@ class ScalarOp:
         """upstream x local for each input: what backward adds to each input's grad."""
         inputs = node._inputs
         local = self.derivatives(_data_of(inputs), node._data, node._ctx)
-        if len(local) != len(inputs):  # else the driver's zip() would give the missing inputs nothing, silently
+        # else the driver's zip() would give the missing inputs nothing, silently
+        if type(local) not in (list, tuple) or len(local) != len(inputs):
             raise self._count_error(local, inputs)
         g = node.grad
         return [g * d for d in local]
@@ -110,11 +111,14 @@ class ScalarOp:
             raise graph.not_higher_order(self, "derivatives")
         else:
             local = self.derivatives(list(inputs), node, node._ctx)
-        if len(local) != len(inputs):
+        if type(local) not in (list, tuple) or len(local) != len(inputs):
             raise self._count_error(local, inputs)
         return [g if type(d) is float and d == 1.0 else g * d for d in local]
 
-    def _count_error(self, local: Sequence, inputs: Sequence) -> ValueError:
+    def _count_error(self, local: object, inputs: Sequence) -> Exception:
+        if type(local) not in (list, tuple):  # a bare number: a one-input op's derivative not in a list
+            return TypeError(f"{type(self).__name__} {self.name!r}: its derivatives gave a {type(local).__name__} "
+                             f"({local!r:.40}); expected a list with one entry per input (e.g. [3 * x ** 2])")
         return graph.count_mismatch(self, len(local), len(inputs), "derivatives")
 
     def __repr__(self) -> str:

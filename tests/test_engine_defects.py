@@ -372,3 +372,20 @@ def test_a_tensor_op_you_define_is_called_like_a_function():
     np.testing.assert_allclose(swish([1.0, 2.0]).data, [sig(1.0), 2.0 * sig(2.0)], rtol=1e-15)  # numbers: constants
     with pytest.raises(ValueError, match="swish needs at least one input"):
         swish()
+
+
+def test_the_checks_name_what_is_wrong_with_their_arguments():
+    cube = autograd.ScalarOp("cube", "³", lambda xs, c: xs[0] ** 3, lambda xs, o, c: 3 * xs[0] ** 2)  # not a list
+    with pytest.raises(TypeError, match=r"ScalarOp 'cube': its derivatives gave a float \(12.0\); expected a list"):
+        autograd.gradcheck(lambda x: cube(x), [Value(2.0)])
+    x = Value(2.0)
+    with pytest.raises(TypeError, match=r"gradcheck inputs must be leaves .*input 0 was computed by mul"):
+        autograd.gradcheck(lambda v: v * v, [x * 3.0])
+    with pytest.raises(TypeError, match=r"inputs must all be Values \(one engine per check\), input 0 is Tensor"):
+        autograd.gradcheck(lambda a, b: a, [Tensor(np.ones(2), requires_grad=True), Value(1.0)])
+    assert autograd.gradcheck(lambda v: v * v, [Value(0.5)], atol=np.float32(1e-5))  # numpy's scalars are numbers
+    with pytest.raises(ValueError, match=r"numerical_jacobian eps must be > 0"):
+        autograd.numerical_jacobian(lambda t: t * 2.0, [Tensor(np.ones(2))], eps=0.0)
+    with pytest.raises(ZeroDivisionError, match=r"central difference .*use a smaller eps"):
+        step = autograd.ScalarOp("inv", "1/", lambda xs, c: 1.0 / xs[0], lambda xs, o, c: [-1.0 / xs[0] ** 2])
+        autograd.gradcheck(lambda v: step(v), [Value(1e-6)])  # the op's own 1 / 0, a step away
