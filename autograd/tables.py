@@ -58,6 +58,12 @@ _MAX_DECIMALS = 17  # a table-wide ``decimals`` goes up to 17 (float64 resolves 
 # tolerance by a few units in the last place of the larger (two correct float64 results, computed in a
 # different order, differ by that much).
 _FLOAT_SLACK = 4 * float(np.finfo(np.float64).eps)
+# A whole number written by hand (0, -1, 2) claims no rounding: it is compared as if written to 12 decimals, exact
+# but for the engine's own float64 noise (a residue of 5.6e-17 where the true value is 0).
+_WHOLE = 12
+# A Python float with this many significant digits or more is a float64 result (as a numpy one), not a number
+# rounded by hand: its repr is all float64 has, so its "decimals" say nothing about the student's precision.
+_FULL_PRECISION_DIGITS = 15
 
 
 class TableError(ValueError):
@@ -84,16 +90,36 @@ class _Table:
 
 
 def _decimals_of_number(v: Any) -> int | None:
-    """Decimals as written: a Decimal's own digits ("0.0822" → 4); a float's shortest repr in fixed notation
-    (9e-05 → "0.00009" → 5, 4.2e-20 → 21); None for a whole number (0, -1, 2.0, "3"), which claims no
-    rounding and is compared as exact."""
+    """Decimals as written: a Decimal's own digits ("0.0822" → 4; "6.7598e9" → -5, the tolerance ½·10⁵); a float's
+    shortest repr in fixed notation (9e-05 → "0.00009" → 5, 4.2e-20 → 21); ``_WHOLE`` for a whole number (0, -1,
+    2.0, "3"), which claims no rounding; None for a float written to all of float64's digits (a float64 result,
+    compared as a numpy one is)."""
     if isinstance(v, Decimal):
         exponent = v.as_tuple().exponent
-        return -exponent if isinstance(exponent, int) and exponent < 0 else None
+        if not isinstance(exponent, int):  # nan, inf
+            return _WHOLE
+        return -exponent if exponent != 0 else _WHOLE  # "6.7598E+9" keeps the +5 exponent: 5 significant figures
     if isinstance(v, (int, np.integer)):
+        return _WHOLE
+    x = float(v)
+    if math.isfinite(x) and x != 0 and len(repr(abs(x)).split("e")[0].replace(".", "").strip("0")) >= \
+            _FULL_PRECISION_DIGITS:
         return None
-    text = np.format_float_positional(float(v), trim="-")
-    return len(text.split(".")[1]) if "." in text else None
+    text = np.format_float_positional(x, trim="-")
+    return len(text.split(".")[1]) if "." in text else _WHOLE
+
+
+def _rounded_decimals(array: np.ndarray) -> int | None:
+    """The decimals a numpy number or array was rounded to (``np.round(a, 4)``, ``round(np.float64(x), 4)``:
+    every entry is its own rounding to d <= 8 decimals, and some entry needs all d), or None for a float64 result
+    left as computed; an array of whole numbers claims no rounding (``_WHOLE``)."""
+    finite = array[np.isfinite(array)]
+    if finite.size == 0:
+        return None
+    for d in range(0, 9):
+        if np.array_equal(np.round(finite, d), finite):
+            return _WHOLE if d == 0 else d
+    return None
 
 
 def _tolerance(hand: Any, reference: Any, decimals: int | None) -> Any:
@@ -151,7 +177,8 @@ def _entry_value(name: str, v: Any) -> tuple[Any, int | None]:
             return np.array(flat, dtype=np.float64).reshape(items.shape), max(written) if written else None
         if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
             raise TypeError(f"{where} must be an array of real numbers, got dtype {array.dtype}")
-        return np.array(array, dtype=np.float64), None
+        array = np.array(array, dtype=np.float64)
+        return array, _rounded_decimals(array)
     raise TypeError(f"{where} must be a number or an array of numbers, got {type(v).__name__}: {v!r:.40}")
 
 
@@ -523,9 +550,10 @@ def _distance(entry: Entry, first: bool) -> str:
     if not math.isfinite(diff):
         return "one of the two is not finite" if math.isfinite(float(entry.hand)) or \
             math.isfinite(float(entry.recomputed)) else "not the same infinity"
-    if entry.decimals is None:
-        return (f"{diff:.3g} away; a whole number is compared as exact, to {ARRAY_RTOL:g} relative"
-                if first else f"{diff:.3g} away")
+    if entry.decimals is None or entry.decimals == _WHOLE:
+        what = "a whole number is compared as exact" if entry.decimals == _WHOLE else \
+            f"a float64 result is compared to {ARRAY_RTOL:g} relative"
+        return f"{diff:.3g} away; {what}" if first else f"{diff:.3g} away"
     units = diff * 10.0**min(entry.decimals, 300)
     return f"{units:.1f} units of the last decimal away; rounding allows 0.5" if first else f"{units:.1f} units away"
 
@@ -628,9 +656,11 @@ def _show(x: Any, decimals: int | None, extra: int) -> str:
     x = float(x)
     if not math.isfinite(x):
         return str(x)
-    if decimals is None and extra == 0:  # the hand's own whole number or float64 result, as given
+    if (decimals is None or decimals == _WHOLE) and extra == 0:  # the hand's whole number or float64 result, as given
         return repr(x) if x != int(x) or abs(x) >= 1e16 else str(int(x))
-    d = min((decimals if decimals is not None else 8) + extra, _MAX_DECIMALS + 2)
+    if decimals == _WHOLE:
+        decimals = 6
+    d = max(min((decimals if decimals is not None else 8) + extra, _MAX_DECIMALS + 2), 0)
     if x != 0 and abs(x) < 10.0**-d:
         return f"{x:.3e}"
     return f"{x:.{d}f}"
@@ -823,9 +853,11 @@ def verify(table: Mapping | str | Path, model_or_graph: Any, decimals: int | Non
     Each entry is compared with the exact value and with the value recomputed from the hand's own entries
     (forward with the hand's values, backward with the hand's gradients and local derivatives). Tolerance:
     ½·10⁻ᵈ with d the decimals written (a JSON number keeps its digits; a float counts the decimals of its
-    shortest fixed-point repr, 9e-05 → 5), or ``decimals`` / the table's ``decimals``; a whole number (0, -1)
-    and a numpy number or array (a numpy backprop's) claim no rounding: ARRAY_RTOL·|value| +
-    ARRAY_ATOL·max|value|; each plus float64's rounding of the two numbers (``Entry.tolerance``). Sections are
+    shortest fixed-point repr, 9e-05 → 5; JSON's 6.7598e9 its significant figures), or ``decimals`` / the
+    table's ``decimals``; a whole number (0, -1) is exact up to float64 noise (12 decimals); a numpy number or
+    array claims the decimals it was rounded to, and one left as computed (or a Python float written to all of
+    float64's digits) is a float64 result: ARRAY_RTOL·|value| + ARRAY_ATOL·max|value|; each plus float64's
+    rounding of the two numbers (``Entry.tolerance``). Sections are
     read whatever their case; a top-level dict holding numbers that is no section is refused. Verdict:
     "agrees" (within tolerance of the exact value), "agrees within hand rounding" (of the value from the
     hand's own entries), "wrong"; a None entry is "blank". Entries come back in the order the computation

@@ -708,3 +708,38 @@ def test_explain_refuses_digits_that_are_not_a_count_of_decimals(digits, error):
     for render in (e.to_text, e.to_markdown, e.to_latex):
         with pytest.raises(error, match=r"digits must be an int from 0 to 17"):
             render(digits=digits)
+
+
+def test_numbers_are_read_as_their_writer_meant_them(tmp_path):
+    # scientific notation in a JSON file keeps its significant figures: 6.7598e9 is ±5e4, not a whole number
+    x, w = Value(1234.5, "x"), Value(66.6, "w")
+    z = x * w
+    z.label = "z"
+    L = z * z
+    L.label = "L"  # L = 6759750193.29, ∂L/∂z = 2z = 164435.4
+    path = tmp_path / "t.json"
+    path.write_text('{"forward": {"L": 6.7598e9}, "grad z": 1.6444e5}')
+    assert [e.verdict for e in autograd.verify(path, L).entries] == [AGREES, AGREES]
+    path.write_text('{"forward": {"L": 6.7597e9}}')
+    assert autograd.verify(path, L)["L"].verdict == WRONG
+    # a whole 0 agrees with the engine's float64 residue where the true value is 0 (0.1·1 + 0.2 - 0.3)
+    w, x, b = Value(0.1, "w"), Value(1.0, "x"), Value(0.2, "b")
+    yhat = w * x + b
+    yhat.label = "yhat"
+    C = (yhat - 0.3) ** 2
+    C.label = "C"
+    assert C.data != 0 and [e.verdict for e in autograd.verify({"C": 0, "grad w": 0}, C).entries] == [AGREES] * 2
+    # a Python float with all of float64's digits is a float64 result (as np.float64 of it), not 17 decimals
+    z = Value(3.0, "z")
+    a = z.tanh()
+    a.label = "a"
+    out = a * 1.0
+    out.label = "L"
+    sech2 = 1 / math.cosh(3.0) ** 2  # correctly rounded; the engine's 1 - tanh² is some units in the last place off
+    assert autograd.verify({"∂a/∂z": sech2}, out)["∂a/∂z"].verdict == AGREES
+    # numbers rounded with numpy claim the decimals they were rounded to
+    net = nn.from_hand_table(None, engine="tensor")
+    exact = autograd.verify({"grad W[2]": None}, net)["grad W[2]"].exact
+    report = autograd.verify({"grad W[2]": np.round(exact, 4), "w00[2]": round(np.float64(exact[0, 0]), 4)}, net)
+    assert [e.verdict for e in report.entries] == [AGREES, AGREES]
+    assert autograd.verify({"grad W[2]": np.round(exact, 4) + 0.0002}, net)["grad W[2]"].verdict == WRONG
