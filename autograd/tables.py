@@ -48,7 +48,7 @@ _OUTPUT_NAMES = ("yhat", "y_hat", "ŷ")
 _ROOT_NAMES = ("C", "loss", "L", "E")
 _TENSOR_PARAMETER = re.compile(r"^[Wb]\[(\d+)\]$")
 _LAYER_NODE = re.compile(r"^([za])\[(\d+)\]$")
-# Entries a student computed in float64 (a numpy number or array) and whole numbers (0, -1, 2) carry no rounding:
+# Entries a student computed in float64 (a numpy number or array left as computed) carry no rounding:
 # they are compared with |hand - reference| <= ARRAY_RTOL·|reference| + ARRAY_ATOL·max|reference|, elementwise
 # (the max over the entry: an array's tiny entries are judged on the scale of its largest, a number on its own).
 ARRAY_RTOL = 1e-7
@@ -124,7 +124,7 @@ def _rounded_decimals(array: np.ndarray) -> int | None:
 
 def _tolerance(hand: Any, reference: Any, decimals: int | None) -> Any:
     """The largest |hand − reference| that agrees: ½·10⁻ᵈ for d decimals written or stated, else (a float64
-    result, a whole number) ARRAY_RTOL·|reference| + ARRAY_ATOL·max|reference|; plus float64's own rounding."""
+    result) ARRAY_RTOL·|reference| + ARRAY_ATOL·max|reference|; plus float64's own rounding."""
     with np.errstate(all="ignore"):
         def finite(x: Any) -> np.ndarray:  # |x|, with inf and nan as 0: an infinity agrees only with itself
             a = np.abs(np.asarray(x, dtype=np.float64))
@@ -529,9 +529,9 @@ class Entry:
 
     @property
     def tolerance(self) -> Any:
-        """The largest |hand − exact| that agrees, as applied: half a unit in the last decimal shown, or for a
-        float64 result or a whole number ARRAY_RTOL·|exact| + ARRAY_ATOL·max|exact| (an array for an array),
-        plus float64's rounding of the two (a few units in the last place). nan for a blank entry."""
+        """The largest |hand − exact| that agrees, as applied: half a unit in the last decimal shown (a whole
+        number counts as 12), or for a float64 result ARRAY_RTOL·|exact| + ARRAY_ATOL·max|exact| (an array for
+        an array), plus float64's rounding of the two (a few units in the last place). nan for a blank entry."""
         if self.hand is None:
             return math.nan
         tol = _tolerance(self.hand, self.exact, self.decimals)

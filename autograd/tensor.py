@@ -308,16 +308,14 @@ def _cos_of(x: Any) -> Any:
 @np.errstate(over="ignore", divide="ignore", invalid="ignore")
 def _pow_of(x: Any, n: float) -> Any:
     """x ** n for a number n: inf at x = 0 for n < 0, as for Value. A derivative rule meets that pole (d√x/dx =
-    0.5 x ** -0.5 at 0); recorded (create_graph), it is a POW_CONST node holding inf there, made without the
+    0.5 x ** -0.5 at 0); recorded (create_graph), it is a POW_AT_POLE node holding inf there, POW_CONST without the
     domain check that refuses 0 ** -0.5 in a user's expression, so its own VJP (n 0 ** (n - 1) = -inf for
     n < 0) gives the second derivative PyTorch gives."""
     if n == 1:
         return x
     if type(x) is not Tensor:
         return x**n
-    if n < 0 and not x.data.all():
-        return _recorded(POW_CONST, (x,), n, x.data**n)
-    return _apply(POW_CONST, (x,), n)
+    return _apply(POW_AT_POLE if n < 0 and not x.data.all() else POW_CONST, (x,), n)
 
 
 def _swap_last(x: Any) -> Any:
@@ -682,6 +680,8 @@ MUL = TensorOp("mul", "*", lambda xs, c: xs[0] * xs[1],
 DIV = TensorOp("div", "/", _div_forward, _div_vjp, broadcasts=True, higher_order=True, domain=_div_domain)
 NEG = TensorOp("neg", "-", lambda xs, c: -xs[0], lambda g, xs, o, c, n: (-g,), higher_order=True)
 POW_CONST = TensorOp("pow", "^", _pow_const_forward, _pow_const_vjp, higher_order=True, domain=_pow_const_domain)
+# the same x ** n where a derivative rule meets its pole (0 ** -0.5 in d√x/dx recorded): no domain check (see _pow_of)
+POW_AT_POLE = TensorOp("pow", "^", _pow_const_forward, _pow_const_vjp, higher_order=True)
 POW = TensorOp("pow", "^", _pow_forward, _pow_vjp, broadcasts=True, domain=_pow_domain)  # first-order only (_pow_vjp)
 MATMUL = TensorOp("matmul", "@", lambda xs, c: _matrix_product(xs[0], xs[1]), _matmul_vjp, broadcasts=True,
                   higher_order=True)
@@ -836,21 +836,6 @@ def _apply(op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
     t._op = None
     t._ctx = None
     t._stamp = 0
-    return t
-
-
-def _recorded(op: TensorOp, inputs: tuple, ctx: Any, data: np.ndarray) -> Tensor:
-    """The node ``_apply(op, inputs, ctx)`` makes, holding ``data`` the caller computed, without the op's domain
-    check: a derivative rule's pole (see ``_pow_of``). Keep in step with ``_apply``'s node (its hot path is
-    not shared with this rare one)."""
-    modes = _get_modes()
-    if modes is not _RECORDING and modes[1]:
-        check_forward(op, inputs, data)
-    if not (modes[0] and any(x.requires_grad for x in inputs)):
-        return _constant(data)
-    t = _new(Tensor)
-    t.data, t.grad, t._label, t._mask = data, None, "", False
-    t.requires_grad, t._a, t._op, t._ctx, t._stamp = True, inputs, op, ctx, _next_stamp()
     return t
 
 
@@ -1297,12 +1282,12 @@ class Tensor:
         except AnomalyError:  # a ValueError too, but detect_anomaly's, about the result: as it is
             raise
         except (IndexError, ValueError) as error:  # ValueError: a ragged list as the index
-            wrong_kind = not isinstance(error, IndexError) or str(error).startswith("only integers")
-            if not wrong_kind:
-                reason = "out of range" if "out of bounds" in str(error) else f"does not fit: {error}"
-                raise TensorIndexError(f"Tensor index {key!r:.80} is {reason} for shape {self.shape}; expected "
-                                       "indices within it" if reason == "out of range" else
-                                       f"Tensor index {key!r:.80} {reason} (shape {self.shape})") from None
+            if isinstance(error, IndexError) and not str(error).startswith("only integers"):  # the right kind
+                if "out of bounds" in str(error):
+                    raise TensorIndexError(f"Tensor index {key!r:.80} is out of range for shape {self.shape}; "
+                                           "expected indices within it") from None
+                raise TensorIndexError(f"Tensor index {key!r:.80} does not fit: {error} (shape {self.shape})") \
+                    from None
             raise TypeError(f"a Tensor index must be ints, slices, None, ... or integer/boolean arrays (numpy "
                             f"indexing), got {type(key).__name__}: {key!r:.80}") from None
 
