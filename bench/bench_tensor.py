@@ -17,6 +17,8 @@ ReLU, sigmoid, sigmoid (the reports' main configuration), on the reports' linear
   writes: ``opt.zero_grad(); loss = nn.MSELoss()(model(X), y); loss.backward(); opt.step()`` with ``nn.SGD``;
 - ``nn fit``: that model trained by ``nn.fit`` (which also records the loss and accuracy of every epoch
   and checks for divergence); one ``fit`` call runs a whole timed block;
+- ``floor generic`` / ``floor fused``: the generic and the fused step on ``bench.floor``, a micrograd-style engine
+  on arrays (one closure per node) with nothing but the arithmetic: the least a Python engine pays per node;
 - ``numpy``: ``nn.numpy_reference.NumpyMLP.sgd_step``, backprop written by hand (no graph at all);
 - ``torch``: the same with ``torch.nn.functional`` (``linear``, ``relu``, ``sigmoid``, ``mse_loss``),
   float64 tensors, ``backward()``, an in-place update under ``torch.no_grad()`` and ``grad = None``.
@@ -52,6 +54,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported a
 import numpy as np
 
 from autograd import Tensor, linear, mse_loss
+from bench import floor
 from nn import MLP, SGD, MSELoss, fit
 from nn.numpy_reference import NumpyMLP
 
@@ -187,6 +190,52 @@ class NnFitEngine(NnLoopEngine):
         return self.epochs(1)
 
 
+class FloorGenericEngine:
+    """The generic step (``a @ W + b``, W held (n_in, n_out)) on ``bench.floor``: closures and nothing else."""
+
+    def __init__(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray,
+                 activations: tuple[str, ...] = ACTIVATIONS):
+        self.names = list(state)
+        self.params = [floor.Node(self._held(state[k].copy())) for k in self.names]
+        self.X, self.Y = floor.Node(X), floor.Node(Y)
+        self.activations = activations
+
+    @staticmethod
+    def _held(array: np.ndarray) -> np.ndarray:
+        return array.T.copy() if array.ndim == 2 else array  # (n_in, n_out), contiguous, as GenericEngine
+
+    def forward(self) -> floor.Node:
+        a = self.X
+        for W, b, name in zip(self.params[::2], self.params[1::2], self.activations):
+            a = getattr(a @ W + b, name)()
+        return (a - self.Y).square().mean()
+
+    def epoch(self) -> float:
+        loss = self.forward()
+        loss.backward()
+        for p in self.params:
+            p.data -= LR * p.grad
+            p.grad = None
+        return loss.data
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {k: self._held(p.data) for k, p in zip(self.names, self.params)}
+
+
+class FloorFusedEngine(FloorGenericEngine):
+    """The fused step (``linear``, the activation, ``mse_loss``) on ``bench.floor``."""
+
+    @staticmethod
+    def _held(array: np.ndarray) -> np.ndarray:
+        return array  # nn's (n_out, n_in), as TensorEngine
+
+    def forward(self) -> floor.Node:
+        a = self.X
+        for W, b, name in zip(self.params[::2], self.params[1::2], self.activations):
+            a = getattr(floor.linear(a, W, b), name)()
+        return floor.mse_loss(a, self.Y)
+
+
 class NumpyEngine:
     """The hand-written matrix-form backprop."""
 
@@ -234,8 +283,8 @@ def engines_for(config: Config, seed: int = 0) -> dict[str, object]:
     X, Y = dataset(config.n_points, seed)
     state = NumpyMLP.random(config.sizes, config.activations, seed=seed).state_dict()
     classes = {"tensor": TensorEngine, "generic": GenericEngine, "generic W.T": GenericTransposedEngine,
-               "nn loop": NnLoopEngine, "nn fit": NnFitEngine,
-               "numpy": NumpyEngine, "torch": TorchEngine}
+               "nn loop": NnLoopEngine, "nn fit": NnFitEngine, "floor generic": FloorGenericEngine,
+               "floor fused": FloorFusedEngine, "numpy": NumpyEngine, "torch": TorchEngine}
     return {name: engine(state, X, Y, config.activations) for name, engine in classes.items()
             if name != "torch" or torch is not None}
 
@@ -496,6 +545,11 @@ def main(argv: list[str] | None = None) -> None:
     if w2:
         ratio = w2["medians"]["tensor"] / w2["medians"]["numpy"]
         print(f"- fused Tensor ops <= 1.2x numpy on {W2.name}: {ratio:.2f}x ({'met' if ratio <= 1.2 else 'NOT met'})")
+        m = w2["medians"]
+        print(f"- the floor on {W2.name} (bench.floor: one closure per node, nothing but the arithmetic): generic "
+              f"{m['floor generic'] / m['numpy']:.2f}x numpy, fused {m['floor fused'] / m['numpy']:.2f}x; our engine "
+              f"over the floor: generic {m['generic'] / m['floor generic']:.2f}x, fused "
+              f"{m['tensor'] / m['floor fused']:.2f}x")
     if fixed:
         ratio = fixed["tensor"] / fixed["numpy"]
         torch_part = f"; PyTorch {fixed['torch'] / fixed['numpy']:.2f}x" if "torch" in fixed else ""
