@@ -354,6 +354,7 @@ def _vjp(f: Callable, inputs: list[Tensor], u: np.ndarray | None) -> tuple[Tenso
 def _central_difference(f: Callable, inputs: list[Tensor], directions: list[np.ndarray], eps: float) -> np.ndarray:
     """(f(x + h v) - f(x - h v)) / 2h for the direction v = ``directions`` (one array per input)."""
     originals = [x.data for x in inputs]
+    stamps = [x._stamp for x in inputs]
     try:
         with graph.no_grad():
             values = []
@@ -367,8 +368,9 @@ def _central_difference(f: Callable, inputs: list[Tensor], directions: list[np.n
                                               "length") from None
             plus, minus = values
     finally:
-        for x, x0 in zip(inputs, originals):
+        for x, x0, stamp in zip(inputs, originals, stamps):
             x.data = x0
+            x._stamp = stamp  # the same array as before: a graph built from x before the check is still valid
     return (plus - minus) / (2 * eps)
 
 

@@ -327,9 +327,12 @@ def _refuse_changed_leaves(leaves: list, made: list, root: Any) -> None:
     if not made:
         return
     oldest = made[0]._stamp
-    changed = {leaf: leaf._stamp for leaf in leaves if leaf._stamp > oldest}
-    if not changed:
+    for leaf in leaves:  # a loop, not the comprehension below: that is a function call on every backward
+        if leaf._stamp > oldest:
+            break
+    else:
         return
+    changed = {leaf: leaf._stamp for leaf in leaves if leaf._stamp > oldest}
     latest = max(changed.values())
     for node in made:
         if node._stamp >= latest:
@@ -351,6 +354,16 @@ def _leaf_inputs(node: Any) -> Any:
     if type(b) is tuple:
         return a + b if node._ctx is None else a + b + (node._ctx,)
     return (a, b)
+
+
+def computed_data_error(node: Any, new_leaf: str) -> ValueError:
+    """The error for setting ``.data`` on a computed node (``new_leaf``: how to make a leaf of that engine)."""
+    kind = type(node).__name__
+    name = f"{node.label!r}" if node.label else f"this {kind}"
+    return ValueError(
+        f"{kind}.data: {name} was computed by {node._op.name} from its inputs; its data cannot be set (backward "
+        "would mix the new data with derivatives of the old). Set the data of a leaf (one you made) and compute "
+        f"the result again, or make a new leaf: {new_leaf}")
 
 
 def _leaf_changed(leaf: Any, node: Any, root: Any) -> LeafChangedError:

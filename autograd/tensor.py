@@ -147,16 +147,16 @@ class TensorOp:
         n = len(inputs)
         if n == 2:  # tuples unpacked: a list comprehension is a function call in Python 3.11
             x, y = inputs
-            xs, needs = (x.data, y.data), (x.requires_grad, y.requires_grad)
+            xs, needs = (x._data, y._data), (x.requires_grad, y.requires_grad)
         elif n == 1:
             x, = inputs
-            xs, needs = (x.data,), (x.requires_grad,)
+            xs, needs = (x._data,), (x.requires_grad,)
         elif n == 3:  # linear with a bias
             x, y, z = inputs
-            xs, needs = (x.data, y.data, z.data), (x.requires_grad, y.requires_grad, z.requires_grad)
+            xs, needs = (x._data, y._data, z._data), (x.requires_grad, y.requires_grad, z.requires_grad)
         else:
-            xs, needs = tuple([x.data for x in inputs]), tuple([x.requires_grad for x in inputs])
-        grads = self.vjp(node.grad, xs, node.data, node._ctx, needs)
+            xs, needs = tuple([x._data for x in inputs]), tuple([x.requires_grad for x in inputs])
+        grads = self.vjp(node.grad, xs, node._data, node._ctx, needs)
         if len(grads) != n and _miscounted(grads, n):  # else zip() would drop or skip contributions, silently
             raise graph.count_mismatch(self, len(grads), n, "vjp")
         result = None if add else []
@@ -164,7 +164,7 @@ class TensorOp:
             if c is None or not need:
                 c = None
             else:
-                data = x.data
+                data = x._data
                 if type(c) is not _ndarray or c.shape != data.shape or c.dtype is not data.dtype:
                     c = self.fit(c, data.shape, data.dtype)
                 if self.aliases and x._op is None and (c.base is not None or c is node.grad):
@@ -182,7 +182,7 @@ class TensorOp:
         inputs = node._a
         needs = [x.requires_grad for x in inputs]
         if not create_graph:
-            grads = self.vjp(g, [x.data for x in inputs], node.data, node._ctx, needs)
+            grads = self.vjp(g, [x._data for x in inputs], node._data, node._ctx, needs)
         elif not self.higher_order:
             raise graph.not_higher_order(self, "vjp")
         else:
@@ -194,9 +194,9 @@ class TensorOp:
             if c is None or not need:
                 result.append(None)
             elif create_graph:
-                result.append(self._fit_node(c, x.data))
+                result.append(self._fit_node(c, x._data))
             else:
-                result.append(self.fit(c, x.data.shape, x.data.dtype))
+                result.append(self.fit(c, x._data.shape, x._data.dtype))
         return result
 
     def _fit_node(self, c: Any, x: np.ndarray) -> Tensor:
@@ -257,7 +257,7 @@ def _miscounted(grads: Sequence, n: int) -> bool:
 
 def _data(x: Any) -> Any:
     """The array in ``x``: masks and kinks are read from values, never recorded."""
-    return x.data if type(x) is Tensor else x
+    return x._data if type(x) is Tensor else x
 
 
 def _reduce_sum(x: Any, axis: tuple | None, keepdims: bool) -> Any:
@@ -315,7 +315,7 @@ def _pow_of(x: Any, n: float) -> Any:
         return x
     if type(x) is not Tensor:
         return x**n
-    return _apply(POW_AT_POLE if n < 0 and not x.data.all() else POW_CONST, (x,), n)
+    return _apply(POW_AT_POLE if n < 0 and not x._data.all() else POW_CONST, (x,), n)
 
 
 def _swap_last(x: Any) -> Any:
@@ -748,15 +748,15 @@ def seed_array(t: Tensor, gradient: Any, who: str, argument: str) -> np.ndarray:
     """The upstream gradient that starts a backward pass from ``t`` (backward() and autograd.grad): 1 for a
     one-element Tensor, else ``gradient`` as an array of t's shape and dtype, checked."""
     if gradient is None:
-        if t.data.size != 1:
+        if t._data.size != 1:
             raise ValueError(f"{who} needs {argument}: without it only a one-element Tensor (a loss) works, got "
                              f"shape {t.shape}; pass {argument}=<array of shape {t.shape}> (the v of vᵀJ) or reduce "
                              "first (e.g. .sum() or .mean())")
         # a one-element shape is all 1s, so ndmin gives it: one C call where np.ones is two and Python code
         # (with _spread's empty + fill: 4x4 fixed cost 10 % faster, bench.ab_engine --paired --only tensor)
-        return np.array(1.0, t.data.dtype, ndmin=t.data.ndim)
-    seed = _as_array(gradient, t.data.dtype.type, f"{who} {argument}")
-    if seed.shape != t.data.shape:
+        return np.array(1.0, t._data.dtype, ndmin=t._data.ndim)
+    seed = _as_array(gradient, t._data.dtype.type, f"{who} {argument}")
+    if seed.shape != t._data.shape:
         raise ValueError(f"{who} {argument} must have the Tensor's shape {t.shape}, got {seed.shape}")
     return seed
 
@@ -764,7 +764,7 @@ def seed_array(t: Tensor, gradient: Any, who: str, argument: str) -> np.ndarray:
 def _as_array(data: Any, dtype: type, what: str) -> np.ndarray:
     """``data`` (a number, nested sequence or array of real numbers) as a new array of ``dtype``."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if isinstance(data, (str, bytes)):
         raise TypeError(f"{what} expects numbers or an array of real numbers, got {type(data).__name__}: {data!r}")
     try:
@@ -797,13 +797,13 @@ def _apply(op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
     both shapes and the rule."""
     n = len(inputs)
     if n == 1:  # the arrays unpacked, not read by a comprehension (a function call in Python 3.11)
-        xs = (inputs[0].data,)
+        xs = (inputs[0]._data,)
     elif n == 2:
-        xs = (inputs[0].data, inputs[1].data)
+        xs = (inputs[0]._data, inputs[1]._data)
     elif n == 3:  # linear with a bias
-        xs = (inputs[0].data, inputs[1].data, inputs[2].data)
+        xs = (inputs[0]._data, inputs[1]._data, inputs[2]._data)
     else:
-        xs = tuple([x.data for x in inputs])
+        xs = tuple([x._data for x in inputs])
     domain = op.domain
     try:  # free unless it raises (Python 3.11)
         if domain is not None:  # the one place an op's inputs are checked against its domain
@@ -818,7 +818,7 @@ def _apply(op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
     if modes is not _RECORDING and modes[1]:
         check_forward(op, inputs, data)
     t = _new(Tensor)
-    t.data = data if type(data) is _ndarray else np.asarray(data)  # numpy gives 0-d results as scalars
+    t._data = data if type(data) is _ndarray else np.asarray(data)  # numpy gives 0-d results as scalars
     t.grad = None
     t._label = ""
     t._mask = False
@@ -863,7 +863,7 @@ def _shape_error(op: TensorOp, xs: tuple) -> ValueError | None:
 
 def _constant(data: np.ndarray) -> Tensor:
     t = _new(Tensor)
-    t.data = data
+    t._data = data
     t.grad = None
     t._label = ""
     t._mask = False
@@ -881,7 +881,7 @@ def _lift(other: Any, like: Tensor, symbol: str) -> Tensor:
         return other
     if isinstance(other, (numbers.Real, np.ndarray, list, tuple, np.bool_)) and not isinstance(other, str):
         try:
-            data = np.asarray(other, dtype=like.data.dtype)
+            data = np.asarray(other, dtype=like._data.dtype)
         except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond float64's range
             data = None
         if data is not None and np.asarray(other).dtype.kind in "biuf":
@@ -965,9 +965,9 @@ def _arrays_of(items: Any) -> Any:
     list of arrays)."""
     def data(x: Any) -> Any:
         if type(x) is Tensor:
-            return x.data
+            return x._data
         if isinstance(x, (tuple, list)):
-            return type(x)(y.data if type(y) is Tensor else y for y in x)
+            return type(x)(y._data if type(y) is Tensor else y for y in x)
         return x
     if isinstance(items, dict):
         return {k: data(v) for k, v in items.items()}
@@ -980,10 +980,10 @@ def _index_key(key: Any) -> Any:
     array must not send the gradient to other entries. A Tensor made from booleans is a mask, as in numpy."""
     if isinstance(key, Tensor):
         if key._mask:
-            return key.data != 0
-        if not np.array_equal(key.data, np.round(key.data)):
+            return key._data != 0
+        if not np.array_equal(key._data, np.round(key._data)):
             raise TypeError(f"a Tensor used as an index must hold whole numbers, got {key!r}")
-        return key.data.astype(np.intp)
+        return key._data.astype(np.intp)
     if isinstance(key, tuple):
         return tuple(_index_key(k) for k in key)
     if isinstance(key, _ndarray):
@@ -995,6 +995,25 @@ def _index_key(key: Any) -> Any:
             return key
         return copied if copied.dtype.kind in "biu" else key  # anything else: numpy's error, as it is
     return key
+
+
+# Leaf changes between forward and backward, as for Value (see value._set_data and graph.run_backward): setting
+# a leaf's .data stamps it, so backward refuses a graph computed from its old array. Changing the array in place
+# (t.data[0] = 1) is not seen; t.data -= g is (Python sets the attribute again after the in-place update).
+_FLOATS = frozenset(_DTYPES)
+
+
+def _set_data(t: Tensor, value: Any) -> None:
+    if t._op is not None:
+        raise graph.computed_data_error(t, "Tensor(array, requires_grad=True)")
+    if type(value) is _ndarray and value.dtype in _FLOATS:  # an optimizer's new array: kept, not copied
+        t._mask = False
+    else:  # a list, numbers, an int or bool array: as an array of the Tensor's dtype, as Tensor(...) reads it
+        array = _as_array(value, t._data.dtype.type, "Tensor.data")
+        t._mask = _is_boolean(value)
+        value = array
+    t._stamp = _next_stamp()
+    t._data = value
 
 
 class Tensor:
@@ -1011,7 +1030,7 @@ class Tensor:
     # _stamp: graph.next_stamp() when a recorded node is made, 0 for a leaf (graph.topological_order sorts by it)
     # _a: the inputs (a tuple, empty for a leaf), in the slot graph's walk reads first (a Value's first input),
     # with _b = MANY telling it that _a is the whole sequence; _inputs is the name the rest of the code reads
-    __slots__ = ("data", "grad", "_label", "requires_grad", "_a", "_op", "_ctx", "_mask", "_stamp")
+    __slots__ = ("_data", "grad", "_label", "requires_grad", "_a", "_op", "_ctx", "_mask", "_stamp")
     _b = graph.MANY
     _inputs = property(operator.attrgetter("_a"))
     __array_ufunc__ = None  # numpy defers to Tensor's operators, so ndarray + Tensor is a Tensor
@@ -1021,7 +1040,7 @@ class Tensor:
             raise TypeError(f"Tensor label must be a str, got {type(label).__name__}: {label!r:.60}")
         if not isinstance(requires_grad, (bool, np.bool_)):
             raise TypeError(f"Tensor requires_grad must be True or False, got {requires_grad!r}")
-        self.data = _as_array(data, np.float64 if dtype is None else _dtype(dtype), "Tensor")
+        self._data = _as_array(data, np.float64 if dtype is None else _dtype(dtype), "Tensor")
         self._mask = _is_boolean(data)
         self.grad = None
         self._label = label
@@ -1030,6 +1049,10 @@ class Tensor:
         self._op = None
         self._ctx = None
         self._stamp = 0
+
+    # the setter is _set_data itself, not a method calling it: one Python call per p.data = ... of an update
+    data = property(operator.attrgetter("_data"), _set_data,
+                    doc="The array this node holds (float64 or float32; set on a leaf only).")
 
     label = property(operator.attrgetter("_label"), doc="The node's name in drawings and messages (a str).")
 
@@ -1074,16 +1097,16 @@ class Tensor:
             if create_graph is not True:
                 raise TypeError(f"backward create_graph must be True or False, got {create_graph!r:.40}")
             grads: dict = {}
-            for node in graph.run_backward(self, _constant(seed), grads=grads, create_graph=True):
+            for node in graph.run_backward(self, _constant(seed), self._stamp, grads=grads, create_graph=True):
                 if node._op is None and node in grads:
                     node.grad = grads[node] if node.grad is None else node.grad + grads[node]
             return
-        for node in graph.run_backward(self, seed):
+        for node in graph.run_backward(self, seed, self._stamp):  # with the stamp: changed leaves are refused
             # Every contribution was checked against its input's shape, so sums of them have it too;
             # only numpy's 0-d sums (scalars, not arrays) and nodes no contribution reached need fixing.
             grad = node.grad
             if type(grad) is not _ndarray and grad is not None:
-                node.grad = np.zeros_like(node.data) if grad is _ZERO else np.asarray(grad, dtype=node.data.dtype)
+                node.grad = np.zeros_like(node._data) if grad is _ZERO else np.asarray(grad, dtype=node._data.dtype)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``grad = None``)."""
@@ -1091,70 +1114,70 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this Tensor's data, not requiring grad."""
-        return _constant(self.data)
+        return _constant(self._data)
 
     def numpy(self) -> np.ndarray:
         """The data array (shared, not copied)."""
-        return self.data
+        return self._data
 
     def item(self) -> float:
         """The value of a one-element Tensor as a Python float."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a one-element Tensor, got shape {self.shape}")
-        return float(self.data.reshape(()))
+        return float(self._data.reshape(()))
 
     def __float__(self) -> float:
         """``float(loss)``: the value of a one-element Tensor, as ``item()`` (PyTorch's too)."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise TypeError(f"float() needs a one-element Tensor, got shape {self.shape}; read the array with "
                             ".numpy() (or reduce it first, e.g. .sum())")
         return self.item()
 
     def __int__(self) -> int:
         """``int(t)`` of a one-element Tensor: its value truncated toward zero, as ``int(float(t))``."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise TypeError(f"int() needs a one-element Tensor, got shape {self.shape}; read the array with "
                             ".numpy() (or reduce it first, e.g. .sum())")
-        return int(self.data.reshape(()))
+        return int(self._data.reshape(()))
 
     # -- array attributes ----------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
         """The data's shape."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
         """The number of dimensions."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
         """The number of elements."""
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
         """The data's dtype (float64 unless float32 was asked for)."""
-        return self.data.dtype
+        return self._data.dtype
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         # np.asarray(t), matplotlib, ... see the data; numpy ufuncs on a Tensor still raise (__array_ufunc__)
-        data = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        data = self._data if dtype is None else self._data.astype(dtype, copy=False)
         return data.copy() if copy else data
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d Tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __bool__(self) -> bool:
         """The truth of a one-element Tensor, as numpy's (``bool(Tensor([0.0]))`` is False); ValueError for more
         or fewer elements, where truth is ambiguous (use ``.any()``-style reductions on ``.data``)."""
-        if self.data.size != 1:
-            raise ValueError(f"the truth value of a Tensor of shape {self.shape} ({self.data.size} elements) is "
+        if self._data.size != 1:
+            raise ValueError(f"the truth value of a Tensor of shape {self.shape} ({self._data.size} elements) is "
                              "ambiguous; expected a one-element Tensor (test t.data.any() or t.data.all())")
-        return bool(self.data.reshape(()))
+        return bool(self._data.reshape(()))
 
     # -- arithmetic (broadcasting) -------------------------------------------
     def __add__(self, other: Any) -> Tensor:
@@ -1220,21 +1243,21 @@ class Tensor:
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *, dtype: None = None,
             out: None = None) -> Tensor:
         """Σ over ``axis`` (all axes by default); the gradient is the upstream one broadcast back."""
-        return _apply(SUM, (self,), _reduction(axis, keepdims, self.data.ndim, "sum", dtype, out))
+        return _apply(SUM, (self,), _reduction(axis, keepdims, self._data.ndim, "sum", dtype, out))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *, dtype: None = None,
              out: None = None) -> Tensor:
         """The mean over ``axis`` (all axes by default); each element gets upstream / count."""
-        ctx = _reduction(axis, keepdims, self.data.ndim, "mean", dtype, out)
-        if self.data.size == 0:
+        ctx = _reduction(axis, keepdims, self._data.ndim, "mean", dtype, out)
+        if self._data.size == 0:
             raise ValueError("mean of an empty Tensor is undefined")
         return _apply(MEAN, (self,), ctx)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *, dtype: None = None,
             out: None = None) -> Tensor:
         """The maximum over ``axis``; the gradient goes to the maxima, shared equally between ties."""
-        ctx = _reduction(axis, keepdims, self.data.ndim, "max", dtype, out)
-        if self.data.size == 0:
+        ctx = _reduction(axis, keepdims, self._data.ndim, "max", dtype, out)
+        if self._data.size == 0:
             raise ValueError("max of an empty Tensor is undefined")
         return _apply(MAX, (self,), ctx)
 
@@ -1244,7 +1267,7 @@ class Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         try:
-            shape = self.data.reshape(shape).shape  # the shape with -1 resolved; a view, so nearly free
+            shape = self._data.reshape(shape).shape  # the shape with -1 resolved; a view, so nearly free
         except (TypeError, ValueError) as error:
             raise ValueError(f"cannot reshape a Tensor of shape {self.shape} to {shape}: {error}") from None
         return _apply(RESHAPE, (self,), shape)
@@ -1255,11 +1278,11 @@ class Tensor:
             axes = tuple(axes[0])
         if axes:
             if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
-                raise TypeError(f"transpose axes must be ints (a permutation of the {self.data.ndim} axes), "
+                raise TypeError(f"transpose axes must be ints (a permutation of the {self._data.ndim} axes), "
                                 f"got {axes!r}")
-            if sorted(int(a) % max(self.data.ndim, 1) for a in axes) != list(range(self.data.ndim)):
-                raise ValueError(f"transpose axes {axes} are not a permutation of the {self.data.ndim} axes")
-            axes = tuple(int(a) % self.data.ndim for a in axes)
+            if sorted(int(a) % max(self._data.ndim, 1) for a in axes) != list(range(self._data.ndim)):
+                raise ValueError(f"transpose axes {axes} are not a permutation of the {self._data.ndim} axes")
+            axes = tuple(int(a) % self._data.ndim for a in axes)
         ctx = axes or None
         return _apply(TRANSPOSE, (self,), ctx)
 
@@ -1293,13 +1316,13 @@ class Tensor:
 
     def __iter__(self) -> Iterator[Tensor]:
         """The rows ``t[0], t[1], ...`` (each a recorded node); a 0-d Tensor is a number, not a sequence."""
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d Tensor: it holds one number (read it with .item())")
-        return (self[i] for i in range(len(self.data)))
+        return (self[i] for i in range(len(self._data)))
 
     def __contains__(self, value: Any) -> bool:
         """``x in t``: whether some entry equals x, as numpy's (``==`` on Tensors is identity: see ``eq``)."""
-        return bool(np.any(self.data == (value.data if isinstance(value, Tensor) else value)))
+        return bool(np.any(self._data == (value.data if isinstance(value, Tensor) else value)))
 
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
         # numpy's functions on a Tensor: the reductions and shape functions that are Tensor methods record (np.sum(t)
@@ -1362,7 +1385,7 @@ class Tensor:
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
         """A new Tensor of ``shape`` repeating this one as numpy broadcasting does; the gradient is summed back."""
         try:
-            shape = np.broadcast_to(self.data, shape).shape  # a read-only view: the check, nearly free
+            shape = np.broadcast_to(self._data, shape).shape  # a read-only view: the check, nearly free
         except (TypeError, ValueError) as error:
             raise ValueError(f"broadcast_to: cannot broadcast a Tensor of shape {self.shape} to {shape!r}; "
                              f"expected a shape equal or 1 in each trailing axis ({error})") from None
@@ -1370,16 +1393,16 @@ class Tensor:
 
     # -- comparisons: boolean arrays of the data (no graph). No __eq__: nodes stay hashable by identity.
     def __lt__(self, other: Any) -> np.ndarray:
-        return self.data < _lift(other, self, "<").data
+        return self._data < _lift(other, self, "<").data
 
     def __le__(self, other: Any) -> np.ndarray:
-        return self.data <= _lift(other, self, "<=").data
+        return self._data <= _lift(other, self, "<=").data
 
     def __gt__(self, other: Any) -> np.ndarray:
-        return self.data > _lift(other, self, ">").data
+        return self._data > _lift(other, self, ">").data
 
     def __ge__(self, other: Any) -> np.ndarray:
-        return self.data >= _lift(other, self, ">=").data
+        return self._data >= _lift(other, self, ">=").data
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         """x for x > 0, else slope·x; derivative 1 for x > 0, else slope (slope at the kink)."""
@@ -1390,19 +1413,19 @@ class Tensor:
 
     def softmax(self, axis: int = -1) -> Tensor:
         """exp(x) / Σ exp(x) along ``axis``, computed as exp(x - max) so it never overflows."""
-        ctx = _single_axis(axis, self.data.ndim, "softmax")
+        ctx = _single_axis(axis, self._data.ndim, "softmax")
         return _apply(SOFTMAX, (self,), ctx)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x - log Σ exp(x) along ``axis`` by the shifted log-sum-exp (no overflow, no log 0)."""
-        ctx = _single_axis(axis, self.data.ndim, "log_softmax")
+        ctx = _single_axis(axis, self._data.ndim, "log_softmax")
         return _apply(LOG_SOFTMAX, (self,), ctx)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, precision=4, separator=", ", threshold=20, edgeitems=2)
+        body = np.array2string(self._data, precision=4, separator=", ", threshold=20, edgeitems=2)
         extras = (f", label={self.label!r}" if self.label else "") + (", requires_grad=True" if self.requires_grad
                                                                      else "")
-        extras += f", dtype={self.data.dtype}" if self.data.dtype != np.float64 else ""
+        extras += f", dtype={self._data.dtype}" if self._data.dtype != np.float64 else ""
         return f"Tensor({body}{extras})"
 
 
@@ -1427,7 +1450,7 @@ def linear(x: Tensor | np.ndarray, weight: Tensor, bias: Tensor | None = None) -
         raise TypeError(f"linear weight must be a Tensor, got {type(weight).__name__}")
     if type(x) is not Tensor:
         x = _lift(x, weight, "linear x")
-    xd, w = x.data, weight.data
+    xd, w = x._data, weight._data
     if w.ndim != 2 or xd.ndim > 2 or xd.shape[-1:] != w.shape[1:]:
         raise ValueError(f"linear needs x of shape (n, n_in) or (n_in,) and a 2-d weight (n_out, n_in); "
                          f"got x {x.shape} and weight {weight.shape}")
@@ -1435,7 +1458,7 @@ def linear(x: Tensor | np.ndarray, weight: Tensor, bias: Tensor | None = None) -
         return _apply(LINEAR, (x, weight))
     if type(bias) is not Tensor:
         bias = _lift(bias, weight, "linear bias")
-    if bias.data.shape != w.shape[:1]:
+    if bias._data.shape != w.shape[:1]:
         raise ValueError(f"linear bias must have shape ({w.shape[0]},) for a weight of shape {weight.shape}, "
                          f"got {bias.shape}")
     return _apply(LINEAR, (x, weight, bias))
@@ -1450,9 +1473,9 @@ def mse_loss(pred: Tensor, target: Tensor | np.ndarray) -> Tensor:
     if not isinstance(pred, Tensor):
         raise TypeError(f"mse_loss pred must be a Tensor, got {type(pred).__name__}")
     target = _lift(target, pred, "mse_loss target")
-    if target.data.shape != pred.data.shape:
+    if target._data.shape != pred._data.shape:
         raise ValueError(f"mse_loss target must have the predictions' shape {pred.shape}, got {target.shape} "
                          "(reshape it first)")
-    if pred.data.size == 0:
+    if pred._data.size == 0:
         raise ValueError("mse_loss of empty predictions is undefined")
     return _apply(MSE, (pred, target))

@@ -474,19 +474,11 @@ def _to_float(data: object, what: str = "Value") -> float:
 
 def _set_data(node: Value, value: object) -> None:
     if node._op is not None:
-        raise _computed_data_error(node)
+        raise graph.computed_data_error(node, "Value(number)")
     if type(value) is not float:
         value = _to_float(value, "Value.data")
     node._stamp = _next_stamp()
     node._data = value
-
-
-def _computed_data_error(node: Value) -> ValueError:
-    name = f"{node.label!r}" if node.label else "this Value"
-    return ValueError(
-        f"Value.data: {name} was computed by {node._op.name} from its inputs; its data cannot be set (backward "
-        "would mix the new number with derivatives of the old one). Set the data of a leaf (a Value you made) "
-        "and compute the result again, or make a new leaf: Value(number)")
 
 
 class Value:

@@ -58,6 +58,73 @@ def test_the_data_of_a_computed_value_cannot_be_set():
     assert c.data == 0.9
 
 
+# -- 2. the same for Tensors: .data of a leaf is checked and stamped, a computed Tensor's cannot be set --------
+
+def test_a_tensor_leaf_changed_after_a_node_read_it_is_refused():
+    x = Tensor([1.0, 2.0], "x", requires_grad=True)
+    z = x * x  # reads x = [1, 2]
+    x.data = np.array([5.0, 5.0])
+    y = (z + x).sum()  # reads x = [5, 5]: mul's VJP would read the new x and give 2·5 + 1 = 11, not 2·1 + 1 = 3
+    with pytest.raises(LeafChangedError, match=r"leaf 'x' .* had its \.data set after a mul node"):
+        y.backward()
+    assert x.grad is None
+    with pytest.raises(LeafChangedError, match="leaf 'x'"):
+        grad(y, x)
+    z = x * x
+    x.data -= 1.0  # in place, then set again by Python: seen too
+    with pytest.raises(LeafChangedError, match="leaf 'x'"):
+        z.sum().backward()
+
+
+def test_a_tensor_leaf_changed_before_the_forward_pass_is_fine_and_gradcheck_keeps_an_older_graph_valid():
+    w = Tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+    x = np.array([[1.0, 2.0]])
+    for _ in range(2):  # an optimizer's loop: step, then the next forward pass
+        loss = ((x @ w) ** 2).sum()
+        loss.backward()
+        expected = 2 * x.T @ (x @ w.data)  # d Σ (xW)² / dW = 2 xᵀ (xW)
+        np.testing.assert_allclose(w.grad, expected, rtol=1e-15)
+        w.data -= 0.01 * w.grad
+        w.grad = None
+    loss = ((x @ w) ** 2).sum()
+    assert autograd.gradcheck(lambda w: ((Tensor(x) @ w) ** 2).sum(), [w])  # perturbs w.data and restores it
+    loss.backward()  # the graph built before gradcheck is still valid
+    np.testing.assert_allclose(w.grad, 2 * x.T @ (x @ w.data), rtol=1e-15)
+
+
+def test_tensor_data_is_read_as_an_array_of_the_tensors_dtype():
+    t = Tensor([0.0, 0.0], requires_grad=True)
+    t.data = [1, 2]  # a list of ints: as Tensor([1, 2]) reads it
+    assert t.data.dtype == np.float64 and t.data.tolist() == [1.0, 2.0]
+    t.data = np.array([3, 4])  # an int array: float64, so w * 2.5 computes in floats
+    assert (t * 2.5).data.tolist() == [7.5, 10.0]
+    f32 = Tensor([0.0], dtype="float32")
+    f32.data = [1.5]
+    assert f32.data.dtype == np.float32
+    kept = np.array([1.0, 2.0, 3.0])
+    t.data = kept  # a float array is kept as it is (an optimizer's new weights), its shape too
+    assert t.data is kept
+    with pytest.raises(TypeError, match=r"Tensor\.data expects real numbers .* got an array of dtype <U3"):
+        t.data = ["abc"]
+    with pytest.raises(TypeError, match=r"Tensor\.data expects numbers or an array of real numbers, got str"):
+        t.data = "abc"
+    assert t.data is kept  # a refused value changes nothing
+
+
+def test_the_data_of_a_computed_tensor_cannot_be_set():
+    a = Tensor([0.5, -1.0], "a", requires_grad=True)
+    t = a.tanh()
+    with pytest.raises(ValueError, match=r"Tensor\.data: this Tensor was computed by tanh.*cannot be set.*"
+                                         r"Tensor\(array, requires_grad=True\)"):
+        t.data = np.zeros(2)
+    t.sum().backward()
+    np.testing.assert_allclose(a.grad, 1 - np.tanh([0.5, -1.0]) ** 2, rtol=1e-15)
+    with autograd.no_grad():
+        c = a.tanh()  # a leaf: made under no_grad, nothing recorded
+    c.data = np.zeros(2)
+    assert c.data.tolist() == [0.0, 0.0]
+
+
 # -- 3. Value: second derivative of √x and x ** 0.5 at 0 -----------------------------------------------------------
 
 # d/dx x^½ = ½ x^-½ → +inf, d²/dx² = -¼ x^-³ᐟ² → -inf, d³/dx³ = ⅜ x^-⁵ᐟ² → +inf as x → 0+
