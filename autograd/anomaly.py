@@ -136,9 +136,12 @@ def check_backward(node: Any, contributions: Sequence[Any], upstream: Any = None
         local = ""
         if type(c) is float:  # a Value: the local derivative is one number
             local = f", local derivative ∂out/∂in{i} = {_show(op.local_derivatives(node)[i])}"
+        g = node.grad if upstream is None else upstream
+        if hasattr(g, "_fresh_grad"):  # a recorded gradient (a node); an ndarray's .data is a memoryview
+            g = g.data
         raise AnomalyError(
             f"detect_anomaly: backward of operation {op.name!r} (node {_name(node)} = {_show(node.data)}) gave "
             f"{_bad(c)} as the gradient contribution to input {i} {_name(node._inputs[i])}; upstream gradient "
-            f"{_show(node.grad if upstream is None else getattr(upstream, 'data', upstream))}{local}; "
+            f"{_show(g)}{local}; "
             f"its inputs: {describe_inputs(node._inputs)}",
             "backward", op.name, node._inputs, i)

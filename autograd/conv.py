@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .tensor import TENSOR_OPS, Tensor, TensorOp, _apply, _lift, sum_leading
+from .tensor import TENSOR_OPS, Tensor, TensorOp, _apply, _lift, add_bias, sum_leading
 
 
 def _pair(value: Any, what: str, least: int) -> tuple[int, int]:
@@ -86,7 +86,7 @@ def _conv2d_forward(xs, ctx):
     # on one thread flat is 8-10 % faster.
     out = np.matmul(_im2col(x, kh, kw, ctx), _filters(w).T)
     if len(xs) == 3:
-        out += xs[2]
+        out = add_bias(out, xs[2])
     # (N, OH, OW, O) seen as (N, O, OH, OW): a view, channels stay last in memory (the next conv reads them so)
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
 

@@ -489,11 +489,18 @@ def _matmul_vjp(g, xs, out, ctx, needs):
     return ga, gb
 
 
+def add_bias(out: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """out + bias for a new product ``out``: in place where the dtypes agree, else with numpy's promotion (a
+    float32 product and a float64 bias give float64, as ``x @ W.T + b`` does; ``+=`` would cast the bias down)."""
+    if bias.dtype is out.dtype:
+        out += bias
+        return out
+    return out + bias
+
+
 def _linear_forward(xs, ctx):
     out = _matrix_product(xs[0], xs[1].T)
-    if len(xs) == 3:
-        out += xs[2]
-    return out
+    return add_bias(out, xs[2]) if len(xs) == 3 else out
 
 
 def _linear_vjp(g, xs, out, ctx, needs):
@@ -1103,9 +1110,10 @@ class Tensor:
             return
         for node in graph.run_backward(self, seed, self._stamp):  # with the stamp: changed leaves are refused
             # Every contribution was checked against its input's shape, so sums of them have it too;
-            # only numpy's 0-d sums (scalars, not arrays) and nodes no contribution reached need fixing.
+            # only numpy's 0-d sums (scalars, not arrays) and nodes no contribution reached need fixing. A leaf's
+            # grad recorded by an earlier backward(create_graph=True) stays a Tensor (its graph kept, as PyTorch).
             grad = node.grad
-            if type(grad) is not _ndarray and grad is not None:
+            if type(grad) is not _ndarray and grad is not None and type(grad) is not Tensor:
                 node.grad = np.zeros_like(node._data) if grad is _ZERO else np.asarray(grad, dtype=node._data.dtype)
 
     def zero_grad(self) -> None:
@@ -1203,6 +1211,36 @@ class Tensor:
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return _apply(DIV, (_lift(other, self, "/"), self))
+
+    # t += x, t -= x, ...: where the result is recorded, the new node (t then names it, as after t = t + x); where
+    # nothing is recorded (under no_grad, or nothing requires grad), t's own data is updated, as in PyTorch, so
+    # an optimizer's `with no_grad(): p -= lr * p.grad` updates the parameter in its list.
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._update(Tensor.__add__, other, "+=")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._update(Tensor.__sub__, other, "-=")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._update(Tensor.__mul__, other, "*=")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._update(Tensor.__truediv__, other, "/=")
+
+    def _update(self, operation: Callable, other: Any, symbol: str) -> Tensor:
+        result = operation(self, other)
+        if result.requires_grad:
+            if self.requires_grad and self._op is None:
+                name = f"{self._label!r}" if self._label else "a leaf"
+                raise ValueError(f"Tensor {symbol}: {name} requires grad, and changing it in place would not be "
+                                 "recorded; update a parameter without recording, in an optimizer step after "
+                                 f"backward: with autograd.no_grad(): p {symbol} ... (or p.data {symbol} ...)")
+            return result
+        if result._data.shape != self._data.shape:
+            raise ValueError(f"Tensor {symbol}: the result has shape {result.shape}, not the Tensor's {self.shape}; "
+                             "an in-place update keeps the shape (write t = t ... to make a new Tensor)")
+        self.data = result._data.astype(self._data.dtype, copy=False)  # the setter: stamped, refused if computed
+        return self
 
     def __neg__(self) -> Tensor:
         return _apply(NEG, (self,))
@@ -1430,9 +1468,18 @@ class Tensor:
 
 
 def _numpy_dot(a: Any, b: Any) -> Tensor:
-    """np.dot(a, b) with a Tensor among them: the recorded a @ b (the same product for 1-d and 2-d operands)."""
-    a = a if type(a) is Tensor else _constant(np.asarray(a, dtype=np.float64))
-    return a @ b
+    """np.dot(a, b) with a Tensor among them, recorded by numpy's rules: a * b where one is 0-d, a @ b for
+    operands of one or two axes. numpy's dot of an N-d operand (a sum over a's last axis and b's second-to-last,
+    all other axes kept) is not @ and is refused."""
+    a = a if type(a) is Tensor else _lift(a, b, "np.dot")
+    b = b if type(b) is Tensor else _lift(b, a, "np.dot")
+    if a._data.ndim == 0 or b._data.ndim == 0:
+        return a * b
+    if a._data.ndim <= 2 and b._data.ndim <= 2:
+        return a @ b
+    raise TypeError(f"np.dot of Tensors of shapes {a.shape} and {b.shape}: numpy's dot of operands with more than "
+                    "two axes is not a matrix product per batch and has no recorded op; use a @ b (batched matmul) "
+                    "or reshape to two axes")
 
 
 _NUMPY_METHODS.update({np.sum: Tensor.sum, np.mean: Tensor.mean, np.max: Tensor.max, np.amax: Tensor.max,

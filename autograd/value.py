@@ -222,7 +222,9 @@ def _periodic(f: Callable[[float], float], x: float) -> float:
 
 def _num(x: float | Value) -> float:
     """The number in ``x``: the rules branch on values (kinks, domain edges), never on nodes."""
-    return x._data if type(x) is Value else x
+    if type(x) is float:
+        return x
+    return x._data if isinstance(x, Value) else x  # a node: a Value or a _Constant (a number of the expression)
 
 
 def _exp_of(x):
@@ -279,8 +281,11 @@ def _pow_const_derivative(xs, out, n):
 def _pow_derivatives(xs, out, ctx):
     a, b = xs
     a_data, b_data = _num(a), _num(b)
-    if b_data == 0:
-        d_base = 0.0  # a ** 0 is 1 for every a (0 ** 0 and nan ** 0 included): PyTorch's and the Tensor engine's 0
+    if b_data == 0 and (a_data == 0 or a_data != a_data):
+        # a ** 0 is 1 for every a, 0 ** 0 and nan ** 0 included: 0, PyTorch's and the Tensor engine's, where
+        # b a ** (b - 1) would be 0 · inf or nan. Elsewhere the formula gives that 0 too, and recorded it keeps
+        # its derivative in b: ∂²(aᵇ)/∂a∂b = 1/a at b = 0, as ∂²/∂b∂a is
+        d_base = 0.0
     else:
         d_base = b * _pow_pow_of(a, b - 1)  # at a = 0 for b < 1: ±inf
     if a_data > 0:
@@ -335,14 +340,14 @@ def _sum(xs: list[float]) -> float:
 
 def _step(x: float | Value, below: float) -> float:
     """The derivative of relu (below = 0) and leaky relu (below = slope): nan at nan, which must not vanish."""
-    if type(x) is Value:
+    if type(x) is not float and isinstance(x, Value):  # a Value or a _Constant
         x = x._data
     return 1.0 if x > 0 else (below if x <= 0 else x)
 
 
 def _sign(x: float | Value) -> float:
     """abs'(x): -1, 0 or 1, nan at nan."""
-    if type(x) is Value:
+    if type(x) is not float and isinstance(x, Value):  # a Value or a _Constant
         x = x._data
     return 1.0 if x > 0 else (-1.0 if x < 0 else (0.0 if x == 0 else x))
 
@@ -603,6 +608,27 @@ class Value:
 
     def __rtruediv__(self, other):
         return apply(DIV, _coerce(other, "/"), self)
+
+    # v += x, v -= x, ...: in grad mode the new node (v then names it, as after v = v + x: micrograd's
+    # `total += term` builds the graph); under no_grad v's own data is updated, as for a Tensor and in PyTorch, so
+    # `with autograd.no_grad(): p -= lr * p.grad` updates the parameter in its list
+    def __iadd__(self, other):
+        return self._update(self + other)
+
+    def __isub__(self, other):
+        return self._update(self - other)
+
+    def __imul__(self, other):
+        return self._update(self * other)
+
+    def __itruediv__(self, other):
+        return self._update(self / other)
+
+    def _update(self, result: Value) -> Value:
+        if result._op is not None:  # recorded
+            return result
+        self.data = result._data  # the setter: stamped, and refused on a computed Value
+        return self
 
     def __neg__(self):
         return apply(NEG, self)

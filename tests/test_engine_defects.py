@@ -456,3 +456,112 @@ def test_the_checks_name_what_is_wrong_with_their_arguments():
     with pytest.raises(ZeroDivisionError, match=r"central difference .*use a smaller eps"):
         step = autograd.ScalarOp("inv", "1/", lambda xs, c: 1.0 / xs[0], lambda xs, o, c: [-1.0 / xs[0] ** 2])
         autograd.gradcheck(lambda v: step(v), [Value(1e-6)])  # the op's own 1 / 0, a step away
+
+
+# -- session 25: found by attacking higher order and the Tensor API ------------------------------------------------
+
+@pytest.mark.parametrize("method", ["maximum", "minimum"])
+def test_value_max_and_min_against_a_number_at_a_tie_under_create_graph(method):
+    a = Value(1.0)
+    first = grad(getattr(a, method)(1.0), a)
+    recorded = grad(getattr(a, method)(1.0), a, create_graph=True)
+    assert first == 0.5 and recorded.data == 0.5  # ½ to each side of a tie (PyTorch's); it gave nan when recorded
+    # f = m(a)·a: f'' = m''(a)·a + 2 m'(a) = 2 · ½ = 1 at the tie (torch: 1.0)
+    assert hessian(lambda a: getattr(a, method)(1.0) * a, [1.0])[0, 0] == 1.0
+
+
+def test_value_derivative_of_zero_to_a_power_in_its_exponent_under_create_graph():
+    w = Value(2.0)
+    assert grad(0.0**w, w) == 0.0
+    assert grad(0.0**w, w, create_graph=True).data == 0.0  # 0 ** w = 0 for w > 0: its derivative is 0 (it gave nan)
+
+
+def test_value_mixed_second_derivative_of_a_power_at_exponent_zero():
+    # f = aᵇ at (a, b) = (1.5, 0): f_aa = b(b-1)a^(b-2) = 0, f_ab = a^(b-1)(1 + b log a) = 1/a, f_bb = aᵇ (log a)²
+    h = hessian(lambda a, b: a**b, [1.5, 0.0])
+    np.testing.assert_allclose(h, [[0.0, 1 / 1.5], [1 / 1.5, math.log(1.5) ** 2]], rtol=1e-14, atol=0)
+    assert autograd.gradgradcheck(lambda a, b: a**b, [Value(1.5), Value(0.0)])
+
+
+def test_anomaly_mode_with_tensor_grad_names_the_op_instead_of_crashing():
+    with autograd.detect_anomaly():
+        x = Tensor(np.array([0.0, 2.0]), requires_grad=True)
+        with pytest.raises(autograd.AnomalyError, match=r"backward of operation 'sqrt'.*1 inf entries"):
+            grad(x.sqrt().sum(), x)
+
+
+def test_a_recorded_tensor_grad_is_kept_by_a_later_plain_backward():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (x**3).sum().backward(create_graph=True)
+    (x**3).sum().backward()
+    assert type(x.grad) is Tensor  # as Value's and PyTorch's: the recorded part stays differentiable
+    np.testing.assert_allclose(x.grad.data, 2 * 3 * np.array([1.0, 4.0]), rtol=1e-15)  # 3x² twice
+    np.testing.assert_allclose(grad(x.grad.sum(), x), 6 * np.array([1.0, 2.0]), rtol=1e-15)  # d(3x²)/dx, once
+    x.grad = None
+
+
+def test_a_float32_product_with_a_float64_bias_promotes_as_the_unfused_expression():
+    x32 = Tensor(np.ones((2, 3)), dtype=np.float32)
+    w32 = Tensor(np.arange(12.0).reshape(4, 3), dtype=np.float32)
+    b64 = Tensor(np.full(4, 0.1))
+    fused = autograd.linear(x32, w32, b64)
+    assert fused.dtype == np.float64 == (x32 @ w32.T + b64).dtype
+    np.testing.assert_array_equal(fused.data, np.array([3.1, 12.1, 21.1, 30.1]) + np.zeros((2, 1)))
+    image = Tensor(np.ones((1, 1, 3, 3)), dtype=np.float32)
+    out = autograd.conv2d(image, Tensor(np.ones((1, 1, 2, 2)), dtype=np.float32), Tensor([0.1]))
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out.data, np.full((1, 1, 2, 2), 4.1))
+
+
+def test_np_dot_on_tensors_follows_numpys_rules_or_refuses():
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    scaled = np.dot(2.0, t)  # a number: the product, as numpy's dot
+    assert scaled.data.tolist() == [2.0, 4.0]
+    scaled.sum().backward()
+    assert t.grad.tolist() == [2.0, 2.0]
+    t32 = Tensor(np.ones(3), dtype=np.float32)
+    assert np.dot(np.ones(3), t32).dtype == (np.ones(3) @ t32).dtype == np.float32
+    a = Tensor(np.ones((2, 3, 4)), requires_grad=True)
+    with pytest.raises(TypeError, match=r"np\.dot of Tensors of shapes \(2, 3, 4\) and \(2, 4, 5\).*use a @ b"):
+        np.dot(a, Tensor(np.ones((2, 4, 5))))  # numpy's answer has shape (2, 3, 2, 5); @ would give (2, 3, 5)
+
+
+def test_in_place_operators_update_a_parameter_under_no_grad_and_refuse_a_leaf_in_grad_mode():
+    w = Tensor([1.0, 2.0], "w", requires_grad=True)
+    params = [w]
+    (w * w).sum().backward()
+    with autograd.no_grad():
+        for p in params:
+            p -= 0.1 * p.grad  # the PyTorch user's loop: 1 - 0.1·2, 2 - 0.1·4
+    assert params[0] is w and w.requires_grad
+    np.testing.assert_allclose(w.data, [0.8, 1.6], rtol=1e-15)
+    with pytest.raises(ValueError, match=r"Tensor -=: 'w' requires grad.*with autograd\.no_grad\(\): p -= "):
+        w -= 1.0
+    np.testing.assert_allclose(w.data, [0.8, 1.6], rtol=1e-15)  # unchanged
+    a = Tensor([1.0, 2.0])
+    before = a
+    a += w  # recorded: a names the new node, as after a = a + w
+    assert a is not before and a.op is not None and before.data.tolist() == [1.0, 2.0]
+    a.sum().backward()
+    assert w.grad.tolist() == [2.0 * 1.0 + 1.0, 2.0 * 2.0 + 1.0]  # 2w at the first w, kept, + 1 from this one
+    c = Tensor(np.ones(2), dtype=np.float32)
+    c *= np.array([2.0, 3.0])  # nothing requires grad: c's own data, its dtype kept
+    assert c.data.dtype == np.float32 and c.data.tolist() == [2.0, 3.0]
+    with pytest.raises(ValueError, match=r"Tensor \+=: the result has shape \(2, 2\), not the Tensor's \(2,\)"):
+        c += np.ones((2, 2))
+
+
+def test_value_in_place_operators_update_under_no_grad_and_build_the_graph_otherwise():
+    p = Value(2.0, "p")
+    params = [p]
+    (p * p).backward()
+    with autograd.no_grad():
+        for q in params:
+            q -= 0.1 * q.grad  # 2 - 0.1 · 4
+    assert params[0] is p and p.data == pytest.approx(1.6, rel=1e-15)
+    total, x = Value(0.0), Value(3.0, "x")
+    start = total
+    total += x * x  # micrograd's accumulation: a new node, the leaf left as it was
+    assert total is not start and start.data == 0.0
+    total.backward()
+    assert x.grad == 6.0
