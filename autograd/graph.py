@@ -303,8 +303,11 @@ def _backward_into(root: Any, seed: Any, stamp: int | None, grads: dict, create_
     return leaves
 
 
-def not_higher_order(op: Any, rule: str) -> TypeError:
+def not_higher_order(op: Any, rule: str, built_in: bool = False, hint: str = "") -> TypeError:
     """The error for ``create_graph=True`` through an op whose ``rule`` (derivatives, vjp) computes on numbers."""
+    if built_in:
+        return TypeError(f"{type(op).__name__} {op.name!r} cannot record its backward pass (create_graph=True): this "
+                         f"built-in operation's {rule} is first-order only{hint}; use create_graph=False")
     return TypeError(f"{type(op).__name__} {op.name!r} cannot record its backward pass (create_graph=True): its "
                      f"{rule} compute on numbers, not on nodes; write them with the engine's operations and "
                      f"define the op with higher_order=True, or use create_graph=False")

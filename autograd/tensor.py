@@ -147,15 +147,15 @@ class TensorOp:
         n = len(inputs)
         if n == 2:  # tuples unpacked: a list comprehension is a function call in Python 3.11
             x, y = inputs
-            xs, needs = (x._data, y._data), (x.requires_grad, y.requires_grad)
+            xs, needs = (x._data, y._data), (x._requires_grad, y._requires_grad)
         elif n == 1:
             x, = inputs
-            xs, needs = (x._data,), (x.requires_grad,)
+            xs, needs = (x._data,), (x._requires_grad,)
         elif n == 3:  # linear with a bias
             x, y, z = inputs
-            xs, needs = (x._data, y._data, z._data), (x.requires_grad, y.requires_grad, z.requires_grad)
+            xs, needs = (x._data, y._data, z._data), (x._requires_grad, y._requires_grad, z._requires_grad)
         else:
-            xs, needs = tuple([x._data for x in inputs]), tuple([x.requires_grad for x in inputs])
+            xs, needs = tuple([x._data for x in inputs]), tuple([x._requires_grad for x in inputs])
         grads = self.vjp(node.grad, xs, node._data, node._ctx, needs)
         if len(grads) != n and _miscounted(grads, n):  # else zip() would drop or skip contributions, silently
             raise graph.count_mismatch(self, len(grads), n, "vjp")
@@ -180,11 +180,13 @@ class TensorOp:
         """The VJP for each input with upstream ``g``, without reading or writing ``node.grad``; with
         ``create_graph`` (``g`` a Tensor) each contribution is a recorded Tensor."""
         inputs = node._a
-        needs = [x.requires_grad for x in inputs]
+        needs = [x._requires_grad for x in inputs]
         if not create_graph:
             grads = self.vjp(g, [x._data for x in inputs], node._data, node._ctx, needs)
         elif not self.higher_order:
-            raise graph.not_higher_order(self, "vjp")
+            built_in = any(self is op for op in TENSOR_OPS.values())  # not the user's: redefining it is no advice
+            hint = "; for a ** b with an array exponent write exp(b * log(a)), or give a number" if self is POW else ""
+            raise graph.not_higher_order(self, "vjp", built_in, hint)
         else:
             grads = self.vjp(g, tuple(inputs), node, node._ctx, needs)
         if len(grads) != len(inputs) and _miscounted(grads, len(inputs)):
@@ -831,14 +833,14 @@ def _apply(op: TensorOp, inputs: tuple, ctx: Any = None) -> Tensor:
     t._mask = False
     if modes[0]:
         for x in inputs:
-            if x.requires_grad:
-                t.requires_grad = True
+            if x._requires_grad:
+                t._requires_grad = True
                 t._a = inputs
                 t._op = op
                 t._ctx = ctx
                 t._stamp = _next_stamp()
                 return t
-    t.requires_grad = False
+    t._requires_grad = False
     t._a = ()
     t._op = None
     t._ctx = None
@@ -874,7 +876,7 @@ def _constant(data: np.ndarray) -> Tensor:
     t.grad = None
     t._label = ""
     t._mask = False
-    t.requires_grad = False
+    t._requires_grad = False
     t._a = ()
     t._op = None
     t._ctx = None
@@ -889,7 +891,10 @@ def _lift(other: Any, like: Tensor, symbol: str) -> Tensor:
     if isinstance(other, (numbers.Real, np.ndarray, list, tuple, np.bool_)) and not isinstance(other, str):
         try:
             data = np.asarray(other, dtype=like._data.dtype)
-        except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond float64's range
+        except OverflowError:  # an int beyond float64's range: a real number, too large
+            raise ValueError(f"unsupported operand for {symbol}: an int too large for a float ({str(other)[:20]}..., "
+                             f"{len(str(other))} digits); expected a number within float64's range") from None
+        except (TypeError, ValueError):
             data = None
         if data is not None and np.asarray(other).dtype.kind in "biuf":
             return _constant(data)
@@ -940,6 +945,15 @@ def _reduction(axis: Any, keepdims: Any, ndim: int, what: str, dtype: Any, out: 
     return _axis(axis, ndim, what), _keepdims(keepdims, what)
 
 
+def _refuse_empty_reduction(shape: tuple, axis: tuple | None, what: str) -> None:
+    """ValueError if the reduction of an empty array over ``axis`` reduces no element (a mean or max of nothing);
+    over axes of entries, each output of an empty result has them (np.ones((0, 3)).max(axis=1) is empty), fine."""
+    reduced = shape if axis is None else tuple(shape[a] for a in axis)
+    if 0 in reduced or not reduced:
+        over = "every axis" if axis is None else f"axis {axis if len(axis) > 1 else axis[0]}"
+        raise ValueError(f"{what} over {over} of a Tensor of shape {shape} reduces no element and is undefined")
+
+
 def _single_axis(axis: Any, ndim: int, what: str) -> int:
     if axis is None or isinstance(axis, tuple):
         raise TypeError(f"{what} axis must be an int, got {axis!r}")
@@ -958,7 +972,7 @@ def _requires_grad_in(items: Any) -> bool:
     while stack:
         item = stack.pop()
         if type(item) is Tensor:
-            if item.requires_grad:
+            if item._requires_grad:
                 return True
         elif isinstance(item, (tuple, list)):
             stack.extend(item)
@@ -1023,6 +1037,16 @@ def _set_data(t: Tensor, value: Any) -> None:
     t._data = value
 
 
+def _set_requires_grad(t: Tensor, value: Any) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"Tensor requires_grad must be True or False, got {type(value).__name__}: {value!r:.40}")
+    if t._op is not None and bool(value) != t._requires_grad:
+        name = f"{t._label!r}" if t._label else "this Tensor"
+        raise ValueError(f"Tensor.requires_grad: {name} was computed by {t._op.name}; only a leaf's requires_grad "
+                         "can be set (for a Tensor that takes no gradient from this one, use t.detach())")
+    t._requires_grad = bool(value)
+
+
 class Tensor:
     """An n-dimensional array node of the computation graph (numpy float64 by default).
 
@@ -1037,7 +1061,7 @@ class Tensor:
     # _stamp: graph.next_stamp() when a recorded node is made, 0 for a leaf (graph.topological_order sorts by it)
     # _a: the inputs (a tuple, empty for a leaf), in the slot graph's walk reads first (a Value's first input),
     # with _b = MANY telling it that _a is the whole sequence; _inputs is the name the rest of the code reads
-    __slots__ = ("_data", "grad", "_label", "requires_grad", "_a", "_op", "_ctx", "_mask", "_stamp")
+    __slots__ = ("_data", "grad", "_label", "_requires_grad", "_a", "_op", "_ctx", "_mask", "_stamp")
     _b = graph.MANY
     _inputs = property(operator.attrgetter("_a"))
     __array_ufunc__ = None  # numpy defers to Tensor's operators, so ndarray + Tensor is a Tensor
@@ -1051,7 +1075,7 @@ class Tensor:
         self._mask = _is_boolean(data)
         self.grad = None
         self._label = label
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         self._a = ()
         self._op = None
         self._ctx = None
@@ -1060,6 +1084,9 @@ class Tensor:
     # the setter is _set_data itself, not a method calling it: one Python call per p.data = ... of an update
     data = property(operator.attrgetter("_data"), _set_data,
                     doc="The array this node holds (float64 or float32; set on a leaf only).")
+
+    requires_grad = property(operator.attrgetter("_requires_grad"), _set_requires_grad,
+                             doc="Whether backward computes this node's gradient (set on a leaf only).")
 
     label = property(operator.attrgetter("_label"), doc="The node's name in drawings and messages (a str).")
 
@@ -1082,7 +1109,7 @@ class Tensor:
 
     def _fresh_grad(self) -> Any:
         # The first contribution replaces this zero (no zeros array is allocated).
-        return _ZERO if self.requires_grad else None
+        return _ZERO if self._requires_grad else None
 
     def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
         """Compute d self / d node for every node self depends on, seeded with ``gradient``.
@@ -1096,7 +1123,7 @@ class Tensor:
         differentiate again (intermediate grads are left as they were). A leaf's grad then refers to a graph
         that refers to the leaf: set ``grad = None`` when done, or use ``autograd.grad``, which stores nothing.
         """
-        if not self.requires_grad:
+        if not self._requires_grad:
             raise ValueError("backward() needs a Tensor that requires grad: no input of this one requires grad "
                              "(make a leaf with Tensor(..., requires_grad=True)) or it was computed under no_grad()")
         seed = seed_array(self, gradient, "backward()", "gradient")
@@ -1229,8 +1256,8 @@ class Tensor:
 
     def _update(self, operation: Callable, other: Any, symbol: str) -> Tensor:
         result = operation(self, other)
-        if result.requires_grad:
-            if self.requires_grad and self._op is None:
+        if result._requires_grad:
+            if self._requires_grad and self._op is None:
                 name = f"{self._label!r}" if self._label else "a leaf"
                 raise ValueError(f"Tensor {symbol}: {name} requires grad, and changing it in place would not be "
                                  "recorded; update a parameter without recording, in an optimizer step after "
@@ -1253,6 +1280,8 @@ class Tensor:
         broadcasting; the exponent gets the gradient a ** b · log a)."""
         if isinstance(exponent, Tensor):
             return _apply(POW, (self, exponent))
+        if type(exponent) is _ndarray and exponent.ndim == 0 and exponent.dtype.kind in "biuf":
+            exponent = exponent.item()  # np.array(3.0): the number, as np.float64(3.0) (no second input)
         if not isinstance(exponent, (numbers.Real, np.bool_)):
             if isinstance(exponent, (np.ndarray, list, tuple)):
                 return self ** _lift(exponent, self, "**")
@@ -1288,7 +1317,7 @@ class Tensor:
         """The mean over ``axis`` (all axes by default); each element gets upstream / count."""
         ctx = _reduction(axis, keepdims, self._data.ndim, "mean", dtype, out)
         if self._data.size == 0:
-            raise ValueError("mean of an empty Tensor is undefined")
+            _refuse_empty_reduction(self._data.shape, ctx[0], "mean")
         return _apply(MEAN, (self,), ctx)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *, dtype: None = None,
@@ -1296,7 +1325,7 @@ class Tensor:
         """The maximum over ``axis``; the gradient goes to the maxima, shared equally between ties."""
         ctx = _reduction(axis, keepdims, self._data.ndim, "max", dtype, out)
         if self._data.size == 0:
-            raise ValueError("max of an empty Tensor is undefined")
+            _refuse_empty_reduction(self._data.shape, ctx[0], "max")
         return _apply(MAX, (self,), ctx)
 
     # -- shape ------------------------------------------------------------------
@@ -1461,7 +1490,7 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = np.array2string(self._data, precision=4, separator=", ", threshold=20, edgeitems=2)
-        extras = (f", label={self.label!r}" if self.label else "") + (", requires_grad=True" if self.requires_grad
+        extras = (f", label={self.label!r}" if self.label else "") + (", requires_grad=True" if self._requires_grad
                                                                      else "")
         extras += f", dtype={self._data.dtype}" if self._data.dtype != np.float64 else ""
         return f"Tensor({body}{extras})"

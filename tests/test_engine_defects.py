@@ -565,3 +565,43 @@ def test_value_in_place_operators_update_under_no_grad_and_build_the_graph_other
     assert total is not start and start.data == 0.0
     total.backward()
     assert x.grad == 6.0
+
+
+def test_requires_grad_is_checked_and_set_on_leaves_only():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(ValueError, match=r"computed by mul; only a leaf's requires_grad can be set.*detach"):
+        y.requires_grad = False  # backward then crashed inside the engine (_Zero * float)
+    with pytest.raises(TypeError, match=r"requires_grad must be True or False, got str: 'yes'"):
+        x.requires_grad = "yes"
+    (y * Tensor([3.0, 4.0])).sum().backward()
+    assert x.grad.tolist() == [6.0, 8.0]  # d Σ 2x·c / dx = 2c
+    x.requires_grad = False  # a leaf: fine
+    assert not (x * 2).requires_grad
+
+
+def test_reducing_an_axis_with_entries_of_an_empty_tensor_gives_the_empty_result():
+    e = Tensor(np.ones((0, 3)), requires_grad=True)
+    assert e.max(axis=1).shape == (0,) and e.mean(axis=1).shape == (0,)  # numpy's and PyTorch's
+    e.mean(axis=1).sum().backward()
+    assert e.grad.shape == (0, 3)
+    with pytest.raises(ValueError, match=r"max over axis 0 of a Tensor of shape \(0, 3\) reduces no element"):
+        e.max(axis=0)
+    with pytest.raises(ValueError, match=r"mean over every axis .* reduces no element"):
+        e.mean()
+
+
+def test_an_int_too_large_for_a_float_is_named_as_such():
+    t = Tensor([1.0])
+    with pytest.raises(ValueError, match=r"an int too large for a float \(1000000000\d*\.\.\., 401 digits\)"):
+        t + 10**400
+
+
+def test_a_zero_d_array_exponent_is_a_number_and_an_array_exponent_names_the_builtin_op():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    d = grad((x ** np.array(3.0)).sum(), x, create_graph=True)  # as x ** 3: 3x², recorded
+    np.testing.assert_allclose(d.data, [3.0, 12.0], rtol=1e-15)
+    np.testing.assert_allclose(grad(d.sum(), x), [6.0, 12.0], rtol=1e-15)  # 6x
+    with pytest.raises(TypeError, match=r"'pow' cannot record .*built-in operation's vjp is first-order only"
+                                        r".*exp\(b \* log"):
+        grad((x ** np.array([2.0, 3.0])).sum(), x, create_graph=True)
