@@ -210,7 +210,7 @@ class TensorOp:
         if c.shape != x.shape:
             raise GradientShapeError(f"operation {self.name!r} gave a gradient of shape {c.shape} "
                                      f"for an input of shape {x.shape}")
-        return c
+        return c if c._data.dtype == x.dtype else _apply(CAST, (c,), x.dtype)  # a grad has its input's dtype
 
     def __call__(self, *inputs: Any, ctx: Any = None) -> Tensor:
         """This operation on ``inputs`` (Tensors, or arrays and numbers, taken as constants) as one recorded
@@ -318,6 +318,12 @@ def _pow_of(x: Any, n: float) -> Any:
     if type(x) is not Tensor:
         return x**n
     return _apply(POW_AT_POLE if n < 0 and not x._data.all() else POW_CONST, (x,), n)
+
+
+def _cast_to(x: Any, dtype: Any) -> Any:
+    if type(x) is Tensor:
+        return x if x._data.dtype == dtype else _apply(CAST, (x,), dtype)
+    return x.astype(dtype, copy=False)
 
 
 def _swap_last(x: Any) -> Any:
@@ -691,6 +697,10 @@ NEG = TensorOp("neg", "-", lambda xs, c: -xs[0], lambda g, xs, o, c, n: (-g,), h
 POW_CONST = TensorOp("pow", "^", _pow_const_forward, _pow_const_vjp, higher_order=True, domain=_pow_const_domain)
 # the same x ** n where a derivative rule meets its pole (0 ** -0.5 in d√x/dx recorded): no domain check (see _pow_of)
 POW_AT_POLE = TensorOp("pow", "^", _pow_const_forward, _pow_const_vjp, higher_order=True)
+# a recorded grad cast to its input's dtype (a float32 leaf's grad under create_graph, as fit casts first-order
+# ones); its VJP casts back to the dtype it came from. Not a user's operation: not in TENSOR_OPS, as POW_AT_POLE
+CAST = TensorOp("cast", "cast", lambda xs, dtype: xs[0].astype(dtype),
+                lambda g, xs, o, c, n: (_cast_to(g, xs[0].dtype),), higher_order=True)
 POW = TensorOp("pow", "^", _pow_forward, _pow_vjp, broadcasts=True, domain=_pow_domain)  # first-order only (_pow_vjp)
 MATMUL = TensorOp("matmul", "@", lambda xs, c: _matrix_product(xs[0], xs[1]), _matmul_vjp, broadcasts=True,
                   higher_order=True)

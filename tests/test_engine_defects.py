@@ -605,3 +605,17 @@ def test_a_zero_d_array_exponent_is_a_number_and_an_array_exponent_names_the_bui
     with pytest.raises(TypeError, match=r"'pow' cannot record .*built-in operation's vjp is first-order only"
                                         r".*exp\(b \* log"):
         grad((x ** np.array([2.0, 3.0])).sum(), x, create_graph=True)
+
+
+def test_a_float32_leafs_recorded_grad_is_float32_and_differentiates_right():
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True, dtype=np.float32)
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = (x * w).sum() ** 2  # s = Σ x w = -1.5: dy/dx = 2 s w
+    d = grad(y, x, create_graph=True)
+    assert d.dtype == np.float32 and d.data.tolist() == [-3.0, -6.0]  # it was float64 (first order was float32)
+    # Σ d = 2 s Σw: d/dx = 2 Σw w = [6, 12]; d/dw = 2 (x Σw + s) = [0, -9]
+    np.testing.assert_allclose(grad(d.sum(), x), [6.0, 12.0], rtol=1e-6)
+    np.testing.assert_allclose(grad(d.sum(), w), [0.0, -9.0], rtol=1e-6, atol=1e-6)
+    y.backward(create_graph=True)
+    assert x.grad.dtype == np.float32
+    x.grad = w.grad = None
