@@ -244,6 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="print every epoch")
     args = parser.parse_args(argv)
     seeds, epochs = (1, 2) if args.quick else (args.seeds, args.epochs)
+    repeated = sorted({name for name in args.settings if args.settings.count(name) > 1})
+    if repeated:  # else its runs would be counted as more seeds, with a spread measured over copies
+        parser.error(f"--settings names {', '.join(repeated)} more than once; give each setting once "
+                     "(--seeds sets the runs per setting)")
+    if args.path is not None and args.data != "mnist":
+        parser.error(f"--path is read only with --data mnist (the digits are shipped), got --data {args.data}")
     try:
         load_data(args.data, args.path)  # fail on bad data before the first run
     except ValueError as error:  # MissingDataError and DataFileError are ValueErrors too

@@ -169,7 +169,9 @@ class RMSprop(Optimizer):
             gbar = state.get("grad_avg")
             gbar = (1.0 - a) * g if gbar is None else gbar + (1.0 - a) * (g - gbar)
             state["grad_avg"] = gbar
-            avg = (v - gbar * gbar) ** 0.5 + self.eps
+            # E[g²] - E[g]² >= 0, but rounding can make it a hair negative (alpha = 0: gbar + (g - gbar) is not g),
+            # whose ** 0.5 is nan on arrays and a complex number on floats: clamped at 0 (maximum keeps a nan)
+            avg = np.maximum(v - gbar * gbar, 0.0) ** 0.5 + self.eps
         else:
             avg = v**0.5 + self.eps
         if self.momentum:

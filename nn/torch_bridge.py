@@ -135,7 +135,10 @@ def to_torch(model: Module):
         out = _to_torch_sequential(torch, model)
     else:
         out = torch.nn.Sequential(*_torch_layers(torch, model))
-    return out.train(model.training)
+    out.train(model.training)
+    if isinstance(model, Sequential):
+        _keep_modes(list(model), list(out))
+    return out
 
 
 def _array(tensor) -> np.ndarray:
@@ -208,4 +211,15 @@ def from_torch(module) -> Module:
     torch = _torch()
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch expects a torch.nn.Module, got {type(module).__name__}: {module!r:.40}")
-    return _from_torch_layer(torch, module, 0).train(module.training)
+    out = _from_torch_layer(torch, module, 0).train(module.training)
+    if isinstance(module, torch.nn.Sequential) and isinstance(out, Sequential):
+        _keep_modes(list(module), list(out))
+    return out
+
+
+def _keep_modes(sources: list, targets: list) -> None:
+    """Each layer's own train/eval mode (a Dropout in eval inside a Sequential in training), position by position
+    (the bridge keeps a Sequential's positions): ``train(top.training)`` set one mode for the whole tree."""
+    if len(sources) == len(targets):
+        for source, target in zip(sources, targets):
+            target.train(source.training)

@@ -398,3 +398,66 @@ def test_plots_close_their_figure_when_they_fail_and_leave_the_callers_open(tmp_
     plot_loss([1.0, 2.0, 3.0], ax=ax, path=tmp_path / "d.png")
     assert plt.fignum_exists(fig.number) and (tmp_path / "d.png").stat().st_size > 0
     plt.close(fig)
+
+
+# -- session 25: found by attacking nn (training, saving, the bridge, the command lines) --------------------------
+
+def test_cnn_command_refuses_a_repeated_setting_and_a_path_without_mnist(monkeypatch, capsys):
+    monkeypatch.setattr(nn.cnn, "run_setting", no_training)
+    line = exits_with_status_2(nn.cnn.main, ["--quick", "--settings", "relu_xavier_adam", "relu_xavier_adam"], capsys)
+    assert "--settings names relu_xavier_adam more than once" in line  # it printed one run as "(2 seeds)" ± 0.00
+    line = exits_with_status_2(nn.cnn.main, ["--quick", "--data", "digits", "--path", "/tmp"], capsys)
+    assert "--path is read only with --data mnist" in line
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--jobs", "0"], "argument --jobs: jobs must be -1 (every core) or an int from 1 to 1024, got 0"),
+    (["--jobs", "5000"], "argument --jobs: jobs must be -1"),
+    (["--lr", "0"], "argument --lr: lr must be a finite number in (0, 1e6], got 0.0"),
+    (["--lr", "nan"], "argument --lr: lr must be a finite number"),
+    (["--scheduler", "tcp://x:1"], "--scheduler is read only with --backend dask"),
+])
+def test_experiments_refuse_bad_jobs_lr_and_a_lone_scheduler_in_one_line(argv, message, monkeypatch, capsys):
+    monkeypatch.setattr(ex, "run_experiment", no_training)
+    line = exits_with_status_2(experiments_main, ["learning-rate", *argv], capsys)  # it exited 1 with "error: ..."
+    assert line.startswith("python -m nn.experiments: error: ") and message in line, line
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--data", "xor", "--output-activation", "softmax"], "got softmax for --data xor's one output"),
+    (["--data", "xor", "--loss", "bce_logits", "--output-activation", "sigmoid"],
+     "got sigmoid with --loss bce_logits, which takes logits and applies the sigmoid itself"),
+    (["--data", "iris", "--output-activation", "softmax"],
+     "got softmax with --loss cross_entropy, which takes logits and applies the softmax itself"),
+])
+def test_train_command_refuses_an_output_activation_that_the_loss_undoes(argv, message, capsys):
+    line = exits_with_status_2(nn.cli.main, [*argv, "--epochs", "2"], capsys)  # it trained nothing, exit 0
+    assert message in line, line
+
+
+def test_the_torch_bridge_keeps_each_layers_own_mode():
+    torch = pytest.importorskip("torch")
+    ours = nn.Sequential(nn.Linear(2, 2, seed=0), nn.Dropout(0.5))
+    ours[1].eval()
+    theirs = nn.to_torch(ours)
+    assert (theirs.training, theirs[1].training) == (True, False)  # the Dropout was switched back on
+    module = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.5))
+    module[1].eval()
+    back = nn.from_torch(module)
+    assert (back.training, back[1].training) == (True, False)
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_centered_rmsprop_with_alpha_zero_clamps_the_variance_at_zero(engine):
+    p = Value(1.0) if engine == "value" else Tensor([1.0], requires_grad=True)
+    opt = nn.RMSprop([p], lr=0.01, alpha=0.0, centered=True)
+    for c in (1.38, -1.95):
+        opt.zero_grad()
+        (p * c if engine == "value" else (p * c).sum()).backward()
+        opt.step()
+    # alpha 0: v = g², gbar = g up to rounding, so E[g²] - E[g]² is 0 (or a hair below): avg = √0 + eps and the
+    # second step is -lr · g / eps (a complex number on floats, nan on arrays, before the clamp)
+    first = 1.0 - 0.01 * 1.38 / 1e-8
+    data = p.data if engine == "value" else float(p.data[0])
+    assert math.isfinite(data)
+    assert data == pytest.approx(first - 0.01 * (-1.95) / 1e-8, rel=1e-6)

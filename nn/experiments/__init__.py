@@ -291,6 +291,12 @@ def _count(value: Any, name: str, high: int) -> int:
     return int(value)
 
 
+def _jobs(value: Any) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or not (value == -1 or 1 <= value <= 1024):
+        raise ValueError(f"jobs must be -1 (every core) or an int from 1 to 1024, got {value!r:.40}")
+    return int(value)
+
+
 def _learning_rate(value: Any) -> float:
     try:
         ok = 0 < _finite(value, "lr") <= 1e6
@@ -350,8 +356,7 @@ def run_experiment(name: str, seeds: int = 10, epochs: int | None = None, lr: fl
     lr = None if lr is None else _learning_rate(lr)
     if not isinstance(engine, str) or engine not in ENGINES:
         raise ValueError(f"engine must be one of {sorted(ENGINES)}, got {engine!r:.40}")
-    if not isinstance(jobs, numbers.Integral) or isinstance(jobs, bool) or not (jobs == -1 or 1 <= jobs <= 1024):
-        raise ValueError(f"jobs must be -1 (every core) or an int from 1 to 1024, got {jobs!r:.40}")
+    jobs = _jobs(jobs)
     if not isinstance(backend, str) or backend not in ("loky", "dask"):
         raise ValueError(f"backend must be 'loky' or 'dask', got {backend!r:.40}")
     if backend == "dask" and not isinstance(scheduler, str):

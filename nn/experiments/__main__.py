@@ -92,6 +92,16 @@ def main(argv: Sequence[str] | None = None):
     args = p.parse_args(argv)
     if args.backend == "dask" and not args.scheduler:
         p.error("--backend dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    if args.scheduler and args.backend != "dask":
+        p.error(f"--scheduler is read only with --backend dask (the runs would go to local processes), got "
+                f"--backend {args.backend}")
+    from . import _jobs, _learning_rate
+    for option, check, value in (("--jobs", _jobs, args.jobs), ("--lr", _learning_rate, args.lr)):
+        if value is not None:
+            try:
+                check(value)
+            except ValueError as error:  # before any work, as argparse's own errors: one line, status 2
+                p.error(f"argument {option}: {error}")
     _check_outputs(p, args)
     seeds = args.seeds if args.seeds is not None else (QUICK_SEEDS if args.quick else 10)
     epochs = args.epochs
