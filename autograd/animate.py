@@ -266,8 +266,9 @@ def animate(root: Any, edge_labels: bool = True, rankdir: str = "TB", show: Iter
     # with no-break spaces (two per missing character: a space is narrower than a digit), so a page
     # without JavaScript still shows the end of backward.
     layout: dict = {}
+    per_frame_elements = [frame[0] + frame[1] for frame in per_frame]  # once: per element it made this cubic
     for i, element in enumerate(elements):
-        texts = [(frame[0] + frame[1])[i].label.dynamic for frame in per_frame]
+        texts = [frame_elements[i].label.dynamic for frame_elements in per_frame_elements]
         if texts[-1] is None:
             continue
         widest = max(len(t) for t in texts if t is not None)

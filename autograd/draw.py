@@ -198,12 +198,14 @@ def _step_state(ex: Any, k: int) -> _State:
 
 LABEL_LIMIT = 60  # characters of a label drawn; longer labels end in an ellipsis
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# lone surrogates, and the two characters XML 1.0 leaves out above them (U+FFFE, U+FFFF): Graphviz's parser refuses
+_SURROGATE = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
 
 
 def _safe(text: str, limit: int = LABEL_LIMIT) -> str:
     """``text`` as a drawing can show it: control characters as their visible symbols (NUL → ␀, newline → ␊),
-    lone surrogates as �, and at most ``limit`` characters (the rest as …). Escape for the format after this."""
+    lone surrogates and U+FFFE/U+FFFF (not XML characters) as �, and at most ``limit`` characters (the rest as
+    …). Escape for the format after this."""
     if len(text) <= limit and text.isprintable():
         return text  # the common case, without the regular expressions
     text = _CONTROL.sub(lambda m: chr(0x2421) if m.group() == "\x7f" else chr(0x2400 + ord(m.group())), text)

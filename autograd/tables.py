@@ -40,10 +40,10 @@ _SECTION_READING = {"forward": "value", "values": "value", "loss": "value",
                     "after step": "after step", "after_step": "after step", "updated": "after step"}
 _RESERVED = ("decimals", "lr", "network")
 _GIVEN = "given"  # a worksheet's record of the graph's inputs and parameters: numbers shown, not checked
-_SIGMA_PRIME = re.compile(r"^(?:sigma_prime|σ'|σ′)\((.+)\)$")
+_SIGMA_PRIME = re.compile(r"^(?:sigma_prime|σ'|σ′)\((.+)\)$", re.DOTALL)
 _DELTA = re.compile(r"^(?:delta|δ)(\d*)\[(\d+)\]$")
-_GRAD = re.compile(r"^(?:grad\s+(.+)|grad\((.+)\))$")
-_AFTER_STEP = re.compile(r"^(.+?)\s+after step$")
+_GRAD = re.compile(r"^(?:grad\s+(.+)|grad\((.+)\))$", re.DOTALL)  # DOTALL here and around: a label may hold a newline
+_AFTER_STEP = re.compile(r"^(.+?)\s+after step$", re.DOTALL)
 _OUTPUT_NAMES = ("yhat", "y_hat", "ŷ")
 _ROOT_NAMES = ("C", "loss", "L", "E")
 _TENSOR_PARAMETER = re.compile(r"^[Wb]\[(\d+)\]$")
