@@ -211,12 +211,7 @@ class FloorGenericEngine:
         return (a - self.Y).square().mean()
 
     def epoch(self) -> float:
-        loss = self.forward()
-        loss.backward()
-        for p in self.params:
-            p.data -= LR * p.grad
-            p.grad = None
-        return loss.data
+        return TensorEngine._step(self, self.forward())  # the same end of an epoch: its nodes have data and grad
 
     def state(self) -> dict[str, np.ndarray]:
         return {k: self._held(p.data) for k, p in zip(self.names, self.params)}
