@@ -198,18 +198,19 @@ def _step_state(ex: Any, k: int) -> _State:
 
 LABEL_LIMIT = 60  # characters of a label drawn; longer labels end in an ellipsis
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# lone surrogates, and the two characters XML 1.0 leaves out above them (U+FFFE, U+FFFF): Graphviz's parser refuses
-_SURROGATE = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
+# What XML 1.0 leaves out of its characters above the controls: the surrogates (lone ones reach a str from a
+# file or a bytes decode with "surrogateescape") and U+FFFE, U+FFFF; Graphviz's label parser refuses them.
+_NOT_XML = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
 
 
 def _safe(text: str, limit: int = LABEL_LIMIT) -> str:
     """``text`` as a drawing can show it: control characters as their visible symbols (NUL → ␀, newline → ␊),
-    lone surrogates and U+FFFE/U+FFFF (not XML characters) as �, and at most ``limit`` characters (the rest as
-    …). Escape for the format after this."""
+    the other characters XML 1.0 forbids (lone surrogates, U+FFFE, U+FFFF) as �, and at most ``limit`` characters
+    (the rest as …). Escape for the format after this."""
     if len(text) <= limit and text.isprintable():
         return text  # the common case, without the regular expressions
     text = _CONTROL.sub(lambda m: chr(0x2421) if m.group() == "\x7f" else chr(0x2400 + ord(m.group())), text)
-    text = _SURROGATE.sub("\ufffd", text)
+    text = _NOT_XML.sub("\ufffd", text)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
@@ -299,8 +300,9 @@ def _group_label(key: tuple, members: list, state: _State, show: Iterable[str], 
     acts = [n for n in members if NEURON_LABEL.match(n.label) and n.label[0] == "a"]
     params = [n for n in members if n._op is None and n.label]
     lines = [f"<B>{html.escape(_group_title(key))}</B>"]
-    if len(key) == 1:
-        lines.append(f"{len(zs)} neuron{'s' * (len(zs) != 1)}, {len(params)} parameters")
+    if len(key) == 1:  # one z node per neuron and sample: the neurons are the distinct labels
+        neurons = len({n.label for n in zs})
+        lines.append(f"{neurons} neuron{'s' * (neurons != 1)}, {len(params)} parameters")
     else:
         lines.append(f"{len(params)} parameters")
     scalar = all(not hasattr(n.data, "shape") or n.data.shape == () for n in zs + acts)
@@ -406,6 +408,7 @@ class _Scene:
     roles: dict        # node -> "loss" / "target" in a collapsed network
     memo: dict = field(default_factory=dict)        # node -> its label's lines that stay the same each frame
     attr_memo: dict = field(default_factory=dict)   # DOT attribute text shared by many statements and frames
+    edge_memo: dict = field(default_factory=dict)   # (node, input, no contribution yet) -> its edge's label
 
 
 def _scene(root: Any, collapse: str | None, max_nodes: int | None, what: str) -> _Scene:
@@ -456,18 +459,37 @@ def _scene(root: Any, collapse: str | None, max_nodes: int | None, what: str) ->
 
 
 def _network_title(scene: _Scene) -> str:
-    """'2-16-16-1 network by layer: 337 parameters' from the boxes of a collapsed drawing."""
+    """'2-16-16-1 network by layer: 337 parameters' from the boxes of a collapsed drawing.
+
+    A batch of samples has one z node per neuron and sample, all labelled alike: a layer's width is its distinct z
+    labels. The input size is the number of inputs each first-layer neuron weighs (its weights' input indices, from
+    their labels), not the leaves fed in (every sample's own)."""
     layers = sorted({key[0] for key in scene.members})
     widths = []
     for layer in layers:
-        zs = {n for key, nodes in scene.members.items() if key[0] == layer for n in nodes
+        zs = {n.label for key, nodes in scene.members.items() if key[0] == layer for n in nodes
               if NEURON_LABEL.match(n.label) and n.label[0] == "z"}
         widths.append(len(zs))
     first = [n for key, nodes in scene.members.items() if key[0] == layers[0] for n in nodes]
-    inputs = {x for n in first for x in n._inputs if x not in scene.group and x._op is None}
     params = sum(1 for n in scene.group if n._op is None and n.label)
-    sizes = "-".join(str(w) for w in [len(inputs), *widths])
+    sizes = "-".join(str(w) for w in [_input_size(first, scene.group), *widths])
     return f"{sizes} network, by {scene.collapse}: {params} parameters"
+
+
+def _input_size(first: list, group: dict) -> int:
+    """How many inputs the first layer's neurons take: the distinct input indices k of its weights w{j}{k}[l] /
+    w{j}_{k}[l]; without such labels, the leaves feeding the layer from outside (one sample's inputs)."""
+    weights = {n.label for n in first if n._op is None and WEIGHT_LABEL.match(n.label)}
+    indices = set()
+    for label in weights:
+        j, k, _ = WEIGHT_LABEL.match(label).groups()
+        if k is None and len(j) != 2:
+            break  # w123[1]: which digits are the input's is not known
+        indices.add(int(k if k is not None else j[1]))
+    else:
+        if indices:
+            return len(indices)
+    return len({x for n in first for x in n._inputs if x not in group and x._op is None})
 
 
 # -- the drawn elements ------------------------------------------------------------------------------------------
@@ -545,7 +567,10 @@ def _elements(scene: _Scene, state: _State, show: tuple, digits: int, edge_label
             label = _Label([])
             if edge_labels:
                 local, contribution = state.edges.get((node, i), (None, None))
-                label = _edge_label(local, contribution, digits, pending)
+                memo_key = (node, i, contribution is None)  # one scene's frames: a contribution, once made, stays
+                label = scene.edge_memo.get(memo_key)
+                if label is None:
+                    label = scene.edge_memo[memo_key] = _edge_label(local, contribution, digits, pending)
                 if label.lines or label.dynamic is not None:
                     attrs["decorate"] = "true"
             if node is state.current:

@@ -147,7 +147,8 @@ class Explanation:
         root_name = _latex_name(names[self.root]) if self.root.label else "C"
         lines = [rf"\frac{{\partial {root_name}}}{{\partial {root_name}}} &= {_format_data(self.seed, digits)}"]
         for s in self.steps:
-            upstream_name = _latex_grad_name(s.node, names[s.node], root_name)
+            upstream_name = rf"\frac{{\partial {root_name}}}{{\partial {root_name}}}" if s.node is self.root \
+                else _latex_grad_name(s.node, names[s.node], root_name)  # the root is C, as the first line says
             for i, child in enumerate(s.inputs):
                 if _is_constant(child):  # nobody asks for the derivative "with respect to 0.5"
                     continue

@@ -108,6 +108,15 @@ def _is_compound(name: str) -> bool:
     return bool(re.search(r"[+\-*/ ]", top_level.removeprefix("-")))
 
 
+def _ungrouped(name: str) -> str:
+    """``name`` with every parenthesised part, however nested, as ``()``: what is left is its top level."""
+    while True:
+        shorter = re.sub(r"\([^()]*\)", "()", name)
+        if shorter == name:
+            return name
+        name = shorter
+
+
 def _expression(node: Any, args: list[str], order_index: int) -> str:
     op = node._op
 
@@ -119,8 +128,11 @@ def _expression(node: Any, args: list[str], order_index: int) -> str:
         expr = f"{args[0]}{_BINARY[op.name]}{args[1]}"
     elif op.name == "neg":
         expr = f"-{args[0]}"
-    elif op.name == "pow" and len(args) == 1:
-        expr = f"{args[0]}{_op_symbol(node)}"
+    elif op.name == "pow" and len(args) == 1:  # (-x)^2 and (x^2)^3: -x^2 reads as -(x^2), x^2^3 as x^(2^3)
+        base = args[0]
+        if base.startswith("-") or "^" in _ungrouped(base):
+            base = f"({base})"
+        expr = f"{base}{_op_symbol(node)}"
     elif op.name == "transpose" and len(args) == 1 and node._ctx is None:  # W.T reads Wᵀ, as written by hand
         expr = f"{args[0]}ᵀ"
     elif len(args) == 1:  # f(x*3), not f((x*3)): the call's parentheses group it already
@@ -147,9 +159,23 @@ def _latex_name(name: str) -> str:
         return f"{m.group(1)}{_sub(m.group(2))}"
     if name in ("yhat", "y_hat"):
         return r"\hat{y}"
-    if re.fullmatch(r"[A-Za-z0-9ŷ+\-*/^()., ]*", name):
-        return name.replace("ŷ", r"\hat{y}").replace("*", r" \cdot ")
-    return rf"\text{{{_latex_text(name)}}}"
+    if re.fullmatch(r"[A-Za-z0-9ŷ+\-*/()., ]*", name) or ("^" in name and _superscripts_ok(name)):
+        braced = _EXPONENT.sub(lambda m: f"^{{{m.group(1)}}}", name)  # x^10 is x^{10}, not x¹0
+        return braced.replace("ŷ", r"\hat{y}").replace("*", r" \cdot ")
+    return rf"\text{{{_latex_text(name)}}}"  # a ^ TeX cannot set as a superscript goes as \textasciicircum
+
+
+# An exponent as a name writes it (_op_symbol's ^2, ^-1, ^0.5, ^1e-05, ^inf) or a single letter (x^n).
+_EXPONENT = re.compile(r"\^(-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|inf|nan)|[A-Za-z](?![A-Za-z0-9]))")
+
+
+def _superscripts_ok(name: str) -> bool:
+    """Whether every ``^`` of ``name`` raises one operand to a written exponent, as TeX can set it: ``(x^2)^3`` and
+    ``x^-1`` can; ``x^2^3`` (a double superscript), ``a^b^c`` and ``x^(y)`` cannot, and go as text."""
+    if not re.fullmatch(r"[A-Za-z0-9ŷ+\-*/^()., ]*", name) or name.startswith("^"):
+        return False
+    rest = _EXPONENT.sub("\x00", name)  # each exponent as one marker: a ^ left over, or two in a row, fail
+    return "^" not in rest and "\x00\x00" not in rest
 
 
 _LATEX_TEXT_ESCAPES = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",

@@ -19,7 +19,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -42,8 +42,13 @@ _RESERVED = ("decimals", "lr", "network")
 _GIVEN = "given"  # a worksheet's record of the graph's inputs and parameters: numbers shown, not checked
 _SIGMA_PRIME = re.compile(r"^(?:sigma_prime|σ'|σ′)\((.+)\)$", re.DOTALL)
 _DELTA = re.compile(r"^(?:delta|δ)(\d*)\[(\d+)\]$")
-_GRAD = re.compile(r"^(?:grad\s+(.+)|grad\((.+)\))$", re.DOTALL)  # DOTALL here and around: a label may hold a newline
-_AFTER_STEP = re.compile(r"^(.+?)\s+after step$", re.DOTALL)
+# DOTALL here and around: a label may hold a newline. One separating space is taken (the rest is the name's, as
+# written; a name not found so is looked up stripped): labels "a" and " a" give "grad a" and "grad  a".
+_GRAD = re.compile(r"^(?:grad\s(.+)|grad\((.+)\))$", re.DOTALL)
+_AFTER_STEP = re.compile(r"^(.+)\safter step$", re.DOTALL)
+# Strict JSON has no nan or infinity: a worksheet writes them as these words, read back as the numbers.
+_NONFINITE_WORDS = {"nan": math.nan, "inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf,
+                    "+infinity": math.inf, "-infinity": -math.inf}
 _OUTPUT_NAMES = ("yhat", "y_hat", "ŷ")
 _ROOT_NAMES = ("C", "loss", "L", "E")
 _TENSOR_PARAMETER = re.compile(r"^[Wb]\[(\d+)\]$")
@@ -79,6 +84,7 @@ class _RawEntry:
     value: Any            # float, ndarray or None (left blank)
     decimals: int | None  # as written (JSON digits, a float's shortest fixed repr); None for float arrays
     reading: str          # "bare", "value", "gradient" or "after step"
+    written: str = ""     # the name exactly as the table writes it (``name`` is stripped and in NFC)
 
 
 @dataclass
@@ -143,6 +149,8 @@ def _entry_value(name: str, v: Any) -> tuple[Any, int | None]:
     where = f"verify: table entry {name!r}"
     if v is None:
         return None, None
+    if isinstance(v, str) and v.strip().lower() in _NONFINITE_WORDS:  # "nan", "inf", "-inf": strict JSON's
+        return _NONFINITE_WORDS[v.strip().lower()], _WHOLE
     if isinstance(v, bool) or isinstance(v, str) or isinstance(v, bytes):
         raise TypeError(f"{where} must be a number or an array of numbers, got {type(v).__name__}: {v!r:.40}")
     if isinstance(v, np.floating):  # computed by numpy, not written by hand: compared as a float64 array is
@@ -234,7 +242,7 @@ def _load_table(table: Any) -> _Table:
                 if not isinstance(name, str):
                     raise TypeError(f"verify: names in section {key!r} must be strings, got {name!r:.40}")
                 value, d = _entry_value(name, x)
-                entries.append(_RawEntry(_normal(name), value, d, _SECTION_READING[section]))
+                entries.append(_RawEntry(_normal(name), value, d, _SECTION_READING[section], name))
         elif isinstance(v, Mapping):
             if section != _GIVEN:
                 _refuse_unknown_section(key, v)
@@ -243,7 +251,7 @@ def _load_table(table: Any) -> _Table:
             metadata[key] = v  # kept and shown, never interpreted (verify refuses it if key names a node)
         else:
             value, d = _entry_value(key, v)
-            entries.append(_RawEntry(_normal(key), value, d, "bare"))
+            entries.append(_RawEntry(_normal(key), value, d, "bare", key))
     return _Table(entries, decimals, lr, metadata)
 
 
@@ -288,13 +296,16 @@ class _Names:
         self.root = root
         self.order = order
         self.is_tensor = isinstance(root.data, np.ndarray)
-        self.by_name: dict[str, list] = {}
+        self.by_name: dict[str, list] = {}  # stripped and in NFC, as a table's names are compared
+        self.exact: dict[str, list] = {}    # as the labels are: "a" and "a " are two names (a worksheet lists both)
         auto = _node_names(order)
         for node in order:
             if node.label:
                 self.by_name.setdefault(_normal(node.label), []).append(node)
+                self.exact.setdefault(node.label, []).append(node)
             elif node._op is not None:  # an unlabelled result: its short expression (x*w) or op#i
                 self.by_name.setdefault(auto[node], []).append(node)
+                self.exact.setdefault(auto[node], []).append(node)
         self.consumers: dict = {node: [] for node in order}
         for node in order:
             for child in set(node._inputs):
@@ -303,7 +314,10 @@ class _Names:
         self.root_names |= {n for n in _ROOT_NAMES if n not in self.by_name}
 
     def node(self, name: str) -> Any | None:
-        nodes = self.by_name.get(name, [])
+        """The one node named ``name``: by its label exactly as written, else stripped and in NFC."""
+        nodes = self.exact.get(name, [])
+        if len(nodes) != 1:
+            nodes = self.by_name.get(_normal(name), [])
         return nodes[0] if len(nodes) == 1 else None
 
     def ambiguous(self, name: str) -> list[str]:
@@ -366,7 +380,7 @@ class _Names:
         node = self.node(name)
         if node is not None:
             return node, None
-        return self.element(name)
+        return self.element(_normal(name))
 
     def resolve(self, name: str, reading: str, exact_grad: Any) -> _Target | None:
         """The target of ``name`` read as ``reading`` ("bare", "value", "gradient", "after step")."""
@@ -384,11 +398,11 @@ class _Names:
                                  "(a weight or bias) changes in an SGD step")
             return _Target(kind, node, -1, index)
         if (m := _GRAD.match(name)) is not None:
-            inner = (m.group(1) or m.group(2)).strip()
-            found = self._labelled_or_element(inner) or self._special(inner)
+            inner = m.group(1) or m.group(2)  # as written: a label may end in a space
+            found = self._labelled_or_element(inner) or self._special(inner.strip())
             return _Target("gradient", found[0], -1, found[1]) if found else None
         if (m := _AFTER_STEP.match(name)) is not None:
-            found = self._labelled_or_element(m.group(1).strip())
+            found = self._labelled_or_element(m.group(1))
             if found is None:
                 return None
             if found[0]._op is not None:
@@ -433,13 +447,14 @@ class _Names:
             if not name.startswith(marker):
                 continue
             for cut in [i for i in range(len(name)) if name.startswith("/" + marker, i)]:
-                top, bottom = name[len(marker):cut].strip(), name[cut + 1 + len(marker):].strip()
-                below = self._labelled_or_element(bottom) or self._special(bottom)
+                written_top, written_bottom = name[len(marker):cut], name[cut + 1 + len(marker):]
+                top, bottom = written_top.strip(), written_bottom.strip()
+                below = self._labelled_or_element(written_bottom) or self._special(bottom)
                 if below is None:
                     continue
                 if top in self.root_names or top == self.root.label:
                     return _Target("gradient", below[0], -1, below[1])
-                above = self._labelled_or_element(top)
+                above = self._labelled_or_element(written_top)
                 if above is None or above[1] is not None or below[1] is not None:
                     continue
                 positions = [i for i, x in enumerate(above[0]._inputs) if x is below[0]]
@@ -575,8 +590,12 @@ class Verification:
         return self.wrong[0] if self.wrong else None
 
     def __getitem__(self, name: str) -> Entry:
+        """The entry named ``name`` as the table writes it, else as verify compares names (stripped, NFC)."""
         for e in self.entries:
             if e.name == name:
+                return e
+        for e in self.entries:
+            if _normal(e.name) == _normal(name):
                 return e
         raise KeyError(name)
 
@@ -857,7 +876,9 @@ def verify(table: Mapping | str | Path, model_or_graph: Any, decimals: int | Non
     table's ``decimals``; a whole number (0, -1) is exact up to float64 noise (12 decimals); a numpy number or
     array claims the decimals it was rounded to, and one left as computed (or a Python float written to all of
     float64's digits) is a float64 result: ARRAY_RTOL·|value| + ARRAY_ATOL·max|value|; each plus float64's
-    rounding of the two numbers (``Entry.tolerance``). Sections are
+    rounding of the two numbers (``Entry.tolerance``). A nan or an infinity may be written "nan", "inf", "-inf"
+    (strict JSON has no such numbers; ``worksheet(...).to_json()`` writes them so). A name is read as written
+    (labels "a" and "a " are two names), else stripped. Sections are
     read whatever their case; a top-level dict holding numbers that is no section is refused. Verdict:
     "agrees" (within tolerance of the exact value), "agrees within hand rounding" (of the value from the
     hand's own entries), "wrong"; a None entry is "blank". Entries come back in the order the computation
@@ -888,22 +909,31 @@ def verify(table: Mapping | str | Path, model_or_graph: Any, decimals: int | Non
     def exact_grad(node: Any) -> Any:
         return exact_grads.get(node)
 
-    targets: list[tuple[_RawEntry, _Target]] = []
-    unknown = []
-    for raw in loaded.entries:
-        target = names.resolve(raw.name, raw.reading, exact_grad)
-        if target is None:
-            unknown.append(raw.name)
-        else:
-            targets.append((raw, target))
-    for key, v in loaded.metadata.items():
+    for key, v in list(loaded.metadata.items()):
         if isinstance(v, str):
             try:
                 names_an_entry = names.resolve(_normal(key), "bare", exact_grad) is not None
             except TableError:
                 names_an_entry = True
-            if names_an_entry or names.ambiguous(_normal(key)):  # "grad w": "99" from a CSV, say
+            if names_an_entry and v.strip().lower() in _NONFINITE_WORDS:  # "grad w": "nan", as JSON writes it
+                loaded.entries.append(_RawEntry(_normal(key), *_entry_value(key, v), "bare", key))
+                del loaded.metadata[key]
+            elif names_an_entry or names.ambiguous(_normal(key)):  # "grad w": "99" from a CSV, say
                 raise TypeError(f"verify: table entry {key!r} must be a number, got str: {v!r:.40}")
+    targets: list[tuple[_RawEntry, _Target]] = []
+    unknown = []
+    for raw in loaded.entries:
+        target = None
+        if raw.written and raw.written != raw.name:  # "grad a " for a node labelled "a ", beside one labelled "a"
+            target = names.resolve(raw.written, raw.reading, exact_grad)
+            if target is not None:
+                raw = replace(raw, name=raw.written)  # reported as written: report["grad a "] is that entry
+        if target is None:
+            target = names.resolve(raw.name, raw.reading, exact_grad)
+        if target is None:
+            unknown.append(raw.name)
+        else:
+            targets.append((raw, target))
     if not loaded.entries:  # else "no wrong step" would pass a table that checks nothing
         shown = f"{dict(loaded.metadata)!r:.120}" + (" (metadata only)" if loaded.metadata else "")
         raise TableError(f"verify: the table has no entries to check, got {shown}; expected name → number entries "

@@ -46,12 +46,20 @@ class Worksheet:
         if not self.answers and line.section != "given":
             return None
         value = np.asarray(line.value, dtype=np.float64)
-        rounded = np.round(value, self.decimals)
-        return rounded.tolist() if value.ndim else float(rounded)
+        with np.errstate(over="ignore", invalid="ignore"):
+            rounded = np.round(value, self.decimals)  # 1e308 to 4 decimals overflows on the way (x·10⁴): inf
+        rounded = np.where(np.isfinite(rounded) | ~np.isfinite(value), rounded, value)  # such a number has none
+        if np.all(np.isfinite(rounded)):
+            return rounded.tolist() if value.ndim else float(rounded)
+        # JSON has no nan or infinity (json.dumps writes NaN, which strict parsers refuse): the words "nan",
+        # "inf", "-inf", which verify reads back as those numbers
+        words = np.vectorize(_json_number, otypes=[object])(rounded)
+        return words.tolist() if value.ndim else words.item()
 
     def to_json(self, path: str | Path | None = None) -> str:
         """The worksheet as a table ``verify`` reads: sections ``forward`` and ``backward``, ``decimals``, and
-        the givens as metadata. Blank entries are null. Written to ``path`` too when one is given."""
+        the givens as metadata. Blank entries are null; a nan or an infinity is the string "nan", "inf" or "-inf"
+        (strict JSON has no such numbers; ``verify`` reads them back). Written to ``path`` too when one is given."""
         doc: dict[str, Any] = {
             "worksheet": f"the backward pass of {self.root_name}" + (" (answer key)" if self.answers else ""),
             "given": {line.name: self._answer(line) for line in self.lines if line.section == "given"},
@@ -59,7 +67,7 @@ class Worksheet:
             "forward": {line.name: self._answer(line) for line in self.lines if line.section == "forward"},
             "backward": {line.name: self._answer(line) for line in self.lines if line.section == "backward"},
         }
-        text = json.dumps(doc, indent=2, ensure_ascii=False)
+        text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
         if path is not None:
             Path(path).write_text(text + "\n", encoding="utf-8")
         return text
@@ -119,6 +127,7 @@ def worksheet(graph: Any, answers: bool = False, decimals: int = 4) -> Worksheet
         return not constant and count[names[node]] == 1
 
     root_name = names[root] if named(root) else "C"
+    top = _grouped(root_name)  # an unlabelled root x*y+1 reads ∂(x*y+1)/∂x in the meanings
     grads, _, local, _ = _backward(order, root, {n: n.data for n in order}, {}, {})
     position = {node: i for i, node in enumerate(order)}
     consumers: dict = {node: [] for node in order}
@@ -139,7 +148,7 @@ def worksheet(graph: Any, answers: bool = False, decimals: int = 4) -> Worksheet
         if node._op is None:
             continue
         if node is not root and named(node):
-            lines.append(WorksheetLine("backward", f"grad {names[node]}", f"∂{root_name}/∂{_grouped(names[node])}",
+            lines.append(WorksheetLine("backward", f"grad {names[node]}", f"∂{top}/∂{_grouped(names[node])}",
                                        grads.get(node, 0.0)))
         if not _is_tensor(node) and named(node) and node is not root:  # ∂root/∂input reads as a gradient
             for i, child in enumerate(node._inputs):
@@ -148,9 +157,18 @@ def worksheet(graph: Any, answers: bool = False, decimals: int = 4) -> Worksheet
                     lines.append(WorksheetLine("backward", f"∂{names[node]}/∂{names[child]}", meaning,
                                                local[(node, i)]))
         for leaf in sorted(complete_after.get(node, []), key=position.__getitem__):
-            lines.append(WorksheetLine("backward", f"grad {names[leaf]}", f"∂{root_name}/∂{_grouped(names[leaf])}",
+            lines.append(WorksheetLine("backward", f"grad {names[leaf]}", f"∂{top}/∂{_grouped(names[leaf])}",
                                        grads.get(leaf, 0.0)))
     return Worksheet(lines, root_name, answers, decimals)
+
+
+def _json_number(x: float) -> float | str:
+    """A float as strict JSON holds it: itself, or the word for a nan or an infinity."""
+    if np.isnan(x):
+        return "nan"
+    if np.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return float(x)
 
 
 def _op_words(node: Any, names: dict) -> str:
