@@ -202,16 +202,19 @@ def main(argv: Sequence[str] | None = None) -> History:
         p.error(f"--activation: got {len(args.activation)} names ({' '.join(args.activation)}) for {depth} hidden "
                 f"layer{'s' if depth != 1 else ''} (--hidden {' '.join(map(str, args.hidden))}); "
                 "expected one name for all of them, or one per hidden layer")
+    if output == "softmax" and n_out == 1:  # softmax over one number is exp(z) / exp(z) = 1 whatever z
+        p.error(f"--output-activation: got softmax for --data {args.data}'s one output, where it is always 1 and "
+                "nothing is learnt; expected "
+                + ("identity (bce_logits takes logits)" if loss == "bce_logits" else "sigmoid"))
     if loss == "bce" and output != "sigmoid":  # bce takes probabilities: other outputs leave [0, 1] mid-training
         p.error(f"--output-activation: got {output} with --loss bce, which needs probabilities in [0, 1]; expected "
                 "sigmoid (or --loss bce_logits, which takes the identity output's logits)")
-    if loss in ("bce_logits", "cross_entropy") and output in ("sigmoid", "softmax"):  # the loss applies it itself
+    # bce_logits and cross_entropy take logits and apply the sigmoid / softmax themselves (nn/losses.py)
+    applied = {"bce_logits": "sigmoid", "cross_entropy": "softmax"}.get(loss)
+    if output == applied:
         p.error(f"--output-activation: got {output} with --loss {loss}, which takes logits and applies the "
-                f"{'sigmoid' if loss == 'bce_logits' else 'softmax'} itself (it would be applied twice); expected "
-                "identity (the default for this loss)")
-    if output == "softmax" and n_out == 1:
-        p.error(f"--output-activation: got softmax for --data {args.data}'s one output, where it is always 1 and "
-                "nothing is learnt; expected sigmoid (or identity with --loss bce_logits)")
+                f"{output} itself (it would be applied twice); expected identity (the default for this loss)"
+                + (", or --loss bce with the sigmoid output" if loss == "bce_logits" else ""))
     if args.momentum and args.optimizer not in ("sgd", "rmsprop"):
         p.error(f"--momentum: got {args.momentum:g} with --optimizer {args.optimizer}; "
                 "expected it only with sgd or rmsprop")

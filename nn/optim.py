@@ -12,8 +12,8 @@ With g = ∂L/∂p (plus ``weight_decay`` · p when set), at step t:
 - SGD: b ← μ b + (1 - dampening) g (b₁ = g); d = g + μ b if nesterov else b (d = g when μ = 0); p ← p - lr d
 - Adam: m ← β₁ m + (1 - β₁) g; v ← β₂ v + (1 - β₂) g²;
   p ← p - (lr / (1 - β₁ᵗ)) · m / (√v / √(1 - β₂ᵗ) + ε)
-- RMSprop: v ← α v + (1 - α) g²; d = g / (√v + ε) (centered: √(v - ḡ²) with ḡ ← α ḡ + (1 - α) g);
-  with momentum μ: b ← μ b + d, p ← p - lr b; else p ← p - lr d
+- RMSprop: v ← α v + (1 - α) g²; d = g / (√v + ε) (centered: √max(v - ḡ², 0), the variance clamped against
+  rounding, with ḡ ← α ḡ + (1 - α) g); with momentum μ: b ← μ b + d, p ← p - lr b; else p ← p - lr d
 - Adagrad: s ← s + g²; p ← p - lr / (1 + (t - 1) lr_decay) · g / (√s + ε)
 
 ε must be > 0: PyTorch allows 0, but then a zero gradient gives 0/0 (nan on arrays, ZeroDivisionError on floats).

@@ -130,14 +130,13 @@ def to_torch(model: Module):
         state = model.state_dict()
         for l, layer in enumerate(model.layers, start=1):
             for module in _torch_dense(torch, state[f"W[{l}]"], state.get(f"b[{l}]"), layer.activation):
-                out.append(module)
+                out.append(module.train(layer.training))  # each layer's own mode, on its module(s)
+        out.training = model.training
     elif isinstance(model, Sequential):
         out = _to_torch_sequential(torch, model)
+        _keep_modes(torch, model, out)
     else:
-        out = torch.nn.Sequential(*_torch_layers(torch, model))
-    out.train(model.training)
-    if isinstance(model, Sequential):
-        _keep_modes(list(model), list(out))
+        out = torch.nn.Sequential(*_torch_layers(torch, model)).train(model.training)
     return out
 
 
@@ -211,15 +210,24 @@ def from_torch(module) -> Module:
     torch = _torch()
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch expects a torch.nn.Module, got {type(module).__name__}: {module!r:.40}")
-    out = _from_torch_layer(torch, module, 0).train(module.training)
-    if isinstance(module, torch.nn.Sequential) and isinstance(out, Sequential):
-        _keep_modes(list(module), list(out))
+    out = _from_torch_layer(torch, module, 0)
+    _keep_modes(torch, module, out)
     return out
 
 
-def _keep_modes(sources: list, targets: list) -> None:
-    """Each layer's own train/eval mode (a Dropout in eval inside a Sequential in training), position by position
-    (the bridge keeps a Sequential's positions): ``train(top.training)`` set one mode for the whole tree."""
-    if len(sources) == len(targets):
-        for source, target in zip(sources, targets):
-            target.train(source.training)
+def _keep_modes(torch, source, target) -> None:
+    """Give ``target``, the bridge's copy of ``source`` (either way), each module's own train/eval mode: a
+    Sequential's own flag, then its layers position by position, nested Sequentials too (the bridge keeps a
+    Sequential's positions); any other module passes its mode to everything below it. ``train(top.training)``
+    alone gave the whole tree one mode: a Dropout in eval inside a Sequential in training came out training."""
+    def positional(module) -> bool:
+        return isinstance(module, (Sequential, torch.nn.Sequential))
+
+    stack = [(source, target)]  # no recursion, as Module.modules
+    while stack:
+        s, t = stack.pop()
+        if positional(s) and positional(t) and len(s) == len(t):
+            t.training = s.training  # its own flag only: train() would set its layers too
+            stack.extend(zip(s, t))
+        else:
+            t.train(s.training)
