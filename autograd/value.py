@@ -340,15 +340,13 @@ def _sum(xs: list[float]) -> float:
 
 def _step(x: float | Value, below: float) -> float:
     """The derivative of relu (below = 0) and leaky relu (below = slope): nan at nan, which must not vanish."""
-    if type(x) is not float and isinstance(x, Value):  # a Value or a _Constant
-        x = x._data
+    x = _num(x)
     return 1.0 if x > 0 else (below if x <= 0 else x)
 
 
 def _sign(x: float | Value) -> float:
     """abs'(x): -1, 0 or 1, nan at nan."""
-    if type(x) is not float and isinstance(x, Value):  # a Value or a _Constant
-        x = x._data
+    x = _num(x)
     return 1.0 if x > 0 else (-1.0 if x < 0 else (0.0 if x == 0 else x))
 
 
